@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace chrysopedia::config {
+
+/// Everything the service reads from its environment (SPEC §7), typed and
+/// validated once at start-up and then passed around by const reference.
+struct Settings {
+  // HTTP server
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;
+  unsigned workers = 0;  ///< event loops; 0 means one per core
+
+  // Peers
+  std::string database_url = "postgresql://localhost/chrysopedia";
+  std::string redis_url = "redis://localhost:6379/0";  ///< empty: no memory
+
+  // Model
+  std::string llm_api_url;  ///< empty: the offline answerer
+  std::string llm_api_key;
+  std::string llm_model = "gpt-4o-mini";
+  double llm_temperature = 0.3;
+  int llm_max_tokens = 2048;
+  bool llm_stream_usage = true;
+
+  // Chat
+  int chat_max_context_sources = 10;
+  int chat_history_max_turn_pairs = 10;
+  int chat_history_ttl_seconds = 3600;
+
+  // Logging
+  std::string log_level = "info";
+  std::string log_format = "text";  ///< "text" or "json"
+
+  // Connection handling; defaults suit a public endpoint behind a proxy.
+  std::chrono::milliseconds http_idle_timeout{60'000};     ///< keep-alive wait for a request
+  std::chrono::milliseconds http_request_timeout{15'000};  ///< whole request, once it starts
+  std::chrono::milliseconds http_write_timeout{60'000};    ///< one write to a stalled reader
+  std::chrono::milliseconds sse_heartbeat_interval{15'000};
+  std::chrono::milliseconds shutdown_grace{25'000};
+
+  /// The settings as a one-line JSON object with secrets masked, for logs.
+  std::string redacted_json() const;
+};
+
+/// Masks the password of a URL (`scheme://user:secret@host` becomes
+/// `scheme://user:***@host`); anything without one is returned unchanged.
+std::string redact_url(const std::string& url);
+
+}  // namespace chrysopedia::config

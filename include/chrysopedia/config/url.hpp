@@ -1,0 +1,24 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace chrysopedia::config {
+
+/// The parts of a `scheme://[user[:password]@]host[:port][/path][?query]`
+/// URL that the service needs to check and redact; nothing is decoded.
+struct UrlParts {
+  std::string scheme;  ///< lower-cased
+  std::string user;
+  std::optional<std::string> password;
+  std::string host;  ///< without brackets for IPv6 literals
+  std::optional<int> port;
+  std::string path;  ///< from the first '/' after the authority, may be empty
+  std::string query;
+};
+
+/// Splits a URL; nullopt when it is not of that shape (no scheme, a port
+/// that is not a number in 1..65535, an unbalanced IPv6 bracket, ...).
+std::optional<UrlParts> parse_url(const std::string& url);
+
+}  // namespace chrysopedia::config

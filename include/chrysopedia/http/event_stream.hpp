@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace chrysopedia::http {
+
+/// The open Server-Sent Events stream of one response (SPEC §1).
+///
+/// Writes are strictly one at a time and `send` completes only once the
+/// client's socket has taken the event, so a slow reader slows its producer
+/// instead of growing a queue. Heartbeat comments are written by the stream
+/// itself while no event is. When the client goes away the producer's
+/// coroutine is cancelled: `send` (like any other awaited operation) throws.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+
+  /// Frames `data` as one event (multi-line `data:`, line breaks normalised,
+  /// also across consecutive events of the same name) and writes it.
+  virtual boost::asio::awaitable<void> send(std::string_view event, std::string_view data) = 0;
+};
+
+}  // namespace chrysopedia::http

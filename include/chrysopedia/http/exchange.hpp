@@ -1,0 +1,32 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "chrysopedia/http/event_stream.hpp"
+#include "chrysopedia/http/request.hpp"
+
+namespace chrysopedia::http {
+
+/// One request and the means to answer it, handed to a route's handler.
+/// A handler either calls `respond` once, or opens an event stream once and
+/// sends events on it until it returns.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+
+  virtual const Request& request() const = 0;
+
+  /// Writes a complete response.
+  ///
+  /// Callers: build the Response in a named variable, never as a braced
+  /// temporary inside the co_await expression: g++ 12 copies such a
+  /// temporary bitwise within the coroutine frame, which corrupts its
+  /// strings (see ARCHITECTURE.md, "g++ 12 and coroutines").
+  virtual boost::asio::awaitable<void> respond(Response&& response) = 0;
+
+  /// Writes `200` with the event-stream headers and returns the stream,
+  /// which lives until the handler returns.
+  virtual boost::asio::awaitable<EventStream*> open_event_stream() = 0;
+};
+
+}  // namespace chrysopedia::http

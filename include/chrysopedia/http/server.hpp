@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chrysopedia/http/router.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace chrysopedia::http {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;  ///< 0 picks a free port; see Server::port()
+  unsigned workers = 1;       ///< event loops, one thread each
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds request_timeout{15'000};
+  std::chrono::milliseconds write_timeout{60'000};
+  std::chrono::milliseconds heartbeat_interval{15'000};
+  std::chrono::milliseconds shutdown_grace{25'000};
+};
+
+/// The HTTP/1.1 server: one event loop per worker thread, each accepting on
+/// the shared port (SO_REUSEPORT) and owning its connections outright.
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<const Router> router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Called on each worker's thread before it serves, so per-loop clients
+  /// (curl multi, Redis) can be made there.
+  void on_worker_start(std::function<void(unsigned index, boost::asio::io_context&)> hook);
+
+  /// Binds and starts the workers. Throws std::system_error when the address
+  /// cannot be bound.
+  void start();
+
+  /// The bound port (useful after binding port 0).
+  std::uint16_t port() const;
+
+  /// Graceful stop, callable from any thread: stop accepting, close idle
+  /// connections, let open responses finish within the grace period, then
+  /// close whatever is left.
+  void stop();
+
+  /// Blocks until every worker has finished.
+  void wait();
+
+  /// Number of connections open now (all workers).
+  std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chrysopedia::http

@@ -1,0 +1,127 @@
+# Throwaway (or persistent) Postgres and Redis for tests and scripts/run.
+# Source this file; then:
+#   services_start_postgres DIR   initdb DIR if needed, start on a free port,
+#                                 create database "chrysopedia", export DATABASE_URL
+#   services_start_redis DIR [persist]
+#                                 start on a free port, export REDIS_URL
+#   services_stop                 stop whatever was started (idempotent)
+# Postgres refuses to run as root, so as root it runs as the "postgres" user.
+
+_svc_pg_dir=""
+_svc_redis_dir=""
+_svc_redis_port=""
+
+_svc_pg_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] || { echo "services: no PostgreSQL server installed (scripts/deps)" >&2; return 1; }
+  echo "$d"
+}
+
+_svc_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A port nobody listens on now. Another process may still take it before we
+# bind, so the callers retry on a failed start.
+services_free_port() {
+  local p i
+  for i in $(seq 1 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+      echo "$p"
+      return 0
+    fi
+  done
+  echo "services: no free port found" >&2
+  return 1
+}
+
+# Whether the postgres user can reach DIR (every ancestor must be searchable).
+services_pg_can_use() {
+  [ "$(id -u)" -ne 0 ] && return 0
+  runuser -u postgres -- test -x "$(dirname "$1")" 2>/dev/null
+}
+
+services_start_postgres() {
+  local dir=$1 bin port attempt
+  bin=$(_svc_pg_bin)
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+  chmod 700 "$dir"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    _svc_as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 ||
+      { cat "$dir.initdb.log" >&2; return 1; }
+  fi
+  for attempt in 1 2 3 4 5; do
+    port=$(services_free_port)
+    if _svc_as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
+      start >/dev/null; then
+      _svc_pg_dir=$dir
+      break
+    fi
+    echo "services: postgres did not start on port $port (attempt $attempt)" >&2
+    tail -n 5 "$dir/server.log" >&2 || true
+  done
+  [ -n "$_svc_pg_dir" ] || return 1
+  local i
+  for i in $(seq 1 100); do
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    sleep 0.1
+  done
+  if ! psql -h 127.0.0.1 -p "$port" -U postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='chrysopedia'" | grep -q 1; then
+    psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE chrysopedia" >/dev/null
+  fi
+  export PGPORT_CHRYSOPEDIA=$port
+  export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
+}
+
+services_stop_postgres() {
+  [ -n "$_svc_pg_dir" ] || return 0
+  local bin
+  bin=$(_svc_pg_bin)
+  _svc_as_pg "$bin/pg_ctl" -D "$_svc_pg_dir" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  _svc_pg_dir=""
+}
+
+services_start_redis() {
+  local dir=$1 persist=${2:-} port attempt
+  local save_args=(--save "" --appendonly no)
+  [ -n "$persist" ] && save_args=(--save "60 1" --appendonly no)
+  mkdir -p "$dir"
+  for attempt in 1 2 3 4 5; do
+    port=$(services_free_port)
+    redis-server --port "$port" --bind 127.0.0.1 "${save_args[@]}" --dir "$dir" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null || true
+    local i
+    for i in $(seq 1 50); do
+      if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+        _svc_redis_dir=$dir
+        _svc_redis_port=$port
+        export REDIS_URL="redis://127.0.0.1:$port/0"
+        return 0
+      fi
+      sleep 0.1
+    done
+    echo "services: redis did not start on port $port (attempt $attempt)" >&2
+    tail -n 5 "$dir/redis.log" >&2 || true
+  done
+  return 1
+}
+
+services_stop_redis() {
+  [ -n "$_svc_redis_port" ] || return 0
+  redis-cli -p "$_svc_redis_port" shutdown nosave >/dev/null 2>&1 || true
+  if [ -f "$_svc_redis_dir/redis.pid" ]; then
+    kill "$(cat "$_svc_redis_dir/redis.pid")" 2>/dev/null || true
+  fi
+  _svc_redis_port=""
+}
+
+services_stop() {
+  services_stop_redis
+  services_stop_postgres
+}

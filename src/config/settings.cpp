@@ -1,0 +1,92 @@
+#include "chrysopedia/config/settings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "chrysopedia/config/url.hpp"
+
+namespace chrysopedia::config {
+
+namespace {
+
+constexpr const char* kMask = "***";
+
+bool is_secret_query_key(std::string key) {
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
+         key.find("token") != std::string::npos || key.find("key") != std::string::npos;
+}
+
+// libpq also takes `?password=...`; mask the values of such parameters.
+std::string redact_query(const std::string& query) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    auto end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string pair = query.substr(start, end - start);
+    if (const auto eq = pair.find('=');
+        eq != std::string::npos && is_secret_query_key(pair.substr(0, eq))) {
+      pair = pair.substr(0, eq + 1) + kMask;
+    }
+    if (!out.empty() || start > 0) out += '&';
+    out += pair;
+    start = end + 1;
+  }
+  return out;
+}
+
+double seconds(std::chrono::milliseconds ms) {
+  return static_cast<double>(ms.count()) / 1000.0;
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  const auto parts = parse_url(url);
+  if (!parts) {
+    // Not a URL we understand: it may still hold a secret, so show its shape only.
+    return url.empty() ? url : std::string(kMask);
+  }
+  std::string out = url;
+  if (parts->password) {
+    const auto scheme_end = out.find("://") + 3;
+    const auto at = out.rfind('@', out.find_first_of("/?#", scheme_end));
+    const auto colon = out.find(':', scheme_end);
+    if (colon != std::string::npos && at != std::string::npos && colon < at) {
+      out = out.substr(0, colon + 1) + kMask + out.substr(at);
+    }
+  }
+  if (!parts->query.empty()) {
+    const auto q = out.find('?');
+    out = out.substr(0, q + 1) + redact_query(parts->query);
+  }
+  return out;
+}
+
+std::string Settings::redacted_json() const {
+  nlohmann::ordered_json j;
+  j["HOST"] = host;
+  j["PORT"] = port;
+  j["WORKERS"] = workers;
+  j["DATABASE_URL"] = redact_url(database_url);
+  j["REDIS_URL"] = redact_url(redis_url);
+  j["LLM_API_URL"] = redact_url(llm_api_url);
+  j["LLM_API_KEY"] = llm_api_key.empty() ? "" : kMask;
+  j["LLM_MODEL"] = llm_model;
+  j["LLM_TEMPERATURE"] = llm_temperature;
+  j["LLM_MAX_TOKENS"] = llm_max_tokens;
+  j["LLM_STREAM_USAGE"] = llm_stream_usage;
+  j["CHAT_MAX_CONTEXT_SOURCES"] = chat_max_context_sources;
+  j["CHAT_HISTORY_MAX_TURN_PAIRS"] = chat_history_max_turn_pairs;
+  j["CHAT_HISTORY_TTL_SECONDS"] = chat_history_ttl_seconds;
+  j["LOG_LEVEL"] = log_level;
+  j["LOG_FORMAT"] = log_format;
+  j["HTTP_IDLE_TIMEOUT_SECONDS"] = seconds(http_idle_timeout);
+  j["HTTP_REQUEST_TIMEOUT_SECONDS"] = seconds(http_request_timeout);
+  j["HTTP_WRITE_TIMEOUT_SECONDS"] = seconds(http_write_timeout);
+  j["SSE_HEARTBEAT_SECONDS"] = seconds(sse_heartbeat_interval);
+  j["SHUTDOWN_GRACE_SECONDS"] = seconds(shutdown_grace);
+  return j.dump();
+}
+
+}  // namespace chrysopedia::config

@@ -1,0 +1,267 @@
+#include "chrysopedia/config/settings_loader.hpp"
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chrysopedia/config/url.hpp"
+
+namespace chrysopedia::config {
+
+namespace {
+
+/// Why a value was refused; the loader adds the variable's name and origin.
+struct Invalid {
+  std::string reason;
+};
+
+template <typename Int>
+Int parse_int(const std::string& text, Int lo, Int hi, const char* what) {
+  long long v = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || ptr != end || v < lo || v > hi) {
+    throw Invalid{"is not " + std::string(what) + " (" + std::to_string(lo) + "-" +
+                  std::to_string(hi) + ")"};
+  }
+  return static_cast<Int>(v);
+}
+
+double parse_double(const std::string& text, double lo, double hi, const char* what) {
+  if (text.empty()) throw Invalid{"is not " + std::string(what)};
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v) || v < lo || v > hi) {
+    std::ostringstream os;
+    os << "is not " << what << " (" << lo << "-" << hi << ")";
+    throw Invalid{os.str()};
+  }
+  return v;
+}
+
+bool parse_bool(const std::string& text) {
+  std::string t;
+  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+  throw Invalid{"is not a boolean (true or false)"};
+}
+
+std::chrono::milliseconds parse_seconds(const std::string& text, double lo, double hi) {
+  const double s = parse_double(text, lo, hi, "a number of seconds");
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
+}
+
+std::string parse_host(const std::string& text) {
+  if (text == "localhost") return "127.0.0.1";
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1)
+    return text;
+  throw Invalid{"is not an IP address to listen on (such as 0.0.0.0, 127.0.0.1 or ::)"};
+}
+
+std::string parse_one_of(const std::string& text, std::initializer_list<const char*> allowed) {
+  std::string lowered;
+  for (char c : text) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string list;
+  for (const char* a : allowed) {
+    if (lowered == a) return lowered;
+    list += list.empty() ? a : std::string(", ") + a;
+  }
+  throw Invalid{"is not one of " + list};
+}
+
+std::string parse_database_url(const std::string& text) {
+  const auto u = parse_url(text);
+  if (!u || (u->scheme != "postgresql" && u->scheme != "postgres")) {
+    throw Invalid{"is not a postgresql://[user[:password]@]host[:port]/dbname URL"};
+  }
+  return text;
+}
+
+std::string parse_redis_url(const std::string& text) {
+  if (text.empty()) return text;
+  const auto u = parse_url(text);
+  if (u && (u->scheme == "redis" || u->scheme == "rediss") && !u->host.empty()) {
+    const std::string db = u->path.empty() ? "" : u->path.substr(1);
+    if (!db.empty()) parse_int<int>(db, 0, 65535, "a database number");
+    return text;
+  }
+  if (u && u->scheme == "unix" && u->path.size() > 1) return text;
+  throw Invalid{
+      "is not a redis://[user:password@]host[:port][/db] or unix:///path URL (empty disables "
+      "memory)"};
+}
+
+std::string parse_http_url(const std::string& text) {
+  if (text.empty()) return text;
+  const auto u = parse_url(text);
+  if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty()) {
+    throw Invalid{"is not an http:// or https:// URL (empty uses the offline answerer)"};
+  }
+  // The client appends /chat/completions; a trailing slash would double it.
+  std::string out = text;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
+struct Field {
+  const char* name;
+  bool secret;  // never echo the value in an error
+  std::function<void(Settings&, const std::string&)> apply;
+};
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table = {
+      {"HOST", false, [](Settings& s, const std::string& v) { s.host = parse_host(v); }},
+      {"PORT", false,
+       [](Settings& s, const std::string& v) {
+         s.port = parse_int<std::uint16_t>(v, 0, 65535, "a port number");
+       }},
+      {"WORKERS", false,
+       [](Settings& s, const std::string& v) {
+         s.workers = parse_int<unsigned>(v, 0, 256, "a number of event loops (0: one per core)");
+       }},
+      {"DATABASE_URL", true,
+       [](Settings& s, const std::string& v) { s.database_url = parse_database_url(v); }},
+      {"REDIS_URL", true,
+       [](Settings& s, const std::string& v) { s.redis_url = parse_redis_url(v); }},
+      {"LLM_API_URL", true,
+       [](Settings& s, const std::string& v) { s.llm_api_url = parse_http_url(v); }},
+      {"LLM_API_KEY", true, [](Settings& s, const std::string& v) { s.llm_api_key = v; }},
+      {"LLM_MODEL", false,
+       [](Settings& s, const std::string& v) {
+         if (v.empty()) throw Invalid{"is empty; name the model to ask"};
+         s.llm_model = v;
+       }},
+      {"LLM_TEMPERATURE", false,
+       [](Settings& s, const std::string& v) {
+         s.llm_temperature = parse_double(v, 0.0, 2.0, "a temperature");
+       }},
+      {"LLM_MAX_TOKENS", false,
+       [](Settings& s, const std::string& v) {
+         s.llm_max_tokens = parse_int<int>(v, 1, 1'000'000, "a token count");
+       }},
+      {"LLM_STREAM_USAGE", false,
+       [](Settings& s, const std::string& v) { s.llm_stream_usage = parse_bool(v); }},
+      {"CHAT_MAX_CONTEXT_SOURCES", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_max_context_sources = parse_int<int>(v, 1, 50, "a number of sources");
+       }},
+      {"CHAT_HISTORY_MAX_TURN_PAIRS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_history_max_turn_pairs = parse_int<int>(v, 0, 1000, "a number of turn pairs");
+       }},
+      {"CHAT_HISTORY_TTL_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_history_ttl_seconds = parse_int<int>(v, 1, 31'536'000, "a number of seconds");
+       }},
+      {"LOG_LEVEL", false,
+       [](Settings& s, const std::string& v) {
+         s.log_level =
+             parse_one_of(v, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+       }},
+      {"LOG_FORMAT", false,
+       [](Settings& s, const std::string& v) {
+         s.log_format = parse_one_of(v, {"text", "json"});
+       }},
+      {"HTTP_IDLE_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.http_idle_timeout = parse_seconds(v, 0.01, 3600);
+       }},
+      {"HTTP_REQUEST_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.http_request_timeout = parse_seconds(v, 0.01, 3600);
+       }},
+      {"HTTP_WRITE_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.http_write_timeout = parse_seconds(v, 0.01, 3600);
+       }},
+      {"SSE_HEARTBEAT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.sse_heartbeat_interval = parse_seconds(v, 0.01, 3600);
+       }},
+      {"SHUTDOWN_GRACE_SECONDS", false,
+       [](Settings& s, const std::string& v) { s.shutdown_grace = parse_seconds(v, 0, 3600); }},
+  };
+  return table;
+}
+
+void apply(Settings& s, const Field& f, const std::string& value, const std::string& origin) {
+  try {
+    f.apply(s, value);
+  } catch (const Invalid& e) {
+    const std::string shown = f.secret ? std::string() : "=\"" + value + "\"";
+    throw ConfigError("invalid configuration: " + std::string(f.name) + shown + origin + " " +
+                      e.reason);
+  }
+}
+
+std::string json_value_as_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number() || v.is_null()) return v.is_null() ? std::string() : v.dump();
+  throw Invalid{"must be a string, number or boolean"};
+}
+
+void apply_file(Settings& s, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("invalid configuration: --config " + path + " cannot be read");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError("invalid configuration: --config " + path + " is not valid JSON (" +
+                      e.what() + ")");
+  }
+  if (!doc.is_object()) {
+    throw ConfigError("invalid configuration: --config " + path +
+                      " must hold a JSON object of VARIABLE: value");
+  }
+  for (const auto& [key, value] : doc.items()) {
+    const Field* field = nullptr;
+    for (const auto& f : fields()) {
+      if (key == f.name) field = &f;
+    }
+    if (!field) {
+      throw ConfigError("invalid configuration: --config " + path + " has unknown key \"" + key +
+                        "\"");
+    }
+    std::string text;
+    try {
+      text = json_value_as_text(value);
+    } catch (const Invalid& e) {
+      throw ConfigError("invalid configuration: " + key + " (from " + path + ") " + e.reason);
+    }
+    apply(s, *field, text, " (from " + path + ")");
+  }
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+Settings load_settings(const EnvLookup& env, const std::optional<std::string>& config_file) {
+  Settings s;
+  if (config_file) apply_file(s, *config_file);
+  for (const auto& f : fields()) {
+    if (auto v = env(f.name)) apply(s, f, *v, "");
+  }
+  return s;
+}
+
+}  // namespace chrysopedia::config

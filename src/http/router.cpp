@@ -1,0 +1,91 @@
+#include "chrysopedia/http/router.hpp"
+
+#include <algorithm>
+
+namespace chrysopedia::http {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  if (!path.empty() && path.front() == '/') start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool is_placeholder(const std::string& s) {
+  return s.size() > 2 && s.front() == '{' && s.back() == '}';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex_value(in[i + 1]);
+    const int lo = hex_value(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  Route r{std::move(method), {}, std::move(handler)};
+  for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match result;
+  const auto segments = split_path(path);
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::unordered_map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      const auto& want = route.segments[i];
+      if (is_placeholder(want)) {
+        std::string decoded;
+        ok = !segments[i].empty() && percent_decode(segments[i], decoded);
+        if (ok) params.emplace(want.substr(1, want.size() - 2), std::move(decoded));
+      } else {
+        ok = want == segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (route.method == method) {
+      result.handler = &route.handler;
+      result.params = std::move(params);
+      result.allowed.clear();
+      return result;
+    }
+    if (std::find(result.allowed.begin(), result.allowed.end(), route.method) ==
+        result.allowed.end()) {
+      result.allowed.push_back(route.method);
+    }
+  }
+  return result;
+}
+
+}  // namespace chrysopedia::http

@@ -1,0 +1,383 @@
+#include "http/session.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "chrysopedia/http/json_error.hpp"
+#include "chrysopedia/observability/request_id.hpp"
+#include "http/session_exchange.hpp"
+#include "http/session_registry.hpp"
+
+namespace chrysopedia::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using net::awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kReadChunk = 4096;
+
+bool quiet_close(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+         ec == net::error::bad_descriptor || ec == net::error::broken_pipe ||
+         ec == bhttp::error::partial_message;
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& raw) {
+  Request req;
+  req.method = std::string(raw.method_string());
+  req.target = std::string(raw.target());
+  const auto q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  req.headers.reserve(8);
+  for (const auto& field : raw) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  const auto given_id = raw["X-Request-Id"];
+  req.request_id = observability::acceptable_request_id(given_id)
+                       ? std::string(given_id)
+                       : observability::make_request_id();
+  req.body = std::move(raw.body());
+  return req;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+}  // namespace
+
+Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
+                 std::shared_ptr<const Router> router, SessionRegistry& registry)
+    : stream_(std::move(socket)),
+      options_(options),
+      router_(std::move(router)),
+      registry_(registry),
+      writer_done_(stream_.get_executor()) {
+  registry_.add(this);
+}
+
+Session::~Session() {
+  registry_.remove(this);
+}
+
+awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  try {
+    for (;;) {
+      bhttp::request<bhttp::string_body> raw;
+      if (!co_await read_request(raw)) break;
+      if (!co_await handle(std::move(raw)) || closing_) break;
+    }
+  } catch (const std::exception& e) {
+    // Only the client's connection failing gets here; handlers' own errors
+    // are dealt with in handle().
+    spdlog::debug("http_connection_closed reason=\"{}\"", e.what());
+  }
+  close_socket();
+}
+
+void Session::begin_shutdown() {
+  closing_ = true;
+  if (state_ == State::idle) close_socket();
+}
+
+void Session::force_close() {
+  closing_ = true;
+  close_socket();
+}
+
+void Session::close_socket() {
+  beast::error_code ec;
+  auto& socket = stream_.socket();
+  if (!socket.is_open()) return;
+  socket.shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+awaitable<bool> Session::read_request(bhttp::request<bhttp::string_body>& out) {
+  state_ = State::idle;
+  if (closing_) co_return false;
+  if (buffer_.size() == 0) {
+    // Waiting for a request to start is bounded by the idle timeout; once a
+    // byte has come, the whole request must arrive within the request
+    // timeout, so a client trickling bytes cannot hold the connection.
+    stream_.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
+    if (ec) co_return false;
+    buffer_.commit(n);
+  }
+  state_ = State::reading;
+
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+  parser.body_limit(options_.body_limit);
+  stream_.expires_after(options_.request_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+  if (!ec && !parser.is_done()) {
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] = co_await net::async_write(
+          stream_, net::buffer(kContinue.data(), kContinue.size()), use_tuple);
+      ec = wec;
+    }
+    if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+  }
+  if (!ec) {
+    out = parser.release();
+    co_return true;
+  }
+  if (quiet_close(ec)) co_return false;
+
+  Response error;
+  if (ec == bhttp::error::body_limit) {
+    error = json_error(
+        413, "payload_too_large",
+        fmt::format("The request body is larger than the limit of {} bytes.", options_.body_limit));
+  } else if (ec == bhttp::error::header_limit) {
+    error = json_error(431, "headers_too_large",
+                       fmt::format("The request headers are larger than the limit of {} bytes.",
+                                   options_.header_limit));
+  } else if (ec == beast::error::timeout) {
+    error = json_error(408, "request_timeout",
+                       "The request did not arrive in time; send it whole, without pauses.");
+  } else {
+    error = json_error(400, "bad_request", "The request is not valid HTTP/1.1: " + ec.message());
+  }
+  Request req;
+  req.request_id = observability::make_request_id();
+  spdlog::info("http_rejected rid={} status={} reason=\"{}\"", req.request_id, error.status,
+               ec.message());
+  state_ = State::handling;
+  co_await write_response(req, std::move(error), false);
+  co_await lingering_close();
+  co_return false;
+}
+
+awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
+  const auto started = Clock::now();
+  state_ = State::handling;
+  const bool client_keep_alive = raw.keep_alive();
+  Request req = to_request(std::move(raw));
+
+  auto match = router_->match(req.method, req.path);
+  SessionExchange exchange(*this, req, client_keep_alive);
+  bool client_gone = false;
+  std::exception_ptr failure;
+
+  if (!match.handler) {
+    Response r;
+    if (match.allowed.empty()) {
+      r = json_error(404, "not_found",
+                     fmt::format("There is nothing at {} {}.", req.method, req.path));
+    } else {
+      const auto allow = join(match.allowed, ", ");
+      r = json_error(
+          405, "method_not_allowed",
+          fmt::format("{} does not accept {}; it accepts {}.", req.path, req.method, allow));
+      r.headers.emplace_back("Allow", allow);
+    }
+    co_await exchange.respond(std::move(r));
+  } else {
+    req.params = std::move(match.params);
+    stream_.expires_never();
+    last_write_ = Clock::now();
+    // The handler runs alongside a watch on the client's socket and the
+    // heartbeat; whichever ends first cancels the others, so a client that
+    // leaves cancels its handler at once. (Not `||`: that waits for the
+    // first *success*, so a handler that throws would wait for the client.)
+    auto ex = stream_.get_executor();
+    auto [order, handler_error, watch_error, heartbeat_error] =
+        co_await net::experimental::make_parallel_group(
+            net::co_spawn(ex, (*match.handler)(exchange), net::deferred),
+            net::co_spawn(ex, watch_client(), net::deferred),
+            net::co_spawn(ex, heartbeat(), net::deferred))
+            .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+    client_gone = order[0] != 0;
+    // A handler cancelled because its client left ends with an error that
+    // is no failure of its own.
+    if (handler_error && !client_gone) failure = handler_error;
+  }
+
+  const bool socket_ok = stream_.socket().is_open() && !broken_ && !client_gone;
+  if (failure && socket_ok) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("http_handler_error rid={} method={} path={} error=\"{}\"", req.request_id,
+                    req.method, req.path, e.what());
+    }
+  }
+  if (socket_ok && !exchange.started()) {
+    auto error = json_error(
+        500, "internal_error",
+        "The server failed to answer this request; it has been logged as " + req.request_id + ".");
+    co_await exchange.respond(std::move(error));
+  } else if (socket_ok && exchange.streaming()) {
+    co_await write_last_chunk();
+  }
+  streaming_ = false;
+
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  const int status = exchange.status();
+  const auto level = status >= 500 ? spdlog::level::warn : spdlog::level::debug;
+  spdlog::log(level, "http_request rid={} method={} path={} status={} ms={:.1f}{}", req.request_id,
+              req.method, req.path, status, ms, client_gone ? " client_gone=true" : "");
+  co_return socket_ok && !failure && exchange.keep_alive() && !closing_;
+}
+
+awaitable<void> Session::watch_client() {
+  auto& socket = stream_.socket();
+  for (;;) {
+    if (buffer_.size() >= options_.body_limit + options_.header_limit) {
+      // A client pipelining this much is not waiting for our answer; stop
+      // reading until the handler is done (which cancels this wait).
+      net::steady_timer hold(socket.get_executor(), Clock::time_point::max());
+      co_await hold.async_wait(use_tuple);
+      co_return;
+    }
+    auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
+    if (ec) co_return;  // gone, or cancelled because the handler finished
+    buffer_.commit(n);
+  }
+}
+
+awaitable<void> Session::heartbeat() {
+  net::steady_timer timer(stream_.get_executor());
+  const std::string ping =
+      fmt::format("{:x}\r\n{}\r\n", SseFramer::comment("ping").size(), SseFramer::comment("ping"));
+  for (;;) {
+    const auto now = Clock::now();
+    timer.expires_at(streaming_ && !writing_ ? last_write_ + options_.heartbeat_interval
+                                             : now + options_.heartbeat_interval);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    if (!streaming_ || writing_ || Clock::now() - last_write_ < options_.heartbeat_interval) {
+      continue;
+    }
+    try {
+      co_await write_bytes(ping);
+    } catch (const std::exception&) {
+      co_return;  // the connection failed: ending here cancels the handler
+    }
+  }
+}
+
+awaitable<void> Session::write_response(const Request& request, Response&& response,
+                                        bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
+  res.set(bhttp::field::content_type, response.content_type);
+  res.set("X-Request-Id", request.request_id);
+  for (auto& [name, value] : response.headers) res.set(name, value);
+  res.keep_alive(keep_alive && !closing_);
+  res.body() = std::move(response.body);
+  res.prepare_payload();
+  stream_.expires_after(options_.write_timeout);
+  writing_ = true;
+  auto [ec, n] = co_await bhttp::async_write(stream_, res, use_tuple);
+  writing_ = false;
+  if (ec) {
+    broken_ = true;
+    throw beast::system_error(ec);
+  }
+}
+
+awaitable<void> Session::write_event_stream_head(const Request& request, bool keep_alive) {
+  bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "text/event-stream");
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set("X-Accel-Buffering", "no");
+  res.set("X-Request-Id", request.request_id);
+  res.keep_alive(keep_alive && !closing_);
+  res.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  stream_.expires_after(options_.write_timeout);
+  writing_ = true;
+  auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
+  writing_ = false;
+  if (ec) {
+    broken_ = true;
+    throw beast::system_error(ec);
+  }
+  streaming_ = true;
+  last_write_ = Clock::now();
+}
+
+awaitable<void> Session::write_chunk(std::string_view payload) {
+  const std::string size_line = fmt::format("{:x}\r\n", payload.size());
+  co_await write_bytes(size_line, payload, "\r\n");
+}
+
+awaitable<void> Session::write_last_chunk() {
+  co_await write_bytes("0\r\n\r\n");
+}
+
+awaitable<void> Session::wait_for_writer() {
+  while (writing_) {
+    writer_done_.expires_at(Clock::time_point::max());
+    co_await writer_done_.async_wait(use_tuple);
+    const auto cs = co_await net::this_coro::cancellation_state;
+    if (cs.cancelled() != net::cancellation_type::none) {
+      throw beast::system_error(net::error::operation_aborted);
+    }
+  }
+}
+
+awaitable<void> Session::write_bytes(std::string_view a, std::string_view b, std::string_view c) {
+  co_await wait_for_writer();
+  writing_ = true;
+  // A reader that takes nothing for this long is treated as gone.
+  stream_.expires_after(options_.write_timeout);
+  const std::array<net::const_buffer, 3> buffers{net::buffer(a.data(), a.size()),
+                                                 net::buffer(b.data(), b.size()),
+                                                 net::buffer(c.data(), c.size())};
+  auto [ec, n] = co_await net::async_write(stream_, buffers, use_tuple);
+  writing_ = false;
+  writer_done_.cancel();
+  last_write_ = Clock::now();
+  if (ec) {
+    broken_ = true;
+    throw beast::system_error(ec);
+  }
+}
+
+awaitable<void> Session::lingering_close() {
+  // Closing with unread request bytes makes the kernel send RST, which can
+  // destroy our error response before the client reads it. Half-close, then
+  // drain briefly.
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::size_t drained = 0;
+  std::array<char, 4096> sink;
+  while (drained < 1024 * 1024) {
+    auto [rec, n] = co_await stream_.async_read_some(net::buffer(sink), use_tuple);
+    if (rec) break;
+    drained += n;
+  }
+}
+
+}  // namespace chrysopedia::http

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "chrysopedia/http/request.hpp"
+#include "chrysopedia/http/router.hpp"
+#include "chrysopedia/http/server.hpp"
+
+namespace chrysopedia::http {
+
+class SessionRegistry;
+
+/// One client connection: reads requests one after another (keep-alive),
+/// hands each to its route, and writes the answer. Lives on one worker's
+/// event loop and is only touched from it.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, const ServerOptions& options,
+          std::shared_ptr<const Router> router, SessionRegistry& registry);
+  ~Session();
+
+  boost::asio::awaitable<void> run();
+
+  /// Server shutdown: an idle connection closes now, a busy one after its
+  /// response.
+  void begin_shutdown();
+
+  /// Grace period over: close the socket, which cancels whatever runs on it.
+  void force_close();
+
+ private:
+  friend class SessionExchange;
+  enum class State { idle, reading, handling };
+
+  boost::asio::awaitable<bool> read_request(
+      boost::beast::http::request<boost::beast::http::string_body>& out);
+  boost::asio::awaitable<bool> handle(
+      boost::beast::http::request<boost::beast::http::string_body> raw);
+  boost::asio::awaitable<void> watch_client();
+  boost::asio::awaitable<void> heartbeat();
+  boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
+                                              bool keep_alive);
+  boost::asio::awaitable<void> write_event_stream_head(const Request& request, bool keep_alive);
+  boost::asio::awaitable<void> write_chunk(std::string_view payload);
+  boost::asio::awaitable<void> write_last_chunk();
+  boost::asio::awaitable<void> wait_for_writer();
+  boost::asio::awaitable<void> write_bytes(std::string_view a, std::string_view b = {},
+                                           std::string_view c = {});
+  boost::asio::awaitable<void> lingering_close();
+  void close_socket();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  const ServerOptions& options_;
+  std::shared_ptr<const Router> router_;
+  SessionRegistry& registry_;
+  State state_ = State::idle;
+  bool closing_ = false;
+
+  // The one write in flight, shared by the handler's events and heartbeats.
+  bool writing_ = false;
+  boost::asio::steady_timer writer_done_;
+  bool broken_ = false;  // a write failed: the connection is unusable
+  bool streaming_ = false;
+  std::chrono::steady_clock::time_point last_write_;
+};
+
+}  // namespace chrysopedia::http

@@ -1,0 +1,30 @@
+#include "http/session_exchange.hpp"
+
+#include <stdexcept>
+
+#include "http/session.hpp"
+
+namespace chrysopedia::http {
+
+boost::asio::awaitable<void> SessionExchange::respond(Response&& response) {
+  if (started()) throw std::logic_error("respond() after the response was started");
+  status_ = response.status;
+  co_await session_.write_response(request_, std::move(response), keep_alive_);
+}
+
+boost::asio::awaitable<EventStream*> SessionExchange::open_event_stream() {
+  if (started()) throw std::logic_error("open_event_stream() after the response was started");
+  status_ = 200;
+  streaming_ = true;
+  co_await session_.write_event_stream_head(request_, keep_alive_);
+  co_return this;
+}
+
+boost::asio::awaitable<void> SessionExchange::send(std::string_view event, std::string_view data) {
+  if (!streaming_) throw std::logic_error("send() before open_event_stream()");
+  const std::string framed = framer_.frame(event, data);
+  if (framed.empty()) co_return;
+  co_await session_.write_chunk(framed);
+}
+
+}  // namespace chrysopedia::http

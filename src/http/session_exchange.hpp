@@ -1,0 +1,36 @@
+#pragma once
+
+#include "chrysopedia/http/exchange.hpp"
+#include "chrysopedia/http/sse_framer.hpp"
+
+namespace chrysopedia::http {
+
+class Session;
+
+/// The Exchange (and, once opened, the EventStream) of one request on a
+/// Session. Lives in the session's handle() frame for the request's span.
+class SessionExchange final : public Exchange, public EventStream {
+ public:
+  SessionExchange(Session& session, const Request& request, bool keep_alive)
+      : session_(session), request_(request), keep_alive_(keep_alive) {}
+
+  const Request& request() const override { return request_; }
+  boost::asio::awaitable<void> respond(Response&& response) override;
+  boost::asio::awaitable<EventStream*> open_event_stream() override;
+  boost::asio::awaitable<void> send(std::string_view event, std::string_view data) override;
+
+  bool started() const { return status_ != 0; }
+  bool streaming() const { return streaming_; }
+  int status() const { return status_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  Session& session_;
+  const Request& request_;
+  bool keep_alive_;
+  bool streaming_ = false;
+  int status_ = 0;
+  SseFramer framer_;
+};
+
+}  // namespace chrysopedia::http

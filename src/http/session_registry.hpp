@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <unordered_set>
+
+namespace chrysopedia::http {
+
+class Session;
+
+/// The connections of one worker, so shutdown can reach them. Touched only
+/// from that worker's event loop, so it needs no lock.
+class SessionRegistry {
+ public:
+  void add(Session* s) {
+    sessions_.insert(s);
+    count_ = sessions_.size();
+  }
+  void remove(Session* s) {
+    sessions_.erase(s);
+    count_ = sessions_.size();
+    if (sessions_.empty() && on_empty_) on_empty_();
+  }
+  bool empty() const { return sessions_.empty(); }
+  /// Safe to read from any thread.
+  std::size_t size() const { return count_.load(std::memory_order_relaxed); }
+  template <typename F>
+  void for_each(F&& f) {
+    // Copy first: a callback may close a session, which removes it.
+    const std::unordered_set<Session*> snapshot = sessions_;
+    for (Session* s : snapshot) {
+      if (sessions_.count(s)) f(*s);
+    }
+  }
+  void on_empty(std::function<void()> f) { on_empty_ = std::move(f); }
+
+ private:
+  std::unordered_set<Session*> sessions_;
+  std::function<void()> on_empty_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace chrysopedia::http

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chrysopedia::test {
+
+struct SseEvent {
+  std::string event;  ///< "message" when no event field was given
+  std::string data;
+  bool operator==(const SseEvent&) const = default;
+};
+
+/// Parses an event stream exactly as the WHATWG HTML standard tells a
+/// browser's EventSource to: lines end in CR LF, LF or CR; `data` lines are
+/// joined with LF; one space after the colon is dropped; comments ignored;
+/// an event with empty data is not dispatched.
+std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments = nullptr);
+
+}  // namespace chrysopedia::test

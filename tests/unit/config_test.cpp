@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "chrysopedia/config/settings_loader.hpp"
+
+using chrysopedia::config::ConfigError;
+using chrysopedia::config::EnvLookup;
+using chrysopedia::config::load_settings;
+using chrysopedia::config::redact_url;
+using chrysopedia::config::Settings;
+
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string error_for(std::map<std::string, std::string> vars) {
+  try {
+    load_settings(env_of(std::move(vars)), std::nullopt);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& content) {
+    char name[] = "/tmp/chrysopedia-config-XXXXXX";
+    const int fd = mkstemp(name);
+    ::close(fd);
+    path = name;
+    std::ofstream(path) << content;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST(Config, DefaultsMatchTheSpec) {
+  const Settings s = load_settings(env_of({}), std::nullopt);
+  EXPECT_EQ(s.host, "0.0.0.0");
+  EXPECT_EQ(s.port, 8000);
+  EXPECT_EQ(s.database_url, "postgresql://localhost/chrysopedia");
+  EXPECT_EQ(s.redis_url, "redis://localhost:6379/0");
+  EXPECT_EQ(s.llm_api_url, "");
+  EXPECT_EQ(s.llm_api_key, "");
+  EXPECT_EQ(s.llm_model, "gpt-4o-mini");
+  EXPECT_DOUBLE_EQ(s.llm_temperature, 0.3);
+  EXPECT_EQ(s.llm_max_tokens, 2048);
+  EXPECT_TRUE(s.llm_stream_usage);
+  EXPECT_EQ(s.chat_max_context_sources, 10);
+  EXPECT_EQ(s.chat_history_max_turn_pairs, 10);
+  EXPECT_EQ(s.chat_history_ttl_seconds, 3600);
+  EXPECT_EQ(s.log_level, "info");
+  EXPECT_EQ(s.log_format, "text");
+  EXPECT_EQ(s.sse_heartbeat_interval, std::chrono::seconds(15));
+}
+
+TEST(Config, EnvironmentOverridesDefaults) {
+  const Settings s = load_settings(env_of({{"PORT", "9001"},
+                                           {"HOST", "127.0.0.1"},
+                                           {"LLM_API_URL", "http://localhost:11434/v1/"},
+                                           {"LLM_STREAM_USAGE", "false"},
+                                           {"LLM_TEMPERATURE", "0.7"},
+                                           {"REDIS_URL", ""},
+                                           {"LOG_FORMAT", "JSON"},
+                                           {"SSE_HEARTBEAT_SECONDS", "0.25"}}),
+                                   std::nullopt);
+  EXPECT_EQ(s.port, 9001);
+  EXPECT_EQ(s.host, "127.0.0.1");
+  EXPECT_EQ(s.llm_api_url, "http://localhost:11434/v1") << "a trailing slash is dropped";
+  EXPECT_FALSE(s.llm_stream_usage);
+  EXPECT_DOUBLE_EQ(s.llm_temperature, 0.7);
+  EXPECT_EQ(s.redis_url, "") << "empty REDIS_URL turns memory off";
+  EXPECT_EQ(s.log_format, "json");
+  EXPECT_EQ(s.sse_heartbeat_interval, std::chrono::milliseconds(250));
+}
+
+TEST(Config, BadValuesNameTheVariableInOneLine) {
+  const std::map<std::string, std::string> bad[] = {
+      {{"PORT", "abc"}},
+      {{"PORT", "70000"}},
+      {{"PORT", "80x"}},
+      {{"HOST", "not an address"}},
+      {{"DATABASE_URL", "mysql://localhost/db"}},
+      {{"DATABASE_URL", "postgresql://host:notaport/db"}},
+      {{"REDIS_URL", "localhost:6379"}},
+      {{"REDIS_URL", "redis://localhost:6379/x"}},
+      {{"LLM_API_URL", "ftp://example.com"}},
+      {{"LLM_API_URL", "http://"}},
+      {{"LLM_TEMPERATURE", "hot"}},
+      {{"LLM_MAX_TOKENS", "0"}},
+      {{"LLM_STREAM_USAGE", "maybe"}},
+      {{"LLM_MODEL", ""}},
+      {{"CHAT_MAX_CONTEXT_SOURCES", "-1"}},
+      {{"CHAT_HISTORY_TTL_SECONDS", "1.5"}},
+      {{"LOG_LEVEL", "verbose"}},
+      {{"LOG_FORMAT", "xml"}},
+      {{"SHUTDOWN_GRACE_SECONDS", "forever"}},
+  };
+  for (const auto& vars : bad) {
+    const std::string name = vars.begin()->first;
+    const std::string msg = error_for(vars);
+    EXPECT_NE(msg.find(name), std::string::npos) << name << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_EQ(msg.rfind("invalid configuration: ", 0), 0u) << msg;
+  }
+  EXPECT_EQ(error_for({{"PORT", "abc"}}),
+            "invalid configuration: PORT=\"abc\" is not a port number (0-65535)");
+}
+
+TEST(Config, ErrorsNeverEchoSecretValues) {
+  const std::string msg = error_for({{"DATABASE_URL", "mysql://app:hunter2@db/x"}});
+  EXPECT_NE(msg.find("DATABASE_URL"), std::string::npos);
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+}
+
+TEST(Config, FileSuppliesDefaultsAndTheEnvironmentWins) {
+  TempFile f(R"({"PORT": 8123, "LLM_MODEL": "llama3.1", "LLM_STREAM_USAGE": false,
+                 "LOG_LEVEL": "debug"})");
+  const Settings s = load_settings(env_of({{"LOG_LEVEL", "warn"}}), f.path);
+  EXPECT_EQ(s.port, 8123);
+  EXPECT_EQ(s.llm_model, "llama3.1");
+  EXPECT_FALSE(s.llm_stream_usage);
+  EXPECT_EQ(s.log_level, "warn");
+}
+
+TEST(Config, FileProblemsAreReportedClearly) {
+  TempFile unknown(R"({"PROT": 8123})");
+  try {
+    load_settings(env_of({}), unknown.path);
+    FAIL() << "an unknown key must be refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("PROT"), std::string::npos);
+  }
+  TempFile broken("{not json");
+  EXPECT_THROW(load_settings(env_of({}), broken.path), ConfigError);
+  TempFile array("[1, 2]");
+  EXPECT_THROW(load_settings(env_of({}), array.path), ConfigError);
+  TempFile bad_value(R"({"PORT": "abc"})");
+  try {
+    load_settings(env_of({}), bad_value.path);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("PORT"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(bad_value.path), std::string::npos);
+  }
+  EXPECT_THROW(load_settings(env_of({}), std::string("/nonexistent/config.json")), ConfigError);
+}
+
+TEST(Config, RedactedJsonHidesEverySecret) {
+  const Settings s = load_settings(
+      env_of({{"DATABASE_URL", "postgresql://app:pg-secret@db:5432/chrysopedia?sslmode=require"},
+              {"REDIS_URL", "redis://default:redis-secret@cache:6379/2"},
+              {"LLM_API_URL", "https://api.example.com/v1?api_key=url-secret"},
+              {"LLM_API_KEY", "sk-live-secret"}}),
+      std::nullopt);
+  const std::string json = s.redacted_json();
+  for (const char* secret : {"pg-secret", "redis-secret", "url-secret", "sk-live-secret"}) {
+    EXPECT_EQ(json.find(secret), std::string::npos) << secret << " leaked: " << json;
+  }
+  EXPECT_NE(json.find("postgresql://app:***@db:5432/chrysopedia?sslmode=require"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"LLM_API_KEY\":\"***\""), std::string::npos) << json;
+}
+
+TEST(Config, RedactUrl) {
+  EXPECT_EQ(redact_url("redis://:pw@host:6379/0"), "redis://:***@host:6379/0");
+  EXPECT_EQ(redact_url("redis://host:6379/0"), "redis://host:6379/0");
+  EXPECT_EQ(redact_url("postgresql://u:p@ss@h/db"), "postgresql://u:***@h/db");
+  EXPECT_EQ(redact_url("postgresql://h/db?password=x&sslmode=disable"),
+            "postgresql://h/db?password=***&sslmode=disable");
+  EXPECT_EQ(redact_url(""), "");
+  EXPECT_EQ(redact_url("user=app password=secret"), "***") << "unparsed text may hold a secret";
+}
