@@ -1,6 +1,10 @@
 #include "chrysopedia/http/server.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <system_error>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -24,8 +28,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 struct Worker {
   explicit Worker(unsigned i) : index(i) {}
@@ -118,20 +120,26 @@ void Server::on_worker_start(std::function<void(unsigned, net::io_context&)> hoo
 void Server::start() {
   if (!impl_->workers.empty()) throw std::logic_error("Server::start() called twice");
   const auto address = net::ip::make_address(impl_->options.host);
-  std::uint16_t port = impl_->options.port;
+  const tcp::endpoint endpoint(address, impl_->options.port);
   for (unsigned i = 0; i < impl_->options.workers; ++i) {
     auto w = std::make_unique<Worker>(i);
-    const tcp::endpoint endpoint(address, port);
-    w->acceptor.open(endpoint.protocol());
-    w->acceptor.set_option(tcp::acceptor::reuse_address(true));
-    // Each loop accepts on its own socket; the kernel spreads connections.
-    w->acceptor.set_option(reuse_port(true));
-    w->acceptor.bind(endpoint);
-    w->acceptor.listen(net::socket_base::max_listen_connections);
-    // Port 0: the first bind picks the port, the others join it.
-    port = w->acceptor.local_endpoint().port();
+    if (i == 0) {
+      w->acceptor.open(endpoint.protocol());
+      w->acceptor.set_option(tcp::acceptor::reuse_address(true));
+      w->acceptor.bind(endpoint);
+      w->acceptor.listen(net::socket_base::max_listen_connections);
+    } else {
+      // Every loop accepts on its own descriptor for the one listening
+      // socket: whichever loop is free takes the next connection. (Not
+      // SO_REUSEPORT, which would let a second server start on our port
+      // and silently take half the traffic.)
+      const int fd = ::dup(impl_->workers.front()->acceptor.native_handle());
+      if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup");
+      w->acceptor.assign(endpoint.protocol(), fd);
+    }
     impl_->workers.push_back(std::move(w));
   }
+  const std::uint16_t port = impl_->workers.front()->acceptor.local_endpoint().port();
   impl_->port = port;
   for (auto& wp : impl_->workers) {
     Worker& w = *wp;

@@ -29,7 +29,7 @@ struct ServerOptions {
 };
 
 /// The HTTP/1.1 server: one event loop per worker thread, each accepting on
-/// the shared port (SO_REUSEPORT) and owning its connections outright.
+/// the one listening socket and owning its connections outright.
 class Server {
  public:
   Server(ServerOptions options, std::shared_ptr<const Router> router);

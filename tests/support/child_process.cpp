@@ -1,0 +1,99 @@
+#include "support/child_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace chrysopedia::test {
+
+using Clock = std::chrono::steady_clock;
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::map<std::string, std::string>& env) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(fds[1], 2);
+    for (const auto& [k, v] : env) {
+      if (v.empty()) {
+        ::unsetenv(k.c_str());
+      } else {
+        ::setenv(k.c_str(), v.c_str(), 1);
+      }
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  err_fd_ = fds[0];
+}
+
+ChildProcess::~ChildProcess() {
+  if (!status_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  if (err_fd_ >= 0) ::close(err_fd_);
+}
+
+void ChildProcess::drain(std::chrono::milliseconds timeout) {
+  pollfd p{err_fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;
+  char buf[4096];
+  const auto n = ::read(err_fd_, buf, sizeof buf);
+  if (n > 0) captured_.append(buf, static_cast<std::size_t>(n));
+}
+
+std::optional<std::string> ChildProcess::wait_for_line(const std::string& needle,
+                                                       std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    std::size_t nl;
+    while ((nl = captured_.find('\n', scanned_)) != std::string::npos) {
+      std::string line = captured_.substr(scanned_, nl - scanned_);
+      scanned_ = nl + 1;
+      if (line.find(needle) != std::string::npos) return line;
+    }
+    if (Clock::now() >= deadline) return std::nullopt;
+    drain(std::chrono::milliseconds(50));
+  }
+}
+
+std::string ChildProcess::output() {
+  drain(std::chrono::milliseconds(50));
+  return captured_;
+}
+
+void ChildProcess::signal(int sig) {
+  if (pid_ > 0 && !status_) ::kill(pid_, sig);
+}
+
+std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (status_) return status_;
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      drain(std::chrono::milliseconds(0));
+      return status_;
+    }
+    drain(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+}  // namespace chrysopedia::test
