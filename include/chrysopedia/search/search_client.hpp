@@ -1,0 +1,53 @@
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace chrysopedia::search {
+
+/// One search hit: a technique page, or one section of a page (SPEC §2).
+struct SearchItem {
+  std::string title;  ///< the page's
+  std::string slug;   ///< the page's
+  std::string creator_name;
+  std::string topic_category;
+  std::string summary;          ///< the page summary, or the section's text
+  std::string section_anchor;   ///< "" for a page-level hit
+  std::string section_heading;  ///< "" for a page-level hit
+  bool operator==(const SearchItem&) const = default;
+};
+
+struct SearchRequest {
+  std::string query;
+  std::optional<std::string> creator;  ///< slug or name, any case
+  int limit = 10;
+};
+
+struct SearchResult {
+  std::vector<SearchItem> items;  ///< best first
+  std::string cascade_tier;       ///< "creator", "global", "fuzzy" or "none"
+};
+
+/// The search failed (database down, timed out, ...). The message is for
+/// logs, not for users.
+class SearchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The retrieval cascade behind an interface, so the chat can be tested
+/// with a fake and the backend swapped.
+class SearchClient {
+ public:
+  virtual ~SearchClient() = default;
+
+  /// Runs the cascade. Throws SearchError on failure; cancellable (the
+  /// awaiting coroutine resumes at once with operation_aborted).
+  virtual boost::asio::awaitable<SearchResult> search(const SearchRequest& request) = 0;
+};
+
+}  // namespace chrysopedia::search

@@ -1,0 +1,97 @@
+#include "search/migrations.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
+
+namespace chrysopedia::search {
+
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Append only: a released migration is never edited, a change is a new one.
+constexpr Migration kMigrations[] = {
+    {1, "technique pages, sections and their search documents", R"sql(
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+CREATE TABLE creators (
+  id   bigserial PRIMARY KEY,
+  slug text NOT NULL UNIQUE,
+  name text NOT NULL
+);
+CREATE INDEX creators_lower_name ON creators (lower(name));
+
+CREATE TABLE technique_pages (
+  id             bigserial PRIMARY KEY,
+  slug           text NOT NULL UNIQUE,
+  title          text NOT NULL,
+  creator_id     bigint NOT NULL REFERENCES creators (id),
+  topic_category text NOT NULL DEFAULT '',
+  topic_tags     text[] NOT NULL DEFAULT '{}',
+  summary        text NOT NULL DEFAULT '',
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX technique_pages_lower_title ON technique_pages (lower(title));
+
+CREATE TABLE sections (
+  page_id  bigint NOT NULL REFERENCES technique_pages (id) ON DELETE CASCADE,
+  position int NOT NULL,
+  anchor   text NOT NULL DEFAULT '',
+  heading  text NOT NULL DEFAULT '',
+  content  text NOT NULL DEFAULT '',
+  PRIMARY KEY (page_id, position)
+);
+
+-- What the search looks in: one document per page (title A, summary and
+-- tags C) and one per section (heading B, text D, the page title D for
+-- context). Kept in step with the pages by the importer.
+CREATE TABLE search_documents (
+  id               bigserial PRIMARY KEY,
+  page_id          bigint NOT NULL REFERENCES technique_pages (id) ON DELETE CASCADE,
+  section_position int,
+  creator_id       bigint NOT NULL,
+  tsv              tsvector NOT NULL,
+  fuzzy_text       text NOT NULL
+);
+CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv);
+CREATE INDEX search_documents_fuzzy ON search_documents USING gin (fuzzy_text gin_trgm_ops);
+CREATE INDEX search_documents_page ON search_documents (page_id);
+CREATE INDEX search_documents_creator ON search_documents (creator_id);
+)sql"},
+};
+
+}  // namespace
+
+int apply_migrations(pqxx::connection_base& conn) {
+  {
+    pqxx::work tx(conn);
+    tx.exec0(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version int PRIMARY KEY, name text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
+    tx.commit();
+  }
+  int applied = 0;
+  for (const auto& m : kMigrations) {
+    pqxx::work tx(conn);
+    // Serialise concurrent migrators; the lock ends with the transaction.
+    tx.exec("SELECT pg_advisory_xact_lock(727274501)");
+    const auto done =
+        tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
+    if (!done.empty()) continue;
+    tx.exec0(m.sql);
+    tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                   m.name);
+    tx.commit();
+    spdlog::info("migration_applied version={} name=\"{}\"", m.version, m.name);
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace chrysopedia::search

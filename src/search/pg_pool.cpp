@@ -1,0 +1,99 @@
+#include "search/pg_pool.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
+
+namespace chrysopedia::search {
+
+using Clock = std::chrono::steady_clock;
+
+std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
+  if (url.find("connect_timeout=") != std::string::npos) return url;
+  const auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "connect_timeout=" + std::to_string(seconds);
+}
+
+PgPool::PgPool(Options options) : options_(std::move(options)) {
+  options_.url = with_connect_timeout(options_.url, options_.connect_timeout);
+  for (int i = 0; i < options_.size; ++i) threads_.emplace_back([this, i] { run(i); });
+}
+
+PgPool::~PgPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void PgPool::submit(Job job, Clock::time_point deadline) {
+  std::string refused;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      refused = "the database pool is shutting down";
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = "too many searches are waiting for a database connection";
+    } else {
+      queue_.push_back({std::move(job), deadline});
+    }
+  }
+  if (!refused.empty()) {
+    job(nullptr, refused);
+    return;
+  }
+  ready_.notify_one();
+}
+
+void PgPool::run(int index) {
+  std::unique_ptr<pqxx::connection> conn;
+  for (;;) {
+    Queued item;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (Clock::now() > item.deadline) {
+      item.job(nullptr, "timed out waiting for a database connection");
+      continue;
+    }
+    for (int attempt = 0;; ++attempt) {
+      std::string error;
+      if (!conn) error = connect(conn, index);
+      if (!item.job(conn.get(), error)) break;
+      conn.reset();  // broken: the job gets one more go on a new connection
+      if (attempt == 1) {
+        item.job(nullptr, "the database connection was lost");
+        break;
+      }
+    }
+  }
+}
+
+std::string PgPool::connect(std::unique_ptr<pqxx::connection>& conn, int index) {
+  {
+    std::lock_guard lock(mutex_);
+    if (Clock::now() < down_until_) return "the database is unavailable";
+  }
+  try {
+    conn = std::make_unique<pqxx::connection>(options_.url);
+    if (options_.on_connect) options_.on_connect(*conn);
+    spdlog::debug("pg_connected slot={}", index);
+    return {};
+  } catch (const std::exception& e) {
+    conn.reset();
+    {
+      std::lock_guard lock(mutex_);
+      down_until_ = Clock::now() + std::chrono::seconds(1);
+    }
+    spdlog::warn("pg_connect_error slot={} error=\"{}\"", index, e.what());
+    return std::string("cannot connect to the database: ") + e.what();
+  }
+}
+
+}  // namespace chrysopedia::search

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <pqxx/connection>
+
+namespace chrysopedia::search {
+
+/// A fixed set of Postgres connections, each owned by its own thread, so
+/// libpqxx's blocking calls never run on an event loop. Jobs wait in a
+/// bounded queue; a job that waited past its deadline is not run.
+class PgPool {
+ public:
+  struct Options {
+    std::string url;
+    int size = 4;
+    std::chrono::milliseconds statement_timeout{2000};
+    std::chrono::milliseconds connect_timeout{2000};
+    std::size_t max_queue = 1024;
+    /// Run once per new connection (session settings), on its thread.
+    std::function<void(pqxx::connection_base&)> on_connect;
+  };
+
+  /// A job gets the connection, or nullptr plus the reason when there is
+  /// none (database down, deadline passed, pool stopping, queue full). It
+  /// returns true when it found the connection broken and wants one more
+  /// go on a fresh one (Postgres restarted under an idle connection).
+  using Job = std::function<bool(pqxx::connection_base* conn, const std::string& error)>;
+
+  explicit PgPool(Options options);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  /// Queues a job; it runs on a pool thread before `deadline`, or is called
+  /// with an error. Never blocks.
+  void submit(Job job, std::chrono::steady_clock::time_point deadline);
+
+  const Options& options() const { return options_; }
+
+ private:
+  struct Queued {
+    Job job;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void run(int index);
+  std::string connect(std::unique_ptr<pqxx::connection>& conn, int index);
+
+  Options options_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Queued> queue_;
+  bool stopping_ = false;
+  // After a failed connect, fail fast for a moment instead of making every
+  // request wait for its own connect timeout.
+  std::chrono::steady_clock::time_point down_until_{};
+  std::vector<std::thread> threads_;
+};
+
+/// Adds `connect_timeout` (seconds) to a postgresql:// URL unless present.
+std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout);
+
+}  // namespace chrysopedia::search
