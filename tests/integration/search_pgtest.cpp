@@ -1,0 +1,227 @@
+// The retrieval cascade against real Postgres (SPEC §2).
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "search/cascade.hpp"
+#include "support/test_database.hpp"
+
+using namespace chrysopedia;
+using namespace chrysopedia::test;
+
+namespace {
+
+class Search : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new TestDatabase();
+    db_->import(page_line("sidechain-bass", "Sidechain compression for bass", "kara-lindqvist",
+                          "Kara Lindqvist", "mixing", "Duck the bass under the kick so both punch.",
+                          R"([{"anchor": "setup", "heading": "Setting up the compressor",
+                       "content": "Insert a compressor on the bass and key it from the kick. Ratio 4:1, attack 1 ms, release 80 ms."},
+                      {"anchor": "release", "heading": "Timing the release",
+                       "content": "The bass should recover before the next kick lands."}])",
+                          R"(["sidechain", "compression", "bass"])") +
+                page_line("kick-layering", "Layering kicks", "zoe-marchetti", "Zoë Marchetti",
+                          "drums", "Build one kick from a click, a body and a sub.",
+                          R"([{"anchor": "phase", "heading": "Phase alignment",
+                       "content": "Align transients, then check the sub in mono; flip polarity if the low end thins out."}])",
+                          R"(["kick", "layering"])") +
+                page_line("reverb-sends", "Reverb on sends", "kara-lindqvist", "Kara Lindqvist",
+                          "mixing",
+                          "Use one or two reverb sends instead of an insert on every track.",
+                          R"([{"anchor": "predelay", "heading": "Pre-delay",
+                       "content": "A pre-delay of 20 to 40 ms keeps vocals clear of their reverb tail."}])",
+                          R"(["reverb", "space"])") +
+                page_line("vocal-de-essing", "De-essing vocals", "mo-adeyemi", "Mo Adeyemi",
+                          "vocals", "Tame harsh sibilance between 5 and 9 kHz without lisping.",
+                          R"([{"anchor": "band", "heading": "Finding the band",
+                       "content": "Sweep a narrow boost between 5 and 9 kHz to find the harsh esses, then compress only that band."}])",
+                          R"(["de-esser", "sibilance", "vocals"])") +
+                page_line("bass-mono", "Keeping the low end mono", "mo-adeyemi", "Mo Adeyemi",
+                          "mixing", "Everything below about 120 Hz belongs in the middle.",
+                          R"([{"anchor": "why", "heading": "Why mono bass",
+                       "content": "Stereo bass collapses badly on club systems and vinyl; keep the kick and bass centred."}])",
+                          R"(["bass", "stereo"])"));
+    conn_ = new pqxx::connection(db_->url());
+    search::configure_search_session(*conn_, 5000);
+  }
+  static void TearDownTestSuite() {
+    delete conn_;
+    delete db_;
+  }
+
+  static search::SearchResult find(const std::string& q,
+                                   std::optional<std::string> creator = std::nullopt) {
+    return search::run_cascade(*conn_, {q, std::move(creator), 10});
+  }
+  static std::vector<std::string> keys(const search::SearchResult& r) {
+    std::vector<std::string> out;
+    for (const auto& i : r.items)
+      out.push_back(i.slug + (i.section_anchor.empty() ? "" : "#" + i.section_anchor));
+    return out;
+  }
+  static bool has(const search::SearchResult& r, const std::string& slug) {
+    for (const auto& i : r.items)
+      if (i.slug == slug) return true;
+    return false;
+  }
+
+  static TestDatabase* db_;
+  static pqxx::connection* conn_;
+};
+
+TestDatabase* Search::db_ = nullptr;
+pqxx::connection* Search::conn_ = nullptr;
+
+}  // namespace
+
+TEST_F(Search, GlobalTierFindsPagesSharingTheQuestionsWords) {
+  const auto r = find("how do I sidechain my bass to the kick?");
+  EXPECT_EQ(r.cascade_tier, "global");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "sidechain-bass");
+}
+
+TEST_F(Search, ItemsAreShapedAsTheSpecSays) {
+  const auto r = find("sidechain compression bass");
+  ASSERT_FALSE(r.items.empty());
+  const auto& page = r.items[0];
+  EXPECT_EQ(page.slug, "sidechain-bass");
+  EXPECT_EQ(page.title, "Sidechain compression for bass");
+  EXPECT_EQ(page.creator_name, "Kara Lindqvist");
+  EXPECT_EQ(page.topic_category, "mixing");
+  EXPECT_EQ(page.summary, "Duck the bass under the kick so both punch.");
+  EXPECT_EQ(page.section_anchor, "");
+  EXPECT_EQ(page.section_heading, "");
+  bool saw_section = false;
+  for (const auto& item : r.items) {
+    if (item.section_anchor == "setup") {
+      saw_section = true;
+      EXPECT_EQ(item.title, "Sidechain compression for bass") << "the page's title";
+      EXPECT_EQ(item.section_heading, "Setting up the compressor");
+      EXPECT_NE(item.summary.find("Ratio 4:1"), std::string::npos) << "the section's text";
+    }
+  }
+  EXPECT_TRUE(saw_section);
+}
+
+TEST_F(Search, AllWordsMatchesRankBeforePartialOnes) {
+  // "kick" alone is in several pages; "kick phase polarity" only in one.
+  const auto r = find("kick phase polarity");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(keys(r)[0], "kick-layering#phase");
+  EXPECT_GT(r.items.size(), 1u) << "pages matching some of the words follow";
+}
+
+TEST_F(Search, AnExactTitleRanksItsPageFirst) {
+  for (const std::string q : {"Keeping the low end mono", "keeping the low end mono?",
+                              "Reverb on sends", "Layering kicks"}) {
+    const auto r = find(q);
+    ASSERT_FALSE(r.items.empty()) << q;
+    EXPECT_EQ(r.items[0].section_anchor, "") << q;
+    EXPECT_EQ(r.items[0].title.size(), q.size() - (q.back() == '?' ? 1 : 0)) << q;
+  }
+}
+
+TEST_F(Search, TitleWordsOutrankBodyWords) {
+  // "reverb" is the title of one page and appears in no other page's body;
+  // "vocals" is a title word of de-essing and only body text of reverb.
+  const auto r = find("vocals");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "vocal-de-essing");
+}
+
+TEST_F(Search, CreatorTierRestrictsToTheCreatorBySlugOrNameAnyCase) {
+  for (const std::string who : {"mo-adeyemi", "Mo Adeyemi", "MO ADEYEMI", "mo adeyemi"}) {
+    const auto r = find("bass", who);
+    EXPECT_EQ(r.cascade_tier, "creator") << who;
+    ASSERT_FALSE(r.items.empty());
+    for (const auto& i : r.items) EXPECT_EQ(i.creator_name, "Mo Adeyemi") << who;
+  }
+  const auto accented = find("kick", "zoe marchetti");
+  EXPECT_EQ(accented.cascade_tier, "creator");
+  const auto exact = find("kick", "Zoë Marchetti");
+  EXPECT_EQ(exact.cascade_tier, "creator");
+}
+
+TEST_F(Search, ACreatorWithoutMatchesFallsBackToGlobal) {
+  const auto r = find("sibilance", "kara-lindqvist");
+  EXPECT_EQ(r.cascade_tier, "global");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "vocal-de-essing");
+}
+
+TEST_F(Search, AnUnknownCreatorIsNoErrorAndStartsGlobal) {
+  const auto r = find("reverb", "nobody-at-all");
+  EXPECT_EQ(r.cascade_tier, "global");
+  EXPECT_TRUE(has(r, "reverb-sends"));
+}
+
+TEST_F(Search, FuzzyTierCatchesMisspellings) {
+  const auto r = find("sidechian");
+  EXPECT_EQ(r.cascade_tier, "fuzzy");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "sidechain-bass");
+  const auto r2 = find("how to layer kiks");
+  EXPECT_NE(r2.cascade_tier, "none");
+}
+
+TEST_F(Search, NothingMatchingIsTierNone) {
+  const auto r = find("xylophone quaternion");
+  EXPECT_EQ(r.cascade_tier, "none");
+  EXPECT_TRUE(r.items.empty());
+}
+
+TEST_F(Search, QuotedPhrasesExclusionsAndOrAreHonoured) {
+  const auto phrase = find("\"low end\"");
+  ASSERT_FALSE(phrase.items.empty());
+  for (const auto& i : phrase.items) {
+    EXPECT_TRUE(i.slug == "bass-mono" || i.slug == "kick-layering") << i.slug;
+  }
+  const auto excluded = find("bass -sidechain");
+  ASSERT_FALSE(excluded.items.empty());
+  for (const auto& i : excluded.items) EXPECT_NE(i.slug, "sidechain-bass");
+  const auto either = find("sibilance or predelay");
+  EXPECT_TRUE(has(either, "vocal-de-essing"));
+  // "pre-delay" is parsed as pre & delay
+  const auto either2 = find("sibilance or reverb");
+  EXPECT_TRUE(has(either2, "vocal-de-essing"));
+  EXPECT_TRUE(has(either2, "reverb-sends"));
+}
+
+TEST_F(Search, HostileQueriesAreJustText) {
+  const std::vector<std::string> queries = {"'; DROP TABLE creators; --",
+                                            "\\",
+                                            "\\\\ \\'",
+                                            "bass\\",
+                                            "\"unclosed quote",
+                                            "- - -",
+                                            "-",
+                                            "or or or",
+                                            "!!&|()<->",
+                                            "$1 $2",
+                                            "🎛️ 🔊 bass",
+                                            "",
+                                            "   ",
+                                            "ベース",
+                                            std::string(2000, 'a'),
+                                            "%_%"};
+  for (const auto& q : queries) {
+    EXPECT_NO_THROW(find(q)) << q;
+    EXPECT_NO_THROW(find(q, q)) << q;
+  }
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM creators"), "3");
+  EXPECT_TRUE(has(find("🎛️ bass"), "bass-mono"));
+}
+
+TEST_F(Search, OrderIsDeterministic) {
+  for (const std::string q : {"bass", "kick", "the", "compression release kick"}) {
+    EXPECT_EQ(keys(find(q)), keys(find(q))) << q;
+  }
+}
+
+TEST_F(Search, TheLimitIsRespected) {
+  const auto r = search::run_cascade(*conn_, {"bass kick reverb vocals", std::nullopt, 3});
+  EXPECT_EQ(r.items.size(), 3u);
+}
