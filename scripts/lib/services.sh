@@ -76,6 +76,12 @@ services_start_postgres() {
     psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE chrysopedia" >/dev/null
   fi
   export PGPORT_CHRYSOPEDIA=$port
+  # How a test restarts this server (same port, same data): a command prefix.
+  if [ "$(id -u)" -eq 0 ]; then
+    export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- $bin/pg_ctl -D $dir"
+  else
+    export CHRYSOPEDIA_PG_CTL="$bin/pg_ctl -D $dir"
+  fi
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
 }
 
