@@ -1,0 +1,130 @@
+// Search latency and throughput through the service's own search client
+// (pool threads + the cascade), against the database in DATABASE_URL.
+//
+//   search_bench [QUERIES] [CONCURRENCY] [SEED]
+//
+// Queries are 1-4 music-production words drawn the way users would (common
+// words more often); a tenth of them name a creator. Prints a Markdown table.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "bench/vocabulary.hpp"
+#include "search/cascade.hpp"
+#include "search/pg_pool.hpp"
+#include "search/pg_search_client.hpp"
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+using namespace chrysopedia;
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> weights;
+  for (std::size_t i = 0; i < bench::kTerms.size(); ++i) weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
+  std::discrete_distribution<std::size_t> term(weights.begin(), weights.end());
+  std::uniform_int_distribution<int> length(1, 4);
+  std::vector<search::SearchRequest> out;
+  for (int i = 0; i < n; ++i) {
+    search::SearchRequest r;
+    for (int w = length(rng); w > 0; --w) {
+      r.query += (r.query.empty() ? "" : " ") + std::string(bench::kTerms[term(rng)]);
+    }
+    if (i % 10 == 0) r.creator = "creator-" + std::to_string(rng() % 50);
+    r.limit = 10;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int queries = argc > 1 ? std::atoi(argv[1]) : 2000;
+  const int concurrency = argc > 2 ? std::atoi(argv[2]) : 2;
+  const unsigned seed = argc > 3 ? std::atoi(argv[3]) : 7;
+  const char* url = std::getenv("DATABASE_URL");
+  if (!url) {
+    std::cerr << "search_bench: set DATABASE_URL\n";
+    return 2;
+  }
+  search::PgPool::Options options;
+  options.url = url;
+  options.size = concurrency;
+  options.on_connect = [](pqxx::connection_base& c) { search::configure_search_session(c, 10000); };
+  search::PgSearchClient client(std::make_shared<search::PgPool>(options), std::chrono::seconds(30));
+  const auto requests = make_queries(queries, seed);
+
+  std::vector<double> latencies_ms(requests.size());
+  std::map<std::string, int> tiers;
+  std::map<int, std::vector<double>> by_words;
+  int errors = 0;
+  auto run = [&](bool record) {
+    net::io_context ctx;
+    std::size_t next = 0;
+    for (int c = 0; c < concurrency; ++c) {
+      net::co_spawn(
+          ctx,
+          [&]() -> net::awaitable<void> {
+            while (next < requests.size()) {
+              const std::size_t i = next++;
+              const auto start = Clock::now();
+              try {
+                const auto result = co_await client.search(requests[i]);
+                if (record) ++tiers[result.cascade_tier];
+              } catch (const std::exception& e) {
+                if (record && ++errors < 5) std::cerr << "error: " << e.what() << "\n";
+              }
+              if (record) {
+                const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+                latencies_ms[i] = ms;
+                const int words = 1 + static_cast<int>(std::count(requests[i].query.begin(),
+                                                                  requests[i].query.end(), ' '));
+                by_words[words].push_back(ms);
+              }
+            }
+          },
+          net::detached);
+    }
+    ctx.run();
+  };
+  run(false);  // warm the caches
+  const auto start = Clock::now();
+  run(true);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  std::cout << fmt::format("| queries | concurrency | p50 ms | p95 ms | p99 ms | max ms | queries/s | errors |\n");
+  std::cout << "|---|---|---|---|---|---|---|---|\n";
+  std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {} |\n", queries,
+                           concurrency, percentile(latencies_ms, 50), percentile(latencies_ms, 95),
+                           percentile(latencies_ms, 99), percentile(latencies_ms, 100),
+                           queries / seconds, errors);
+  std::cout << "\n| words | queries | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|\n";
+  for (const auto& [words, v] : by_words) {
+    std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} |\n", words, v.size(),
+                             percentile(v, 50), percentile(v, 95), percentile(v, 99));
+  }
+  std::cout << "\ntiers:";
+  for (const auto& [tier, n] : tiers) std::cout << " " << tier << "=" << n;
+  std::cout << "\n";
+  return errors == 0 ? 0 : 1;
+}
