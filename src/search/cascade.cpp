@@ -26,38 +26,48 @@ std::string with_items(const std::string& ranked) {
          " ORDER BY r.ord";
 }
 
-const std::string& strict_sql() {
-  // All of the query's words (web-search syntax honoured). A page whose
-  // title is the query itself comes first.
+const std::string& full_text_sql() {
+  // $1 the user's query as typed, $2 its terms (JSON array of words and
+  // phrases), $3 what it excludes (JSON array), $4 creator id (0: any),
+  // $5 page id whose title is the query (0: none), $6 limit.
+  //
+  // Candidates are the champion lists of the query's lexemes (plus, for a
+  // creator, up to 1,000 of that creator's matching documents), so the
+  // work is bounded however common the words. Among them: the exact-title
+  // page first, then documents holding all the words (web-search syntax
+  // honoured), then those holding most of them, then weighted relevance.
   static const std::string sql = with_items(
-      "SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
-      " SELECT d.page_id, d.section_position FROM search_documents d"
-      " WHERE d.tsv @@ websearch_to_tsquery('english', $1) AND ($2 = 0 OR d.creator_id = $2)"
-      " ORDER BY (d.section_position IS NULL AND d.page_id = $3) DESC,"
-      "  ts_rank(" +
+      "WITH terms AS ("
+      "  SELECT q FROM (SELECT phraseto_tsquery('english', t) AS q"
+      "                 FROM jsonb_array_elements_text($2::jsonb) t) s WHERE numnode(q) > 0),"
+      " any_term AS (SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q FROM terms),"
+      " excluded AS ("
+      "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
+      "  FROM (SELECT phraseto_tsquery('english', t) AS q"
+      "        FROM jsonb_array_elements_text($3::jsonb) t) s WHERE numnode(q) > 0),"
+      " lexemes AS ("
+      "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', t))) AS lexeme"
+      "  FROM jsonb_array_elements_text($2::jsonb) t),"
+      " candidates AS ("
+      "  SELECT c.doc_id FROM lexeme_champions c JOIN lexemes l ON l.lexeme = c.lexeme"
+      "  UNION"
+      "  SELECT g.id FROM (SELECT d.id FROM search_documents d, any_term a"
+      "                    WHERE $4 <> 0 AND d.creator_id = $4 AND d.tsv @@ a.q LIMIT 1000) g"
+      "  UNION"
+      "  SELECT d.id FROM search_documents d WHERE d.page_id = $5 AND d.section_position IS NULL)"
+      " SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
+      "  SELECT d.page_id, d.section_position"
+      "  FROM candidates k JOIN search_documents d ON d.id = k.doc_id, any_term a, excluded x"
+      "  WHERE (d.tsv @@ a.q OR (d.page_id = $5 AND d.section_position IS NULL))"
+      "   AND (x.q IS NULL OR NOT d.tsv @@ x.q) AND ($4 = 0 OR d.creator_id = $4)"
+      "  ORDER BY (d.section_position IS NULL AND d.page_id = $5) DESC,"
+      "   (d.tsv @@ websearch_to_tsquery('english', $1)) DESC,"
+      "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) DESC,"
+      "   ts_rank(" +
       std::string(kWeights) +
-      ", d.tsv, websearch_to_tsquery('english', $1), 1) DESC,"
-      "  d.page_id, d.section_position NULLS FIRST"
-      " LIMIT $4) k");
-  return sql;
-}
-
-const std::string& loose_sql() {
-  // Any of the words: most words matched first, then weighted relevance.
-  // $1: the terms OR'ed, as a tsquery; $2: each term's tsquery (JSON
-  // array); $3: what to exclude (a tsquery, '' for nothing).
-  static const std::string sql = with_items(
-      "SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
-      " SELECT d.page_id, d.section_position FROM search_documents d"
-      " WHERE d.tsv @@ $1::tsquery AND ($3 = '' OR NOT d.tsv @@ $3::tsquery)"
-      "  AND ($4 = 0 OR d.creator_id = $4)"
-      " ORDER BY (SELECT count(*) FROM jsonb_array_elements_text($2::jsonb) t"
-      "           WHERE d.tsv @@ t::tsquery) DESC,"
-      "  ts_rank(" +
-      std::string(kWeights) +
-      ", d.tsv, $1::tsquery, 1) DESC,"
-      "  d.page_id, d.section_position NULLS FIRST"
-      " LIMIT $5) k");
+      ", d.tsv, a.q, 1) DESC,"
+      "   d.page_id, d.section_position NULLS FIRST"
+      "  LIMIT $6) ranked");
   return sql;
 }
 
@@ -111,35 +121,12 @@ long long exact_title_page(pqxx::work& tx, const std::string& query, long long c
 
 std::vector<SearchItem> full_text(pqxx::work& tx, const SearchRequest& req,
                                   const ParsedQuery& parsed, long long creator_id) {
+  if (parsed.terms.empty()) return {};
   const long long exact = exact_title_page(tx, req.query, creator_id);
-  auto items = to_items(tx.exec_params(strict_sql(), req.query, creator_id, exact, req.limit));
-  if (static_cast<int>(items.size()) >= req.limit || parsed.terms.size() < 2) return items;
-
-  // Fewer than `limit` pages hold every word: fill up with the pages that
-  // hold most of them. Each term becomes a tsquery (stop words drop out).
-  nlohmann::json term_queries = nlohmann::json::array();
-  std::string any, excluded;
-  for (const auto& t : parsed.terms) {
-    const auto q =
-        tx.exec_params1("SELECT phraseto_tsquery('english', $1)::text", t)[0].as<std::string>();
-    if (q.empty()) continue;
-    term_queries.push_back(q);
-    any += (any.empty() ? "(" : " | (") + q + ")";
-  }
-  for (const auto& t : parsed.excluded) {
-    const auto q =
-        tx.exec_params1("SELECT phraseto_tsquery('english', $1)::text", t)[0].as<std::string>();
-    if (!q.empty()) excluded += (excluded.empty() ? "(" : " | (") + q + ")";
-  }
-  if (term_queries.size() < 2) return items;
-  auto more = to_items(tx.exec_params(loose_sql(), any, term_queries.dump(), excluded, creator_id,
-                                      req.limit + static_cast<int>(items.size())));
-  for (auto& item : more) {
-    if (static_cast<int>(items.size()) >= req.limit) break;
-    if (std::find(items.begin(), items.end(), item) == items.end())
-      items.push_back(std::move(item));
-  }
-  return items;
+  const nlohmann::json terms = parsed.terms;
+  const nlohmann::json excluded = parsed.excluded;
+  return to_items(tx.exec_params(full_text_sql(), req.query, terms.dump(), excluded.dump(),
+                                 creator_id, exact, req.limit));
 }
 
 std::vector<SearchItem> fuzzy(pqxx::work& tx, const SearchRequest& req, const ParsedQuery& parsed) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "search/champions.hpp"
 #include "search/page_record.hpp"
 
 namespace chrysopedia::search {
@@ -14,6 +15,9 @@ namespace {
 
 constexpr std::size_t kMaxLine = 8 * 1024 * 1024;
 constexpr std::size_t kBatch = 500;
+// Past this many pages, rebuilding every champion list once is cheaper than
+// merging batch by batch.
+constexpr std::size_t kRebuildAbove = 2000;
 
 // One batch, as JSON documents the SQL below unpacks with jsonb_to_recordset:
 // the whole batch travels as a few parameters, never spliced into SQL.
@@ -21,6 +25,7 @@ struct Batch {
   nlohmann::json pages = nlohmann::json::array();
   nlohmann::json sections = nlohmann::json::array();
   nlohmann::json slugs = nlohmann::json::array();
+  bool full_rebuild = false;  // champion lists are rebuilt once at the end
 };
 
 void write_batch(pqxx::work& tx, const Batch& b) {
@@ -39,6 +44,7 @@ void write_batch(pqxx::work& tx, const Batch& b) {
       pages);
   const std::string batch_pages =
       "SELECT id FROM technique_pages WHERE slug IN (SELECT jsonb_array_elements_text($1::jsonb))";
+  if (!b.full_rebuild) remove_champions(tx, slugs);
   tx.exec_params0("DELETE FROM search_documents WHERE page_id IN (" + batch_pages + ")", slugs);
   tx.exec_params0("DELETE FROM sections WHERE page_id IN (" + batch_pages + ")", slugs);
   tx.exec_params0(
@@ -69,6 +75,7 @@ void write_batch(pqxx::work& tx, const Batch& b) {
           " WHERE p.id IN (" +
           batch_pages + ")",
       slugs);
+  if (!b.full_rebuild) add_champions(tx, slugs);
 }
 
 }  // namespace
@@ -115,11 +122,14 @@ ImportReport import_pages(pqxx::connection_base& conn, std::istream& in) {
       " ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name",
       creator_rows.dump());
 
+  const bool full_rebuild = records.size() > kRebuildAbove;
   Batch batch;
+  batch.full_rebuild = full_rebuild;
   auto flush = [&] {
     if (batch.slugs.empty()) return;
     write_batch(tx, batch);
     batch = Batch{};
+    batch.full_rebuild = full_rebuild;
   };
   for (const auto& r : records) {
     batch.pages.push_back({{"slug", r.slug},
@@ -141,6 +151,12 @@ ImportReport import_pages(pqxx::connection_base& conn, std::istream& in) {
     if (batch.slugs.size() >= kBatch) flush();
   }
   flush();
+  if (full_rebuild) {
+    rebuild_champions(tx);
+  } else {
+    tx.exec0("ANALYZE lexeme_champions");
+    tx.exec0("ANALYZE search_documents");
+  }
   tx.commit();
   report.pages = records.size();
   report.creators = creators.size();

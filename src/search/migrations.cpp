@@ -1,7 +1,9 @@
 #include "search/migrations.hpp"
 
 #include <spdlog/spdlog.h>
+
 #include <pqxx/pqxx>
+#include "search/champions.hpp"
 
 namespace chrysopedia::search {
 
@@ -11,6 +13,7 @@ struct Migration {
   int version;
   const char* name;
   const char* sql;
+  void (*then)(pqxx::transaction_base&) = nullptr;  ///< data work after the DDL
 };
 
 // Append only: a released migration is never edited, a change is a new one.
@@ -63,6 +66,21 @@ CREATE INDEX search_documents_fuzzy ON search_documents USING gin (fuzzy_text gi
 CREATE INDEX search_documents_page ON search_documents (page_id);
 CREATE INDEX search_documents_creator ON search_documents (creator_id);
 )sql"},
+    {2, "champion lists: the best documents for each lexeme", R"sql(
+-- For each lexeme, the (at most) 100 documents where it weighs most. A
+-- query ranks the union of its words' lists instead of every document that
+-- contains a common word: bounded work however common the words. A lexeme
+-- in at most 100 documents has its whole posting list here, so queries
+-- with a rare word are exact.
+CREATE TABLE lexeme_champions (
+  lexeme text   NOT NULL,
+  score  real   NOT NULL,
+  doc_id bigint NOT NULL
+);
+CREATE INDEX lexeme_champions_lookup ON lexeme_champions (lexeme, score DESC, doc_id);
+CREATE INDEX lexeme_champions_doc ON lexeme_champions (doc_id);
+)sql",
+     rebuild_champions},
 };
 
 }  // namespace
@@ -85,6 +103,7 @@ int apply_migrations(pqxx::connection_base& conn) {
         tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
     if (!done.empty()) continue;
     tx.exec0(m.sql);
+    if (m.then) m.then(tx);
     tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
                    m.name);
     tx.commit();
