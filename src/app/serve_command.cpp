@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/health_routes.hpp"
+#include "app/schema_bootstrap.hpp"
 #include "chrysopedia/http/server.hpp"
 
 namespace chrysopedia::app {
@@ -40,6 +41,8 @@ int serve(const config::Settings& settings) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SchemaBootstrap schema(settings.database_url);
 
   auto router = std::make_shared<http::Router>();
   add_health_routes(*router);

@@ -81,6 +81,10 @@ CREATE INDEX lexeme_champions_lookup ON lexeme_champions (lexeme, score DESC, do
 CREATE INDEX lexeme_champions_doc ON lexeme_champions (doc_id);
 )sql",
      rebuild_champions},
+    {3, "search documents by creator in id order", R"sql(
+DROP INDEX IF EXISTS search_documents_creator;
+CREATE INDEX search_documents_creator_id ON search_documents (creator_id, id);
+)sql"},
 };
 
 }  // namespace
