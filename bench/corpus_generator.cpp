@@ -36,8 +36,8 @@ class Zipf {
 };
 
 std::string made_up_word(std::size_t i) {
-  static const char* syllables[] = {"ka", "lo", "mi", "ter", "sun", "dra", "vel", "po", "rin",
-                                    "shu", "gal", "fe", "zor", "ny", "tam", "bex", "qui", "ol"};
+  static const char* syllables[] = {"ka",  "lo",  "mi", "ter", "sun", "dra", "vel", "po",  "rin",
+                                    "shu", "gal", "fe", "zor", "ny",  "tam", "bex", "qui", "ol"};
   std::string w;
   std::size_t v = i + 7;
   do {
@@ -87,16 +87,15 @@ int main(int argc, char** argv) {
                           {"heading", text(between(2, 5), term_zipf)},
                           {"content", text(between(80, 200), zipf)}});
     }
-    nlohmann::json page = {
-        {"slug", "page-" + std::to_string(p)},
-        {"title", title},
-        {"creator",
-         {{"slug", "creator-" + std::to_string(creator)},
-          {"name", "Creator " + std::to_string(creator)}}},
-        {"topic_category", categories[p % std::size(categories)]},
-        {"topic_tags", tags},
-        {"summary", text(between(20, 40), zipf)},
-        {"sections", sections}};
+    nlohmann::json page = {{"slug", "page-" + std::to_string(p)},
+                           {"title", title},
+                           {"creator",
+                            {{"slug", "creator-" + std::to_string(creator)},
+                             {"name", "Creator " + std::to_string(creator)}}},
+                           {"topic_category", categories[p % std::size(categories)]},
+                           {"topic_tags", tags},
+                           {"summary", text(between(20, 40), zipf)},
+                           {"sections", sections}};
     std::cout << page.dump() << '\n';
   }
   return 0;

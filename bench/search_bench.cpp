@@ -13,10 +13,10 @@
 #include <map>
 #include <random>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include "bench/vocabulary.hpp"
@@ -40,7 +40,8 @@ double percentile(std::vector<double> v, double p) {
 std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::vector<double> weights;
-  for (std::size_t i = 0; i < bench::kTerms.size(); ++i) weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
+  for (std::size_t i = 0; i < bench::kTerms.size(); ++i)
+    weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
   std::discrete_distribution<std::size_t> term(weights.begin(), weights.end());
   std::uniform_int_distribution<int> length(1, 4);
   std::vector<search::SearchRequest> out;
@@ -71,12 +72,14 @@ int main(int argc, char** argv) {
   options.url = url;
   options.size = concurrency;
   options.on_connect = [](pqxx::connection_base& c) { search::configure_search_session(c, 10000); };
-  search::PgSearchClient client(std::make_shared<search::PgPool>(options), std::chrono::seconds(30));
+  search::PgSearchClient client(std::make_shared<search::PgPool>(options),
+                                std::chrono::seconds(30));
   const auto requests = make_queries(queries, seed);
 
   std::vector<double> latencies_ms(requests.size());
   std::map<std::string, int> tiers;
   std::map<int, std::vector<double>> by_words;
+  std::vector<double> with_creator, without_creator;
   int errors = 0;
   auto run = [&](bool record) {
     net::io_context ctx;
@@ -95,11 +98,13 @@ int main(int argc, char** argv) {
                 if (record && ++errors < 5) std::cerr << "error: " << e.what() << "\n";
               }
               if (record) {
-                const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+                const double ms =
+                    std::chrono::duration<double, std::milli>(Clock::now() - start).count();
                 latencies_ms[i] = ms;
                 const int words = 1 + static_cast<int>(std::count(requests[i].query.begin(),
                                                                   requests[i].query.end(), ' '));
                 by_words[words].push_back(ms);
+                (requests[i].creator ? with_creator : without_creator).push_back(ms);
               }
             }
           },
@@ -112,17 +117,24 @@ int main(int argc, char** argv) {
   run(true);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
-  std::cout << fmt::format("| queries | concurrency | p50 ms | p95 ms | p99 ms | max ms | queries/s | errors |\n");
+  std::cout << fmt::format(
+      "| queries | concurrency | p50 ms | p95 ms | p99 ms | max ms | queries/s | errors |\n");
   std::cout << "|---|---|---|---|---|---|---|---|\n";
-  std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {} |\n", queries,
-                           concurrency, percentile(latencies_ms, 50), percentile(latencies_ms, 95),
-                           percentile(latencies_ms, 99), percentile(latencies_ms, 100),
-                           queries / seconds, errors);
+  std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {} |\n",
+                           queries, concurrency, percentile(latencies_ms, 50),
+                           percentile(latencies_ms, 95), percentile(latencies_ms, 99),
+                           percentile(latencies_ms, 100), queries / seconds, errors);
   std::cout << "\n| words | queries | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|\n";
   for (const auto& [words, v] : by_words) {
     std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} |\n", words, v.size(),
                              percentile(v, 50), percentile(v, 95), percentile(v, 99));
   }
+  std::cout << fmt::format("| no creator | {} | {:.2f} | {:.2f} | {:.2f} |\n",
+                           without_creator.size(), percentile(without_creator, 50),
+                           percentile(without_creator, 95), percentile(without_creator, 99));
+  std::cout << fmt::format("| with creator | {} | {:.2f} | {:.2f} | {:.2f} |\n",
+                           with_creator.size(), percentile(with_creator, 50),
+                           percentile(with_creator, 95), percentile(with_creator, 99));
   std::cout << "\ntiers:";
   for (const auto& [tier, n] : tiers) std::cout << " " << tier << "=" << n;
   std::cout << "\n";

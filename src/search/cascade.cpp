@@ -51,12 +51,12 @@ const std::string& full_text_sql() {
       " candidates AS MATERIALIZED ("
       "  SELECT c.doc_id FROM lexeme_champions c JOIN lexemes l ON l.lexeme = c.lexeme"
       "  UNION"
-      // A creator's first 500 documents: all of a small creator's, and a
+      // A creator's first 200 documents: all of a small creator's, and a
       // bounded sample of a prolific one's (whose best documents for each
       // word are in the champion lists anyway). Not the full-text index:
       // its bitmap for a common word costs more than the whole search.
       "  SELECT g.id FROM (SELECT d.id, d.tsv FROM search_documents d"
-      "                    WHERE $4 <> 0 AND d.creator_id = $4 ORDER BY d.id LIMIT 500) g,"
+      "                    WHERE $4 <> 0 AND d.creator_id = $4 ORDER BY d.id LIMIT 200) g,"
       "   any_term a WHERE g.tsv @@ a.q"
       "  UNION"
       "  SELECT d.id FROM search_documents d WHERE d.page_id = $5 AND d.section_position IS NULL)"
