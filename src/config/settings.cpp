@@ -70,6 +70,8 @@ std::string Settings::redacted_json() const {
   j["WORKERS"] = workers;
   j["DATABASE_URL"] = redact_url(database_url);
   j["REDIS_URL"] = redact_url(redis_url);
+  j["SEARCH_POOL_SIZE"] = search_pool_size;
+  j["SEARCH_TIMEOUT_SECONDS"] = seconds(search_timeout);
   j["LLM_API_URL"] = redact_url(llm_api_url);
   j["LLM_API_KEY"] = llm_api_key.empty() ? "" : kMask;
   j["LLM_MODEL"] = llm_model;

@@ -135,6 +135,12 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) { s.database_url = parse_database_url(v); }},
       {"REDIS_URL", true,
        [](Settings& s, const std::string& v) { s.redis_url = parse_redis_url(v); }},
+      {"SEARCH_POOL_SIZE", false,
+       [](Settings& s, const std::string& v) {
+         s.search_pool_size = parse_int<int>(v, 1, 64, "a number of connections");
+       }},
+      {"SEARCH_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) { s.search_timeout = parse_seconds(v, 0.05, 60); }},
       {"LLM_API_URL", true,
        [](Settings& s, const std::string& v) { s.llm_api_url = parse_http_url(v); }},
       {"LLM_API_KEY", true, [](Settings& s, const std::string& v) { s.llm_api_key = v; }},

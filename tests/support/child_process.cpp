@@ -22,6 +22,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
     for (const auto& [k, v] : env) {
       if (v.empty()) {

@@ -10,7 +10,7 @@
 
 namespace chrysopedia::test {
 
-/// A program run by a test, with its stderr captured through a pipe.
+/// A program run by a test, its stdout and stderr captured through one pipe.
 class ChildProcess {
  public:
   /// Starts `argv` with the current environment plus `env` (empty value:

@@ -65,6 +65,8 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(s.log_level, "info");
   EXPECT_EQ(s.log_format, "text");
   EXPECT_EQ(s.sse_heartbeat_interval, std::chrono::seconds(15));
+  EXPECT_EQ(s.search_pool_size, 4);
+  EXPECT_EQ(s.search_timeout, std::chrono::seconds(2));
 }
 
 TEST(Config, EnvironmentOverridesDefaults) {
@@ -106,6 +108,8 @@ TEST(Config, BadValuesNameTheVariableInOneLine) {
       {{"CHAT_MAX_CONTEXT_SOURCES", "-1"}},
       {{"CHAT_HISTORY_TTL_SECONDS", "1.5"}},
       {{"LOG_LEVEL", "verbose"}},
+      {{"SEARCH_POOL_SIZE", "0"}},
+      {{"SEARCH_TIMEOUT_SECONDS", "-1"}},
       {{"LOG_FORMAT", "xml"}},
       {{"SHUTDOWN_GRACE_SECONDS", "forever"}},
   };

@@ -17,6 +17,8 @@ struct Settings {
   // Peers
   std::string database_url = "postgresql://localhost/chrysopedia";
   std::string redis_url = "redis://localhost:6379/0";  ///< empty: no memory
+  int search_pool_size = 4;                             ///< Postgres connections for searches
+  std::chrono::milliseconds search_timeout{2000};       ///< per search, queueing included
 
   // Model
   std::string llm_api_url;  ///< empty: the offline answerer
