@@ -17,6 +17,10 @@ namespace chrysopedia::search {
 /// A fixed set of Postgres connections, each owned by its own thread, so
 /// libpqxx's blocking calls never run on an event loop. Jobs wait in a
 /// bounded queue; a job that waited past its deadline is not run.
+///
+/// Destroy the pool before the event loops its jobs report to: destruction
+/// joins the threads, and a job still running (say one whose caller was
+/// cancelled) posts its result to its caller's loop when it ends.
 class PgPool {
  public:
   struct Options {

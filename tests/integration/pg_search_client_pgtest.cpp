@@ -141,9 +141,11 @@ TEST(PgSearchClient, CancellationResumesTheCallerAtOnce) {
   pqxx::connection blocker(db.url());
   pqxx::work lock(blocker);
   lock.exec0("LOCK TABLE search_documents IN ACCESS EXCLUSIVE MODE");
-  search::PgSearchClient client(make_pool(db.url(), 3000), std::chrono::seconds(5));
-
+  // The loop outlives the client: the pool's thread finishes the abandoned
+  // query after the test releases the lock and posts to the loop, so the
+  // pool must be joined (the client destroyed) while the loop still exists.
   net::io_context ctx;
+  search::PgSearchClient client(make_pool(db.url(), 3000), std::chrono::seconds(5));
   net::cancellation_signal cancel;
   bool aborted = false;
   Clock::time_point resumed;

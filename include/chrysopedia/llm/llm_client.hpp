@@ -1,0 +1,83 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace chrysopedia::llm {
+
+struct ChatMessage {
+  std::string role;  ///< "system", "user" or "assistant"
+  std::string content;
+};
+
+struct CompletionRequest {
+  std::vector<ChatMessage> messages;
+  std::string model;
+  double temperature = 0.3;
+  int max_tokens = 2048;
+  bool stream_usage = true;  ///< ask for usage in the stream (stream_options)
+};
+
+struct Usage {
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+};
+
+struct CompletionResult {
+  std::string text;  ///< every delta, concatenated
+  std::optional<Usage> usage;
+  std::string finish_reason;  ///< "" when the upstream sent none
+};
+
+/// Why a completion failed. Messages are for logs and never hold the key.
+class LlmError : public std::runtime_error {
+ public:
+  enum class Kind {
+    connect,      ///< refused, unreachable, DNS, TLS
+    http_status,  ///< a non-2xx answer (status(), body())
+    timeout,      ///< connect, idle or total time exceeded
+    upstream,     ///< an {"error": ...} chunk
+    protocol,     ///< not a valid stream (not JSON, a line too long, ...)
+    truncated,    ///< the stream ended without [DONE] or a finish reason
+  };
+  LlmError(Kind kind, const std::string& message, int status = 0, std::string body = {})
+      : std::runtime_error(message), kind_(kind), status_(status), body_(std::move(body)) {}
+  Kind kind() const { return kind_; }
+  int status() const { return status_; }
+  const std::string& body() const { return body_; }
+
+ private:
+  Kind kind_;
+  int status_;
+  std::string body_;
+};
+
+/// One streaming completion in progress. Destroying it stops the transfer
+/// at once (the upstream sees its connection closed).
+class CompletionStream {
+ public:
+  virtual ~CompletionStream() = default;
+
+  /// The next content delta, or nullopt once the completion has finished
+  /// (then result() holds the whole of it). Throws LlmError on failure.
+  /// Cancellable: a cancelled wait throws operation_aborted.
+  virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+
+  virtual const CompletionResult& result() const = 0;
+};
+
+/// A streaming chat-completion client (SPEC §4), used from one event loop.
+class LlmClient {
+ public:
+  virtual ~LlmClient() = default;
+
+  /// Starts a completion; deltas and errors arrive through the stream.
+  virtual std::unique_ptr<CompletionStream> start(const CompletionRequest& request) = 0;
+};
+
+}  // namespace chrysopedia::llm

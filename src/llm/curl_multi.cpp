@@ -1,0 +1,157 @@
+#include "llm/curl_multi.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace chrysopedia::llm {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct GlobalInit {
+  GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+}  // namespace
+
+CurlMulti::CurlMulti(net::io_context& ctx) : ctx_(ctx), timer_(ctx) {
+  static GlobalInit once;  // thread-safe, before the first multi handle
+  multi_ = curl_multi_init();
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+}
+
+CurlMulti::~CurlMulti() {
+  for (auto& [easy, done] : transfers_) curl_multi_remove_handle(multi_, easy);
+  transfers_.clear();
+  curl_multi_cleanup(multi_);
+  timer_.cancel();
+}
+
+void CurlMulti::add(CURL* easy, Done done) {
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+  transfers_[easy] = std::move(done);
+  curl_multi_add_handle(multi_, easy);  // arms the timer; work starts on the loop
+}
+
+void CurlMulti::remove(CURL* easy) {
+  if (transfers_.erase(easy) == 0) return;
+  curl_multi_remove_handle(multi_, easy);
+}
+
+curl_socket_t CurlMulti::open_socket(void* self_ptr, curlsocktype purpose,
+                                     struct curl_sockaddr* address) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  if (purpose != CURLSOCKTYPE_IPCXN ||
+      (address->family != AF_INET && address->family != AF_INET6)) {
+    return CURL_SOCKET_BAD;
+  }
+  auto sock = std::make_unique<Socket>(self->ctx_);
+  boost::system::error_code ec;
+  sock->socket.open(address->family == AF_INET ? tcp::v4() : tcp::v6(), ec);
+  if (ec) return CURL_SOCKET_BAD;
+  sock->id = self->next_socket_id_++;
+  const curl_socket_t fd = sock->socket.native_handle();
+  self->sockets_[fd] = std::move(sock);
+  return fd;
+}
+
+int CurlMulti::close_socket(void* self_ptr, curl_socket_t s) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  auto it = self->sockets_.find(s);
+  if (it == self->sockets_.end()) return 0;
+  boost::system::error_code ec;
+  it->second->socket.close(ec);  // completes pending waits with operation_aborted
+  self->sockets_.erase(it);
+  return 0;
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_ptr, void*) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  auto it = self->sockets_.find(s);
+  if (it == self->sockets_.end()) return 0;
+  it->second->wanted = what == CURL_POLL_REMOVE ? 0 : what;
+  self->watch(s);
+  return 0;
+}
+
+CurlMulti::Socket* CurlMulti::find(curl_socket_t s, std::uint64_t id) {
+  auto it = sockets_.find(s);
+  return it != sockets_.end() && it->second->id == id ? it->second.get() : nullptr;
+}
+
+// Keeps one wait per direction outstanding while curl wants that direction.
+// Handlers look the socket up again: it may have been closed (and its
+// descriptor reused) while their completion sat in the queue.
+void CurlMulti::watch(curl_socket_t s) {
+  auto it = sockets_.find(s);
+  if (it == sockets_.end()) return;
+  Socket& sock = *it->second;
+  const std::uint64_t id = sock.id;
+  if ((sock.wanted & CURL_POLL_IN) && !sock.reading) {
+    sock.reading = true;
+    sock.socket.async_wait(tcp::socket::wait_read, [this, s, id](boost::system::error_code ec) {
+      Socket* current = find(s, id);
+      if (!current) return;
+      current->reading = false;
+      if (ec == net::error::operation_aborted) return;
+      action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
+    });
+  }
+  if ((sock.wanted & CURL_POLL_OUT) && !sock.writing) {
+    sock.writing = true;
+    sock.socket.async_wait(tcp::socket::wait_write, [this, s, id](boost::system::error_code ec) {
+      Socket* current = find(s, id);
+      if (!current) return;
+      current->writing = false;
+      if (ec == net::error::operation_aborted) return;
+      action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_OUT);
+    });
+  }
+}
+
+void CurlMulti::action(curl_socket_t s, int events) {
+  int running = 0;
+  curl_multi_socket_action(multi_, s, events, &running);
+  collect_done();
+  watch(s);  // re-arm if curl still wants it (and it still exists)
+}
+
+int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  self->timer_.cancel();
+  if (timeout_ms < 0) return 0;
+  self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+  self->timer_.async_wait([self](boost::system::error_code ec) {
+    if (ec) return;
+    int running = 0;
+    curl_multi_socket_action(self->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    self->collect_done();
+  });
+  return 0;
+}
+
+void CurlMulti::collect_done() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    const CURLcode result = msg->data.result;
+    auto it = transfers_.find(easy);
+    if (it == transfers_.end()) continue;
+    Done done = std::move(it->second);
+    transfers_.erase(it);
+    curl_multi_remove_handle(multi_, easy);
+    // Later: the callback may start another transfer (a retry) or free
+    // the handle, neither of which curl allows from inside its own call.
+    net::post(ctx_, [done = std::move(done), result] { done(result); });
+  }
+}
+
+}  // namespace chrysopedia::llm

@@ -1,0 +1,359 @@
+#include "llm/openai_stream_client.hpp"
+
+#include <deque>
+#include <random>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "chrysopedia/config/settings.hpp"
+#include "llm/upstream_sse_parser.hpp"
+
+namespace chrysopedia::llm {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+std::string completion_body(const CompletionRequest& request) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : request.messages) {
+    messages.push_back({{"role", m.role}, {"content", m.content}});
+  }
+  nlohmann::json body = {{"model", request.model},
+                         {"messages", std::move(messages)},
+                         {"stream", true},
+                         {"temperature", request.temperature},
+                         {"max_tokens", request.max_tokens}};
+  if (request.stream_usage) body["stream_options"] = {{"include_usage", true}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+// Past this much text waiting for the consumer, the transfer is paused:
+// a slow client slows the upstream read instead of growing memory.
+constexpr std::size_t kPauseAbove = 256 * 1024;
+constexpr std::size_t kMaxErrorBody = 2048;
+
+/// Everything one completion needs, shared by the stream handle, curl's
+/// callbacks and the completion posted by CurlMulti (which may outlive the
+/// handle by one turn of the loop).
+struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
+  State(CurlMulti& m, const OpenAiOptions& o, std::string b)
+      : multi(m),
+        options(o),
+        body(std::move(b)),
+        parser(o.max_line),
+        wake(m.context()),
+        retry_timer(m.context()),
+        idle_timer(m.context()) {}
+  ~State() override { release_easy(); }
+
+  CurlMulti& multi;
+  const OpenAiOptions& options;
+  std::string body;
+  UpstreamSseParser parser;
+  net::steady_timer wake;
+  net::steady_timer retry_timer;
+  net::steady_timer idle_timer;
+  Clock::time_point last_activity;
+
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  long status = 0;
+  std::string error_body;
+  std::chrono::milliseconds retry_after{0};
+  int attempt = 0;
+  bool on_fallback = false;
+  std::string url;
+
+  std::deque<std::string> deltas;
+  std::size_t queued = 0;
+  bool paused = false;
+  bool delivered = false;  // a delta reached the consumer: no more retries
+  bool got_done = false;
+  bool finished = false;
+  std::exception_ptr error;
+  std::string parse_error;
+  CompletionResult result;
+
+  // Parser handler
+  void on_delta(std::string_view text) override {
+    deltas.emplace_back(text);
+    queued += text.size();
+    result.text.append(text);
+  }
+  void on_finish_reason(std::string_view reason) override { result.finish_reason = reason; }
+  void on_usage(int prompt, int completion) override { result.usage = Usage{prompt, completion}; }
+  void on_done() override { got_done = true; }
+
+  void notify() { wake.cancel(); }
+
+  void release_easy() {
+    idle_timer.cancel();
+    if (easy) {
+      multi.remove(easy);
+      curl_easy_cleanup(easy);
+      easy = nullptr;
+    }
+    if (headers) {
+      curl_slist_free_all(headers);
+      headers = nullptr;
+    }
+  }
+
+  static size_t on_header(char* data, size_t size, size_t n, void* self_ptr) {
+    auto* self = static_cast<State*>(self_ptr);
+    std::string_view line(data, size * n);
+    constexpr std::string_view kRetryAfter = "retry-after:";
+    if (line.size() > kRetryAfter.size()) {
+      std::string lower(line.substr(0, kRetryAfter.size()));
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == kRetryAfter) {
+        try {
+          self->retry_after =
+              std::chrono::seconds(std::stol(std::string(line.substr(kRetryAfter.size()))));
+        } catch (const std::exception&) {
+          // an HTTP date: fall back to our own backoff
+        }
+      }
+    }
+    return size * n;
+  }
+
+  static size_t on_write(char* data, size_t size, size_t n, void* self_ptr) {
+    auto* self = static_cast<State*>(self_ptr);
+    const std::string_view bytes(data, size * n);
+    self->last_activity = Clock::now();
+    if (self->status == 0) curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &self->status);
+    if (self->status < 200 || self->status > 299) {
+      const auto room = kMaxErrorBody - std::min(kMaxErrorBody, self->error_body.size());
+      self->error_body.append(bytes.substr(0, room));
+      return bytes.size();
+    }
+    if (self->queued > kPauseAbove) {
+      self->paused = true;
+      return CURL_WRITEFUNC_PAUSE;  // the same bytes come again after unpausing
+    }
+    if (auto err = self->parser.feed(bytes, *self)) {
+      self->parse_error = *err;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    if (!self->deltas.empty()) self->notify();
+    return bytes.size();
+  }
+
+  void begin(const std::string& base_url) {
+    url = base_url + "/chat/completions";
+    status = 0;
+    error_body.clear();
+    retry_after = std::chrono::milliseconds(0);
+    easy = curl_easy_init();
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Accept: text/event-stream");
+    if (!options.api_key.empty()) {
+      headers = curl_slist_append(headers, ("Authorization: Bearer " + options.api_key).c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &State::on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &State::on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+    auto self = shared_from_this();
+    multi.add(easy, [self](CURLcode code) { self->done(code); });
+    last_activity = Clock::now();
+    arm_idle_timer();
+  }
+
+  // Silence between bytes past idle_timeout ends the transfer. The timer is
+  // re-armed lazily from the last activity, not reset on every chunk.
+  void arm_idle_timer() {
+    idle_timer.expires_at(last_activity + options.idle_timeout);
+    std::weak_ptr<State> weak = shared_from_this();
+    idle_timer.async_wait([weak](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || !self->easy) return;
+      if (Clock::now() - self->last_activity < self->options.idle_timeout) {
+        self->arm_idle_timer();
+        return;
+      }
+      self->release_easy();
+      self->error = std::make_exception_ptr(LlmError(
+          LlmError::Kind::timeout, "the upstream sent nothing for " +
+                                       std::to_string(self->options.idle_timeout.count()) + " ms"));
+      spdlog::warn("llm_request_failed url={} error=\"idle timeout\"",
+                   config::redact_url(self->url));
+      self->finished = true;
+      self->notify();
+    });
+  }
+
+  void done(CURLcode code) {
+    if (!easy) return;  // cancelled meanwhile
+    long http = status;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
+    std::exception_ptr failure = classify(code, http);
+    const bool retryable = failure && !delivered && deltas.empty() && is_retryable(code, http);
+    release_easy();
+    if (retryable && attempt < options.max_retries) {
+      schedule_retry(on_fallback ? options.fallback_url : options.url, failure);
+      return;
+    }
+    if (retryable && !on_fallback && !options.fallback_url.empty()) {
+      on_fallback = true;
+      attempt = 0;
+      spdlog::warn("llm_fallback from={} to={}", config::redact_url(options.url),
+                   config::redact_url(options.fallback_url));
+      schedule_retry(options.fallback_url, failure, std::chrono::milliseconds(0));
+      return;
+    }
+    error = failure;
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const LlmError& e) {
+        spdlog::warn("llm_request_failed url={} status={} attempts={} error=\"{}\"",
+                     config::redact_url(url), e.status(), attempt + 1, e.what());
+      }
+    }
+    finished = true;
+    notify();
+  }
+
+  std::exception_ptr classify(CURLcode code, long http) {
+    using K = LlmError::Kind;
+    if (!parse_error.empty())
+      return std::make_exception_ptr(LlmError(
+          parse_error.find("reported an error") != std::string::npos ? K::upstream : K::protocol,
+          parse_error));
+    if (http != 0 && (http < 200 || http > 299)) {
+      return std::make_exception_ptr(LlmError(K::http_status,
+                                              "the upstream answered HTTP " + std::to_string(http),
+                                              static_cast<int>(http), sanitize_utf8(error_body)));
+    }
+    if (code == CURLE_OK || got_done || !result.finish_reason.empty()) {
+      if (auto err = parser.finish(*this))
+        return std::make_exception_ptr(LlmError(K::protocol, *err));
+      if (!got_done && result.finish_reason.empty()) {
+        return std::make_exception_ptr(
+            LlmError(K::truncated, "the upstream stream ended before it was complete"));
+      }
+      return nullptr;
+    }
+    const std::string what = curl_easy_strerror(code);
+    switch (code) {
+      case CURLE_OPERATION_TIMEDOUT:
+        return std::make_exception_ptr(LlmError(K::timeout, "the upstream timed out: " + what));
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SEND_ERROR:
+        return std::make_exception_ptr(LlmError(K::connect, "cannot reach the upstream: " + what));
+      default:
+        return std::make_exception_ptr(
+            LlmError(K::truncated, "the upstream connection failed mid-stream: " + what));
+    }
+  }
+
+  static bool is_retryable(CURLcode code, long http) {
+    if (http == 429 || http == 502 || http == 503 || http == 504) return true;
+    if (http != 0 && http >= 200 && http <= 299) return false;
+    return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+           code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING || code == CURLE_RECV_ERROR;
+  }
+
+  void schedule_retry(const std::string& base, std::exception_ptr why,
+                      std::optional<std::chrono::milliseconds> delay = std::nullopt) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    const auto backoff = options.retry_base * (1 << attempt);
+    const auto jitter = std::chrono::milliseconds(
+        std::uniform_int_distribution<long>(0, options.retry_base.count())(rng));
+    auto wait = delay.value_or(std::max<std::chrono::milliseconds>(backoff + jitter, retry_after));
+    wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(10));
+    ++attempt;
+    parser = UpstreamSseParser(options.max_line);
+    parse_error.clear();
+    result = CompletionResult{};
+    got_done = false;
+    try {
+      std::rethrow_exception(why);
+    } catch (const std::exception& e) {
+      spdlog::info("llm_retry attempt={} in_ms={} reason=\"{}\"", attempt, wait.count(), e.what());
+    }
+    auto self = shared_from_this();
+    retry_timer.expires_after(wait);
+    retry_timer.async_wait([self, base](boost::system::error_code ec) {
+      if (!ec && !self->finished) self->begin(base);
+    });
+  }
+};
+
+class OpenAiStream final : public CompletionStream {
+ public:
+  explicit OpenAiStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  ~OpenAiStream() override {
+    state_->finished = true;
+    state_->retry_timer.cancel();
+    state_->release_easy();  // closes the upstream connection now
+  }
+
+  net::awaitable<std::optional<std::string>> next() override {
+    State& s = *state_;
+    for (;;) {
+      if (!s.deltas.empty()) {
+        std::string delta = std::move(s.deltas.front());
+        s.deltas.pop_front();
+        s.queued -= delta.size();
+        s.delivered = true;
+        if (s.paused && s.queued < kPauseAbove / 2 && s.easy) {
+          s.paused = false;
+          curl_easy_pause(s.easy, CURLPAUSE_CONT);
+        }
+        co_return delta;
+      }
+      if (s.finished) {
+        if (s.error) std::rethrow_exception(s.error);
+        co_return std::nullopt;
+      }
+      s.wake.expires_at(Clock::time_point::max());
+      co_await s.wake.async_wait(net::as_tuple(net::use_awaitable));
+      const auto cs = co_await net::this_coro::cancellation_state;
+      if (cs.cancelled() != net::cancellation_type::none) {
+        throw boost::system::system_error(net::error::operation_aborted);
+      }
+    }
+  }
+
+  const CompletionResult& result() const override { return state_->result; }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+
+OpenAiStreamClient::OpenAiStreamClient(CurlMulti& multi, OpenAiOptions options)
+    : multi_(multi), options_(std::move(options)) {}
+
+std::unique_ptr<CompletionStream> OpenAiStreamClient::start(const CompletionRequest& request) {
+  auto state = std::make_shared<State>(multi_, options_, completion_body(request));
+  state->begin(options_.url);
+  return std::make_unique<OpenAiStream>(std::move(state));
+}
+
+}  // namespace chrysopedia::llm

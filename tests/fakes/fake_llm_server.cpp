@@ -1,0 +1,250 @@
+#include "fakes/fake_llm_server.hpp"
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+namespace chrysopedia::test {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+FakeReply openai_stream(const std::vector<std::string>& deltas, std::chrono::milliseconds gap,
+                        bool done, const std::string& finish_reason, bool usage) {
+  FakeReply r;
+  auto chunk = [](const nlohmann::json& j) { return "data: " + j.dump() + "\n\n"; };
+  r.chunks.push_back({0ms, chunk({{"id", "chatcmpl-fake"},
+                                  {"object", "chat.completion.chunk"},
+                                  {"choices",
+                                   {{{"index", 0},
+                                     {"delta", {{"role", "assistant"}, {"content", ""}}},
+                                     {"finish_reason", nullptr}}}}})});
+  for (const auto& d : deltas) {
+    r.chunks.push_back(
+        {gap,
+         chunk({{"id", "chatcmpl-fake"},
+                {"object", "chat.completion.chunk"},
+                {"choices",
+                 {{{"index", 0}, {"delta", {{"content", d}}}, {"finish_reason", nullptr}}}}})});
+  }
+  if (!finish_reason.empty()) {
+    r.chunks.push_back({0ms, chunk({{"id", "chatcmpl-fake"},
+                                    {"object", "chat.completion.chunk"},
+                                    {"choices",
+                                     {{{"index", 0},
+                                       {"delta", nlohmann::json::object()},
+                                       {"finish_reason", finish_reason}}}}})});
+  }
+  if (usage) {
+    r.chunks.push_back({0ms, chunk({{"id", "chatcmpl-fake"},
+                                    {"object", "chat.completion.chunk"},
+                                    {"choices", nlohmann::json::array()},
+                                    {"usage",
+                                     {{"prompt_tokens", 42},
+                                      {"completion_tokens", static_cast<int>(deltas.size())},
+                                      {"total_tokens", 42 + static_cast<int>(deltas.size())}}}})});
+  }
+  if (done) r.chunks.push_back({0ms, "data: [DONE]\n\n"});
+  return r;
+}
+
+FakeReply error_reply(int status, const std::string& message,
+                      std::vector<std::pair<std::string, std::string>> headers) {
+  FakeReply r;
+  r.status = status;
+  r.headers = std::move(headers);
+  r.chunks.push_back({0ms, nlohmann::json({{"error", {{"message", message}}}}).dump()});
+  return r;
+}
+
+struct FakeLlmServer::Impl {
+  net::io_context ctx;
+  tcp::acceptor acceptor{ctx};
+  std::thread thread;
+  mutable std::mutex mutex;
+  std::deque<FakeReply> queue;
+  FakeReply fallback = openai_stream({"Hello", " from", " the", " fake."});
+  std::function<FakeReply(const RecordedRequest&)> handler;
+  std::vector<RecordedRequest> recorded;
+  std::atomic<int> accepted{0};
+  std::atomic<int> closed_by_client{0};
+
+  FakeReply next_reply(const RecordedRequest& req) {
+    std::lock_guard lock(mutex);
+    recorded.push_back(req);
+    if (!queue.empty()) {
+      FakeReply r = std::move(queue.front());
+      queue.pop_front();
+      return r;
+    }
+    return handler ? handler(req) : fallback;
+  }
+
+  net::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) co_return;
+      ++accepted;
+      net::co_spawn(ctx, serve(std::move(socket)), net::detached);
+    }
+  }
+
+  // Watches a connection the fake is holding open ("hang"): returns when the
+  // client closes it.
+  net::awaitable<void> wait_for_close(tcp::socket& socket) {
+    char byte;
+    for (;;) {
+      auto [ec, n] = co_await socket.async_read_some(net::buffer(&byte, 1), use_tuple);
+      if (ec) co_return;
+    }
+  }
+
+  net::awaitable<void> serve(tcp::socket socket) {
+    std::string buffer;
+    for (;;) {
+      auto [ec, n] = co_await net::async_read_until(socket, net::dynamic_buffer(buffer), "\r\n\r\n",
+                                                    use_tuple);
+      if (ec) {
+        if (ec == net::error::eof || ec == net::error::connection_reset) ++closed_by_client;
+        co_return;
+      }
+      RecordedRequest req;
+      const std::string head = buffer.substr(0, n);
+      buffer.erase(0, n);
+      std::size_t pos = head.find("\r\n");
+      const std::string request_line = head.substr(0, pos);
+      req.method = request_line.substr(0, request_line.find(' '));
+      req.target = request_line.substr(req.method.size() + 1,
+                                       request_line.rfind(' ') - req.method.size() - 1);
+      while (pos + 2 < head.size()) {
+        const auto end = head.find("\r\n", pos + 2);
+        const std::string line = head.substr(pos + 2, end - pos - 2);
+        pos = end;
+        if (line.empty()) break;
+        const auto colon = line.find(':');
+        std::string name = line.substr(0, colon);
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        req.headers[name] = value;
+      }
+      const std::size_t length =
+          req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
+      if (buffer.size() < length) {
+        auto [rec, rn] =
+            co_await net::async_read(socket, net::dynamic_buffer(buffer),
+                                     net::transfer_exactly(length - buffer.size()), use_tuple);
+        if (rec) co_return;
+      }
+      req.body = buffer.substr(0, length);
+      buffer.erase(0, length);
+
+      const FakeReply reply = next_reply(req);
+      std::string out =
+          fmt::format("HTTP/1.1 {} Fake\r\nTransfer-Encoding: chunked\r\n", reply.status);
+      out += reply.status == 200 ? "Content-Type: text/event-stream\r\n"
+                                 : "Content-Type: application/json\r\n";
+      for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
+      out += "\r\n";
+      if (auto [wec, wn] = co_await net::async_write(socket, net::buffer(out), use_tuple); wec) {
+        co_return;
+      }
+      for (const auto& chunk : reply.chunks) {
+        if (chunk.delay.count() > 0) {
+          net::steady_timer t(ctx, chunk.delay);
+          co_await t.async_wait(use_tuple);
+        }
+        if (chunk.bytes.empty()) continue;
+        const std::string framed = fmt::format("{:x}\r\n{}\r\n", chunk.bytes.size(), chunk.bytes);
+        if (auto [wec, wn] = co_await net::async_write(socket, net::buffer(framed), use_tuple);
+            wec) {
+          ++closed_by_client;
+          co_return;
+        }
+      }
+      if (reply.end == FakeReply::End::drop) {
+        boost::system::error_code ignored;
+        socket.set_option(net::socket_base::linger(true, 0), ignored);  // RST
+        socket.close(ignored);
+        co_return;
+      }
+      if (reply.end == FakeReply::End::hang) {
+        co_await wait_for_close(socket);
+        ++closed_by_client;
+        co_return;
+      }
+      if (auto [wec, wn] =
+              co_await net::async_write(socket, net::buffer("0\r\n\r\n", 5), use_tuple);
+          wec) {
+        co_return;
+      }
+    }
+  }
+};
+
+FakeLlmServer::FakeLlmServer() : impl_(std::make_unique<Impl>()) {
+  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen();
+  net::co_spawn(impl_->ctx, impl_->accept_loop(), net::detached);
+  impl_->thread = std::thread([this] { impl_->ctx.run(); });
+}
+
+FakeLlmServer::~FakeLlmServer() {
+  impl_->ctx.stop();
+  impl_->thread.join();
+}
+
+std::uint16_t FakeLlmServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+std::string FakeLlmServer::url() const {
+  return fmt::format("http://127.0.0.1:{}/v1", port());
+}
+
+void FakeLlmServer::push(FakeReply reply) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->queue.push_back(std::move(reply));
+}
+
+void FakeLlmServer::set_default(FakeReply reply) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->fallback = std::move(reply);
+}
+
+void FakeLlmServer::set_handler(std::function<FakeReply(const RecordedRequest&)> handler) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->handler = std::move(handler);
+}
+
+std::vector<RecordedRequest> FakeLlmServer::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->recorded;
+}
+
+int FakeLlmServer::connections_accepted() const {
+  return impl_->accepted;
+}
+int FakeLlmServer::connections_closed_by_client() const {
+  return impl_->closed_by_client;
+}
+
+}  // namespace chrysopedia::test

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chrysopedia::test {
+
+using namespace std::chrono_literals;
+
+/// What the fake upstream answers to one request.
+struct FakeReply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+  struct Chunk {
+    std::chrono::milliseconds delay{0};  ///< before these bytes
+    std::string bytes;
+  };
+  std::vector<Chunk> chunks;  ///< the body, written as it is scripted
+  enum class End {
+    finish,  ///< end the body properly; the connection stays open for reuse
+    drop,    ///< reset the connection mid-body
+    hang,    ///< never end (until the client goes away)
+  } end = End::finish;
+};
+
+/// An OpenAI-style stream of the given deltas, `gap` apart.
+FakeReply openai_stream(const std::vector<std::string>& deltas, std::chrono::milliseconds gap = 0ms,
+                        bool done = true, const std::string& finish_reason = "stop",
+                        bool usage = true);
+
+/// A non-2xx answer with a JSON error body.
+FakeReply error_reply(int status, const std::string& message,
+                      std::vector<std::pair<std::string, std::string>> headers = {});
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;
+  std::map<std::string, std::string> headers;  ///< lower-cased names
+  std::string body;
+};
+
+/// A scriptable OpenAI-compatible server on 127.0.0.1, for tests, benchmarks
+/// and trying the service by hand: streams given deltas with given delays,
+/// returns given statuses, drops connections, sends error chunks, and
+/// records every request. Runs on its own thread.
+class FakeLlmServer {
+ public:
+  FakeLlmServer();
+  ~FakeLlmServer();
+  FakeLlmServer(const FakeLlmServer&) = delete;
+  FakeLlmServer& operator=(const FakeLlmServer&) = delete;
+
+  std::uint16_t port() const;
+  /// The base URL to configure as LLM_API_URL: http://127.0.0.1:PORT/v1
+  std::string url() const;
+
+  /// Replies for the next requests, in order; after them, the default.
+  void push(FakeReply reply);
+  void set_default(FakeReply reply);
+  /// Computes each reply from its request (when no pushed reply is waiting).
+  void set_handler(std::function<FakeReply(const RecordedRequest&)> handler);
+
+  std::vector<RecordedRequest> requests() const;
+  /// Connections accepted so far, and how many of them the client closed.
+  int connections_accepted() const;
+  int connections_closed_by_client() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chrysopedia::test

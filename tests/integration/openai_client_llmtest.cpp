@@ -1,0 +1,330 @@
+// The streaming LLM client over real loopback HTTP against the fake
+// upstream: deltas as they come, every failure typed, retries before the
+// first token, fallback, cancellation, and many streams on one loop.
+#include <gtest/gtest.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_llm_server.hpp"
+#include "llm/curl_multi.hpp"
+#include "llm/openai_stream_client.hpp"
+
+using namespace chrysopedia;
+using namespace chrysopedia::test;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+llm::CompletionRequest request(const std::string& user = "How do I sidechain?") {
+  llm::CompletionRequest r;
+  r.model = "test-model";
+  r.messages = {{"system", "You are Chrysopedia."}, {"user", user}};
+  return r;
+}
+
+llm::OpenAiOptions options_for(const std::string& url) {
+  llm::OpenAiOptions o;
+  o.url = url;
+  o.api_key = "sk-test-key";
+  o.retry_base = std::chrono::milliseconds(10);
+  o.connect_timeout = std::chrono::milliseconds(2000);
+  return o;
+}
+
+struct Run {
+  std::vector<std::string> deltas;
+  std::vector<Clock::duration> arrivals;  // since start
+  std::optional<llm::CompletionResult> result;
+  std::optional<llm::LlmError> error;
+};
+
+Run run(const llm::OpenAiOptions& options, const llm::CompletionRequest& req = request()) {
+  net::io_context ctx;
+  llm::CurlMulti multi(ctx);
+  llm::OpenAiStreamClient client(multi, options);
+  Run out;
+  const auto start = Clock::now();
+  net::co_spawn(
+      ctx,
+      [&]() -> net::awaitable<void> {
+        auto stream = client.start(req);
+        try {
+          while (auto delta = co_await stream->next()) {
+            out.deltas.push_back(*delta);
+            out.arrivals.push_back(Clock::now() - start);
+          }
+          out.result = stream->result();
+        } catch (const llm::LlmError& e) {
+          out.error = e;
+        }
+      },
+      net::detached);
+  ctx.run();
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x;
+  return s;
+}
+
+}  // namespace
+
+TEST(OpenAiClient, StreamsDeltasAndTheResult) {
+  FakeLlmServer fake;
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(joined(r.deltas), "Hello from the fake.");
+  EXPECT_EQ(r.deltas.size(), 4u);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->text, "Hello from the fake.");
+  EXPECT_EQ(r.result->finish_reason, "stop");
+  ASSERT_TRUE(r.result->usage);
+  EXPECT_EQ(r.result->usage->prompt_tokens, 42);
+  EXPECT_EQ(r.result->usage->completion_tokens, 4);
+}
+
+TEST(OpenAiClient, SendsTheRequestTheSpecDescribes) {
+  FakeLlmServer fake;
+  run(options_for(fake.url()));
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].target, "/v1/chat/completions");
+  EXPECT_EQ(reqs[0].headers.at("authorization"), "Bearer sk-test-key");
+  EXPECT_EQ(reqs[0].headers.at("content-type"), "application/json");
+  const auto body = nlohmann::json::parse(reqs[0].body);
+  EXPECT_EQ(body["model"], "test-model");
+  EXPECT_EQ(body["stream"], true);
+  EXPECT_DOUBLE_EQ(body["temperature"].get<double>(), 0.3);
+  EXPECT_EQ(body["max_tokens"], 2048);
+  EXPECT_EQ(body["stream_options"]["include_usage"], true);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][1]["content"], "How do I sidechain?");
+
+  auto no_usage = request();
+  no_usage.stream_usage = false;
+  run(options_for(fake.url()), no_usage);
+  EXPECT_FALSE(nlohmann::json::parse(fake.requests().back().body).contains("stream_options"));
+}
+
+TEST(OpenAiClient, DeltasArriveAsTheyAreSent) {
+  FakeLlmServer fake;
+  fake.push(openai_stream({"one", " two", " three"}, std::chrono::milliseconds(250)));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error);
+  ASSERT_EQ(r.arrivals.size(), 3u);
+  EXPECT_LT(r.arrivals[0], std::chrono::milliseconds(600));
+  EXPECT_GE(r.arrivals[2] - r.arrivals[0], std::chrono::milliseconds(400));
+}
+
+TEST(OpenAiClient, ANon2xxIsAnHttpErrorWithTheBody) {
+  FakeLlmServer fake;
+  fake.push(error_reply(401, "Incorrect API key provided"));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::http_status);
+  EXPECT_EQ(r.error->status(), 401);
+  EXPECT_NE(r.error->body().find("Incorrect API key"), std::string::npos);
+  EXPECT_EQ(fake.requests().size(), 1u) << "401 is not retried";
+  EXPECT_EQ(std::string(r.error->what()).find("sk-test-key"), std::string::npos);
+}
+
+TEST(OpenAiClient, RetriesA429HonouringRetryAfter) {
+  FakeLlmServer fake;
+  fake.push(error_reply(429, "slow down", {{"Retry-After", "1"}}));
+  const auto start = Clock::now();
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(joined(r.deltas), "Hello from the fake.");
+  EXPECT_EQ(fake.requests().size(), 2u);
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(950));
+}
+
+TEST(OpenAiClient, GivesUpAfterTwoRetries) {
+  FakeLlmServer fake;
+  fake.set_default(error_reply(503, "overloaded"));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->status(), 503);
+  EXPECT_EQ(fake.requests().size(), 3u);
+}
+
+TEST(OpenAiClient, FallsBackToTheSecondUpstream) {
+  FakeLlmServer fallback;
+  auto options = options_for("http://127.0.0.1:1/v1");  // nobody listens
+  options.fallback_url = fallback.url();
+  const auto r = run(options);
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(joined(r.deltas), "Hello from the fake.");
+  EXPECT_EQ(fallback.requests().size(), 1u);
+}
+
+TEST(OpenAiClient, ARefusedConnectionIsAConnectError) {
+  auto options = options_for("http://127.0.0.1:1/v1");
+  const auto r = run(options);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::connect);
+}
+
+TEST(OpenAiClient, ADropMidStreamIsTruncatedAfterTheDeltasSoFar) {
+  FakeLlmServer fake;
+  auto reply = openai_stream({"partial", " answer"}, 0ms, false, "", false);
+  reply.end = FakeReply::End::drop;
+  fake.push(reply);
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::truncated);
+  EXPECT_EQ(fake.requests().size(), 1u) << "no retry once tokens have flowed";
+}
+
+TEST(OpenAiClient, AnErrorChunkFailsTheCompletion) {
+  FakeLlmServer fake;
+  auto reply = openai_stream({"a"}, 0ms, false, "", false);
+  reply.chunks.push_back(
+      {0ms, "data: {\"error\": {\"message\": \"context length exceeded\"}}\n\n"});
+  fake.push(reply);
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::upstream);
+  EXPECT_NE(std::string(r.error->what()).find("context length exceeded"), std::string::npos);
+}
+
+TEST(OpenAiClient, AFinishReasonWithoutDoneIsComplete) {
+  FakeLlmServer fake;
+  fake.push(openai_stream({"done", " anyway"}, 0ms, false, "stop", false));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(r.result->finish_reason, "stop");
+  EXPECT_FALSE(r.result->usage);
+}
+
+TEST(OpenAiClient, NeitherDoneNorFinishReasonIsTruncated) {
+  FakeLlmServer fake;
+  fake.push(openai_stream({"cut"}, 0ms, false, "", false));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::truncated);
+}
+
+TEST(OpenAiClient, SilencePastTheIdleTimeoutIsATimeout) {
+  FakeLlmServer fake;
+  auto reply = openai_stream({"first"}, 0ms, false, "", false);
+  reply.end = FakeReply::End::hang;
+  fake.push(reply);
+  auto options = options_for(fake.url());
+  options.idle_timeout = std::chrono::milliseconds(1000);
+  const auto start = Clock::now();
+  const auto r = run(options);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::timeout);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(OpenAiClient, AHugeLineIsAProtocolErrorNotMemory) {
+  FakeLlmServer fake;
+  FakeReply reply;
+  reply.chunks.push_back({0ms, "data: {\"x\": \"" + std::string(3 * 1024 * 1024, 'a')});
+  reply.end = FakeReply::End::hang;
+  fake.push(reply);
+  const auto r = run(options_for(fake.url()));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::protocol);
+}
+
+TEST(OpenAiClient, CancellingClosesTheUpstreamConnectionAtOnce) {
+  FakeLlmServer fake;
+  auto reply = openai_stream({"first"}, 0ms, false, "", false);
+  reply.end = FakeReply::End::hang;
+  fake.push(reply);
+  net::io_context ctx;
+  llm::CurlMulti multi(ctx);
+  llm::OpenAiStreamClient client(multi, options_for(fake.url()));
+  net::cancellation_signal cancel;
+  bool aborted = false;
+  Clock::time_point cancelled_at;
+  net::co_spawn(
+      ctx,
+      [&]() -> net::awaitable<void> {
+        auto stream = client.start(request());
+        try {
+          while (auto d = co_await stream->next()) {
+            cancelled_at = Clock::now();
+            cancel.emit(net::cancellation_type::terminal);
+          }
+        } catch (const boost::system::system_error& e) {
+          aborted = e.code() == net::error::operation_aborted;
+        }
+      },
+      net::bind_cancellation_slot(cancel.slot(), net::detached));
+  ctx.run();
+  EXPECT_TRUE(aborted);
+  while (fake.connections_closed_by_client() < 1 && Clock::now() - cancelled_at < 2s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(fake.connections_closed_by_client(), 1);
+  EXPECT_LT(Clock::now() - cancelled_at, 1s);
+}
+
+TEST(OpenAiClient, ConnectionsAreReused) {
+  FakeLlmServer fake;
+  net::io_context ctx;
+  llm::CurlMulti multi(ctx);
+  llm::OpenAiStreamClient client(multi, options_for(fake.url()));
+  int completed = 0;
+  net::co_spawn(
+      ctx,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 5; ++i) {
+          auto stream = client.start(request());
+          while (co_await stream->next()) {
+          }
+          ++completed;
+        }
+      },
+      net::detached);
+  ctx.run();
+  EXPECT_EQ(completed, 5);
+  EXPECT_EQ(fake.connections_accepted(), 1);
+}
+
+TEST(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
+  FakeLlmServer fake;
+  fake.set_handler([](const RecordedRequest& req) {
+    const auto body = nlohmann::json::parse(req.body);
+    const std::string id = body["messages"][1]["content"];
+    std::vector<std::string> deltas;
+    for (int i = 0; i < 20; ++i) deltas.push_back(id + ":" + std::to_string(i) + " ");
+    return openai_stream(deltas, std::chrono::milliseconds(5));
+  });
+  net::io_context ctx;
+  llm::CurlMulti multi(ctx);
+  llm::OpenAiStreamClient client(multi, options_for(fake.url()));
+  int correct = 0;
+  for (int n = 0; n < 200; ++n) {
+    net::co_spawn(
+        ctx,
+        [&, n]() -> net::awaitable<void> {
+          const auto req = request("stream-" + std::to_string(n));
+          auto stream = client.start(req);
+          std::string text;
+          while (auto d = co_await stream->next()) text += *d;
+          std::string expected;
+          for (int i = 0; i < 20; ++i)
+            expected += "stream-" + std::to_string(n) + ":" + std::to_string(i) + " ";
+          if (text == expected) ++correct;
+        },
+        net::detached);
+  }
+  ctx.run();
+  EXPECT_EQ(correct, 200);
+}
