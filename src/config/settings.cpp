@@ -78,6 +78,11 @@ std::string Settings::redacted_json() const {
   j["LLM_TEMPERATURE"] = llm_temperature;
   j["LLM_MAX_TOKENS"] = llm_max_tokens;
   j["LLM_STREAM_USAGE"] = llm_stream_usage;
+  j["LLM_FALLBACK_API_URL"] = redact_url(llm_fallback_api_url);
+  j["LLM_CONNECT_TIMEOUT_SECONDS"] = seconds(llm_connect_timeout);
+  j["LLM_IDLE_TIMEOUT_SECONDS"] = seconds(llm_idle_timeout);
+  j["LLM_TOTAL_TIMEOUT_SECONDS"] = seconds(llm_total_timeout);
+  j["LLM_MAX_RETRIES"] = llm_max_retries;
   j["CHAT_MAX_CONTEXT_SOURCES"] = chat_max_context_sources;
   j["CHAT_HISTORY_MAX_TURN_PAIRS"] = chat_history_max_turn_pairs;
   j["CHAT_HISTORY_TTL_SECONDS"] = chat_history_ttl_seconds;

@@ -143,6 +143,20 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) { s.search_timeout = parse_seconds(v, 0.05, 60); }},
       {"LLM_API_URL", true,
        [](Settings& s, const std::string& v) { s.llm_api_url = parse_http_url(v); }},
+      {"LLM_FALLBACK_API_URL", true,
+       [](Settings& s, const std::string& v) { s.llm_fallback_api_url = parse_http_url(v); }},
+      {"LLM_CONNECT_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.llm_connect_timeout = parse_seconds(v, 0.1, 300);
+       }},
+      {"LLM_IDLE_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) { s.llm_idle_timeout = parse_seconds(v, 0.1, 3600); }},
+      {"LLM_TOTAL_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) { s.llm_total_timeout = parse_seconds(v, 1, 86400); }},
+      {"LLM_MAX_RETRIES", false,
+       [](Settings& s, const std::string& v) {
+         s.llm_max_retries = parse_int<int>(v, 0, 10, "a number of retries");
+       }},
       {"LLM_API_KEY", true, [](Settings& s, const std::string& v) { s.llm_api_key = v; }},
       {"LLM_MODEL", false,
        [](Settings& s, const std::string& v) {

@@ -197,8 +197,8 @@ struct FakeLlmServer::Impl {
   }
 };
 
-FakeLlmServer::FakeLlmServer() : impl_(std::make_unique<Impl>()) {
-  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+FakeLlmServer::FakeLlmServer(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);

@@ -49,7 +49,7 @@ struct RecordedRequest {
 /// records every request. Runs on its own thread.
 class FakeLlmServer {
  public:
-  FakeLlmServer();
+  explicit FakeLlmServer(std::uint16_t port = 0);
   ~FakeLlmServer();
   FakeLlmServer(const FakeLlmServer&) = delete;
   FakeLlmServer& operator=(const FakeLlmServer&) = delete;

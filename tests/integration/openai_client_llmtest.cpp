@@ -3,6 +3,9 @@
 // first token, fallback, cancellation, and many streams on one loop.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <thread>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +18,7 @@
 #include "fakes/fake_llm_server.hpp"
 #include "llm/curl_multi.hpp"
 #include "llm/openai_stream_client.hpp"
+#include "support/child_process.hpp"
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
@@ -327,4 +331,49 @@ TEST(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
   }
   ctx.run();
   EXPECT_EQ(correct, 200);
+}
+
+TEST(OpenAiClient, TlsCertificatesAreVerified) {
+  // A real TLS server with a self-signed certificate: the client must
+  // refuse it rather than talk to whoever answers.
+  char dir[] = "/tmp/chrysopedia-tls-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  ASSERT_EQ(std::system(
+                ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                 d + "/key.pem -out " + d + "/cert.pem >/dev/null 2>&1")
+                    .c_str()),
+            0);
+  int port = 0;
+  {
+    net::io_context probe;
+    net::ip::tcp::acceptor a(probe, {net::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }
+  ChildProcess server(
+      {"/usr/bin/openssl", "s_server", "-quiet", "-accept", "127.0.0.1:" + std::to_string(port),
+       "-cert", d + "/cert.pem", "-key", d + "/key.pem"},
+      {});
+  std::this_thread::sleep_for(300ms);
+  auto options = options_for("https://127.0.0.1:" + std::to_string(port) + "/v1");
+  options.max_retries = 0;
+  const auto r = run(options);
+  std::system(("rm -rf " + d).c_str());
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::connect) << r.error->what();
+  EXPECT_NE(std::string(r.error->what()).find("certificate"), std::string::npos) << r.error->what();
+}
+
+TEST(OpenAiClient, TheTotalCapEndsAStreamThatNeverFinishes) {
+  FakeLlmServer fake;
+  std::vector<std::string> many(100, "tick ");
+  fake.push(openai_stream(many, std::chrono::milliseconds(50)));
+  auto options = options_for(fake.url());
+  options.total_timeout = std::chrono::milliseconds(600);
+  const auto start = Clock::now();
+  const auto r = run(options);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::timeout);
+  EXPECT_GT(r.deltas.size(), 3u);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }

@@ -67,6 +67,10 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(s.sse_heartbeat_interval, std::chrono::seconds(15));
   EXPECT_EQ(s.search_pool_size, 4);
   EXPECT_EQ(s.search_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(s.llm_fallback_api_url, "");
+  EXPECT_EQ(s.llm_connect_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(s.llm_idle_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(s.llm_max_retries, 2);
 }
 
 TEST(Config, EnvironmentOverridesDefaults) {
@@ -109,6 +113,9 @@ TEST(Config, BadValuesNameTheVariableInOneLine) {
       {{"CHAT_HISTORY_TTL_SECONDS", "1.5"}},
       {{"LOG_LEVEL", "verbose"}},
       {{"SEARCH_POOL_SIZE", "0"}},
+      {{"LLM_FALLBACK_API_URL", "not a url"}},
+      {{"LLM_IDLE_TIMEOUT_SECONDS", "0"}},
+      {{"LLM_MAX_RETRIES", "11"}},
       {{"SEARCH_TIMEOUT_SECONDS", "-1"}},
       {{"LOG_FORMAT", "xml"}},
       {{"SHUTDOWN_GRACE_SECONDS", "forever"}},

@@ -27,6 +27,11 @@ struct Settings {
   double llm_temperature = 0.3;
   int llm_max_tokens = 2048;
   bool llm_stream_usage = true;
+  std::string llm_fallback_api_url;  ///< tried when the primary fails before any token
+  std::chrono::milliseconds llm_connect_timeout{10'000};
+  std::chrono::milliseconds llm_idle_timeout{60'000};  ///< longest silence mid-stream
+  std::chrono::milliseconds llm_total_timeout{600'000};
+  int llm_max_retries = 2;  ///< before the first token only
 
   // Chat
   int chat_max_context_sources = 10;
