@@ -1,0 +1,258 @@
+// Conversation memory against real Redis servers (each test its own):
+// format, cap, TTL, garbage, overlapping appends, restarts, pauses, AUTH,
+// database selection and unix sockets.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "history/redis_connection.hpp"
+#include "history/redis_history_store.hpp"
+#include "history/redis_url.hpp"
+#include "support/test_redis.hpp"
+
+using namespace chrysopedia;
+using namespace chrysopedia::test;
+using history::Message;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// A connection and a store on a private loop; `run` drives a coroutine.
+struct Memory {
+  explicit Memory(const std::string& url, history::RedisHistoryOptions options = {})
+      : connection(ctx, *history::parse_redis_url(url)), store(connection, options) {}
+
+  template <typename F>
+  void run(F body) {
+    bool finished = false;
+    net::co_spawn(
+        ctx,
+        [&]() -> net::awaitable<void> {
+          co_await body();
+          finished = true;
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    while (!finished) ctx.run_one_for(std::chrono::milliseconds(50));
+  }
+
+  std::vector<Message> load(const std::string& id) {
+    std::vector<Message> out;
+    run([&]() -> net::awaitable<void> { out = co_await store.load(id); });
+    return out;
+  }
+  std::optional<std::string> load_error(const std::string& id) {
+    std::optional<std::string> error;
+    run([&]() -> net::awaitable<void> {
+      try {
+        co_await store.load(id);
+      } catch (const history::HistoryError& e) {
+        error = e.what();
+      }
+    });
+    return error;
+  }
+  void append(const std::string& id, const std::string& user, const std::string& assistant) {
+    run([&]() -> net::awaitable<void> { co_await store.append_turn(id, user, assistant); });
+  }
+  /// Waits (driving the loop) until the connection is up again.
+  bool wait_connected(std::chrono::milliseconds within) {
+    const auto deadline = Clock::now() + within;
+    while (!connection.connected() && Clock::now() < deadline) {
+      ctx.run_one_for(std::chrono::milliseconds(20));
+    }
+    return connection.connected();
+  }
+
+  net::io_context ctx;
+  history::RedisConnection connection;
+  history::RedisHistoryStore store;
+};
+
+}  // namespace
+
+TEST(RedisHistory, AMissingConversationIsEmpty) {
+  TestRedis redis;
+  Memory m(redis.url());
+  EXPECT_TRUE(m.load("nobody").empty());
+}
+
+TEST(RedisHistory, StoresTheReferenceFormat) {
+  TestRedis redis;
+  Memory m(redis.url());
+  m.append("c1", "How do I sidechain? ✓", "Key the compressor [1].\n\nThen…");
+  const auto raw = redis.cli("--no-raw GET chrysopedia:chat:c1");
+  const auto doc = nlohmann::json::parse(redis.cli("GET chrysopedia:chat:c1"));
+  ASSERT_TRUE(doc.is_array()) << raw;
+  ASSERT_EQ(doc.size(), 2u);
+  EXPECT_EQ(doc[0], (nlohmann::json{{"role", "user"}, {"content", "How do I sidechain? ✓"}}));
+  EXPECT_EQ(doc[1], (nlohmann::json{{"role", "assistant"},
+                                    {"content", "Key the compressor [1].\n\nThen…"}}));
+  EXPECT_EQ(m.load("c1"),
+            (std::vector<Message>{{"user", "How do I sidechain? ✓"},
+                                  {"assistant", "Key the compressor [1].\n\nThen…"}}));
+}
+
+TEST(RedisHistory, ReadsWhatTheReferenceServiceWrote) {
+  TestRedis redis;
+  redis.cli(
+      R"(SET chrysopedia:chat:old '[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]')");
+  Memory m(redis.url());
+  EXPECT_EQ(m.load("old"), (std::vector<Message>{{"user", "hi"}, {"assistant", "hello"}}));
+  m.append("old", "next", "answer");
+  EXPECT_EQ(m.load("old").size(), 4u);
+}
+
+TEST(RedisHistory, KeepsOnlyTheLastTwentyMessages) {
+  TestRedis redis;
+  Memory m(redis.url());
+  for (int i = 1; i <= 12; ++i) m.append("c", "q" + std::to_string(i), "a" + std::to_string(i));
+  const auto messages = m.load("c");
+  ASSERT_EQ(messages.size(), 20u);
+  EXPECT_EQ(messages.front(), (Message{"user", "q3"}));
+  EXPECT_EQ(messages.back(), (Message{"assistant", "a12"}));
+}
+
+TEST(RedisHistory, TtlIsSetAndRefreshedOnEveryTurn) {
+  TestRedis redis;
+  Memory m(redis.url());
+  m.append("c", "q", "a");
+  EXPECT_GE(std::stoi(redis.cli("TTL chrysopedia:chat:c")), 3590);
+  redis.cli("EXPIRE chrysopedia:chat:c 10");
+  EXPECT_LE(std::stoi(redis.cli("TTL chrysopedia:chat:c")), 10);
+  m.append("c", "q2", "a2");
+  EXPECT_GE(std::stoi(redis.cli("TTL chrysopedia:chat:c")), 3590);
+}
+
+TEST(RedisHistory, GarbageUnderTheKeyIsAnErrorOnLoadAndReplacedOnAppend) {
+  TestRedis redis;
+  Memory m(redis.url());
+  for (const std::string garbage :
+       {"'not json'", "'{\"role\": \"user\"}'", "42", "'[1, 2]'", "'[{\"role\": 5}]'",
+        "'[{\"role\": \"system\", \"content\": \"x\"}]'", "'\"a string\"'"}) {
+    redis.cli("SET chrysopedia:chat:g " + garbage);
+    EXPECT_TRUE(m.load_error("g")) << garbage;
+    m.append("g", "q", "a");
+    EXPECT_EQ(m.load("g"), (std::vector<Message>{{"user", "q"}, {"assistant", "a"}})) << garbage;
+  }
+  redis.cli("DEL chrysopedia:chat:g");
+  redis.cli("HSET chrysopedia:chat:g field value");
+  EXPECT_TRUE(m.load_error("g")) << "a key of the wrong type";
+}
+
+TEST(RedisHistory, OverlappingAppendsAreAllKeptInOrderOfCompletion) {
+  TestRedis redis;
+  history::RedisHistoryOptions options;
+  options.max_messages = 1000;
+  Memory a(redis.url(), options);
+  Memory b(redis.url(), options);  // a second connection, as another event loop would have
+  auto many = [](Memory& m, const std::string& who) {
+    int done = 0;
+    for (int i = 0; i < 50; ++i) {
+      net::co_spawn(
+          m.ctx,
+          [&m, &done, who, i]() -> net::awaitable<void> {
+            co_await m.store.append_turn("shared", who + std::to_string(i),
+                                         "answer " + who + std::to_string(i));
+            ++done;
+          },
+          net::detached);
+    }
+    while (done < 50) m.ctx.run_one_for(std::chrono::milliseconds(50));
+  };
+  std::thread other([&] { many(b, "b"); });
+  many(a, "a");
+  other.join();
+  const auto messages = a.load("shared");
+  ASSERT_EQ(messages.size(), 200u) << "no turn lost";
+  for (std::size_t i = 0; i < messages.size(); i += 2) {
+    EXPECT_EQ(messages[i].role, "user");
+    EXPECT_EQ(messages[i + 1].content, "answer " + messages[i].content) << "each turn stays whole";
+  }
+}
+
+TEST(RedisHistory, RedisDownFailsFastAndMemoryResumesAfterARestart) {
+  TestRedis redis;
+  Memory m(redis.url());
+  m.append("c", "before", "restart");
+  redis.stop();
+  const auto start = Clock::now();
+  EXPECT_TRUE(m.load_error("c"));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(400));
+  redis.start();  // same port, empty (no persistence)
+  ASSERT_TRUE(m.wait_connected(std::chrono::seconds(10)));
+  m.append("c", "after", "restart");
+  EXPECT_EQ(m.load("c"), (std::vector<Message>{{"user", "after"}, {"assistant", "restart"}}));
+}
+
+TEST(RedisHistory, APausedRedisTimesOutQuickly) {
+  TestRedis redis;
+  Memory m(redis.url());
+  m.append("c", "q", "a");
+  redis.pause();
+  const auto start = Clock::now();
+  const auto error = m.load_error("c");
+  const auto took = Clock::now() - start;
+  redis.resume();
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("did not answer"), std::string::npos) << *error;
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::milliseconds(600));
+  EXPECT_EQ(m.load("c").size(), 2u) << "and answers again once resumed";
+}
+
+TEST(RedisHistory, AuthWithPasswordAndUser) {
+  TestRedis redis({"--requirepass", "s3cret"});
+  {
+    Memory m(redis.url(":s3cret"));
+    m.append("c", "q", "a");
+    EXPECT_EQ(m.load("c").size(), 2u);
+  }
+  {
+    Memory m(redis.url("default:s3cret"));
+    EXPECT_EQ(m.load("c").size(), 2u);
+  }
+  {
+    Memory wrong(redis.url(":nope"));
+    EXPECT_TRUE(wrong.load_error("c"));
+  }
+}
+
+TEST(RedisHistory, SelectsTheDatabaseInTheUrl) {
+  TestRedis redis;
+  Memory m(redis.url("", 3));
+  m.append("c", "q", "a");
+  EXPECT_EQ(redis.cli("-n 3 EXISTS chrysopedia:chat:c"), "1");
+  EXPECT_EQ(redis.cli("-n 0 EXISTS chrysopedia:chat:c"), "0");
+}
+
+TEST(RedisHistory, ConnectsOverAUnixSocket) {
+  TestRedis redis;
+  Memory m("unix://" + redis.socket_path() + "?db=2");
+  m.append("c", "q", "a");
+  EXPECT_EQ(redis.cli("-n 2 EXISTS chrysopedia:chat:c"), "1");
+}
+
+TEST(RedisHistory, GetAndRemove) {
+  TestRedis redis;
+  Memory m(redis.url());
+  std::optional<std::vector<Message>> got;
+  m.run([&]() -> net::awaitable<void> { got = co_await m.store.get("x"); });
+  EXPECT_FALSE(got);
+  m.append("x", "q", "a");
+  m.run([&]() -> net::awaitable<void> { got = co_await m.store.get("x"); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->size(), 2u);
+  m.run([&]() -> net::awaitable<void> { co_await m.store.remove("x"); });
+  m.run([&]() -> net::awaitable<void> { co_await m.store.remove("x"); });  // absent is fine
+  EXPECT_EQ(redis.cli("EXISTS chrysopedia:chat:x"), "0");
+}
