@@ -15,6 +15,10 @@ using namespace chrysopedia::test;
 namespace {
 
 const std::string kBinary = CHRYSOPEDIA_BINARY;
+// No database for these tests: an address nobody answers on, never a
+// default that might reach somebody's real one.
+const std::pair<const std::string, std::string> kNoDatabase{"DATABASE_URL",
+                                                            "postgresql://127.0.0.1:1/none"};
 
 std::uint16_t port_from(const std::string& json_line) {
   const auto msg = nlohmann::json::parse(json_line)["msg"].get<std::string>();
@@ -25,12 +29,13 @@ std::uint16_t port_from(const std::string& json_line) {
 }  // namespace
 
 TEST(Serve, ServesHealthAndExitsZeroOnSigterm) {
-  ChildProcess p({kBinary, "serve"}, {{"HOST", "127.0.0.1"},
-                                      {"PORT", "0"},
-                                      {"WORKERS", "2"},
-                                      {"LOG_FORMAT", "json"},
-                                      {"LLM_API_KEY", "sk-very-secret"},
-                                      {"DATABASE_URL", "postgresql://app:pg-secret@db/x"}});
+  ChildProcess p({kBinary, "serve"},
+                 {{"HOST", "127.0.0.1"},
+                  {"PORT", "0"},
+                  {"WORKERS", "2"},
+                  {"LOG_FORMAT", "json"},
+                  {"LLM_API_KEY", "sk-very-secret"},
+                  {"DATABASE_URL", "postgresql://app:pg-secret@127.0.0.1:1/x"}});
   const auto line = p.wait_for_line("\"listening", 10s);
   ASSERT_TRUE(line) << p.output();
   const auto port = port_from(*line);
@@ -63,7 +68,7 @@ TEST(Serve, ServesHealthAndExitsZeroOnSigterm) {
 }
 
 TEST(Serve, ABadSettingStopsStartUpWithOneLineNamingIt) {
-  ChildProcess p({kBinary}, {{"PORT", "abc"}});
+  ChildProcess p({kBinary}, {{"PORT", "abc"}, kNoDatabase});
   EXPECT_EQ(p.wait_exit(10s), 2);
   EXPECT_EQ(p.output(), "invalid configuration: PORT=\"abc\" is not a port number (0-65535)\n");
 }
@@ -74,7 +79,8 @@ TEST(Serve, ConfigFileSuppliesDefaults) {
   const std::string content = R"({"HOST": "127.0.0.1", "PORT": 0, "LOG_FORMAT": "json"})";
   ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
   ::close(fd);
-  ChildProcess p({kBinary, "--config", path}, {{"HOST", ""}, {"PORT", ""}, {"LOG_FORMAT", ""}});
+  ChildProcess p({kBinary, "--config", path},
+                 {{"HOST", ""}, {"PORT", ""}, {"LOG_FORMAT", ""}, kNoDatabase});
   const auto line = p.wait_for_line("\"listening", 10s);
   ::unlink(path);
   ASSERT_TRUE(line) << p.output();
@@ -84,11 +90,13 @@ TEST(Serve, ConfigFileSuppliesDefaults) {
 }
 
 TEST(Serve, AnAddressInUseIsReportedAndExitsNonZero) {
-  ChildProcess first({kBinary}, {{"HOST", "127.0.0.1"}, {"PORT", "0"}, {"LOG_FORMAT", "json"}});
+  ChildProcess first({kBinary},
+                     {{"HOST", "127.0.0.1"}, {"PORT", "0"}, {"LOG_FORMAT", "json"}, kNoDatabase});
   const auto line = first.wait_for_line("\"listening", 10s);
   ASSERT_TRUE(line) << first.output();
   const auto port = std::to_string(port_from(*line));
-  ChildProcess second({kBinary}, {{"HOST", "127.0.0.1"}, {"PORT", port}, {"LOG_FORMAT", "json"}});
+  ChildProcess second({kBinary},
+                      {{"HOST", "127.0.0.1"}, {"PORT", port}, {"LOG_FORMAT", "json"}, kNoDatabase});
   EXPECT_EQ(second.wait_exit(10s), 1);
   EXPECT_NE(second.output().find("listen_failed"), std::string::npos) << second.output();
 }
