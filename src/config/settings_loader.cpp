@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chrysopedia/config/url.hpp"
+#include "history/redis_url.hpp"
 
 namespace chrysopedia::config {
 
@@ -90,16 +91,10 @@ std::string parse_database_url(const std::string& text) {
 
 std::string parse_redis_url(const std::string& text) {
   if (text.empty()) return text;
-  const auto u = parse_url(text);
-  if (u && (u->scheme == "redis" || u->scheme == "rediss") && !u->host.empty()) {
-    const std::string db = u->path.empty() ? "" : u->path.substr(1);
-    if (!db.empty()) parse_int<int>(db, 0, 65535, "a database number");
-    return text;
-  }
-  if (u && u->scheme == "unix" && u->path.size() > 1) return text;
+  if (history::parse_redis_url(text)) return text;
   throw Invalid{
-      "is not a redis://[user:password@]host[:port][/db] or unix:///path URL (empty disables "
-      "memory)"};
+      "is not a redis://[user:password@]host[:port][/db] or unix:///path[?db=N] URL (empty "
+      "disables memory)"};
 }
 
 std::string parse_http_url(const std::string& text) {

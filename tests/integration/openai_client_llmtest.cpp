@@ -377,3 +377,15 @@ TEST(OpenAiClient, TheTotalCapEndsAStreamThatNeverFinishes) {
   EXPECT_GT(r.deltas.size(), 3u);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }
+
+TEST(OpenAiClient, AnUnresolvableHostFailsPromptly) {
+  auto options = options_for("http://nonexistent.invalid/v1");
+  options.max_retries = 0;
+  const auto start = Clock::now();
+  const auto r = run(options);
+  ASSERT_TRUE(r.error);
+  EXPECT_TRUE(r.error->kind() == llm::LlmError::Kind::connect ||
+              r.error->kind() == llm::LlmError::Kind::timeout)
+      << r.error->what();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
