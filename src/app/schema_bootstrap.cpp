@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "chrysopedia/config/settings.hpp"
 #include "search/migrations.hpp"

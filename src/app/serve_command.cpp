@@ -7,10 +7,16 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "app/health_routes.hpp"
 #include "app/schema_bootstrap.hpp"
+#include "app/worker_peers.hpp"
+#include "chat/chat_service.hpp"
 #include "chrysopedia/http/server.hpp"
+#include "search/cascade.hpp"
+#include "search/pg_pool.hpp"
+#include "search/pg_search_client.hpp"
 
 namespace chrysopedia::app {
 
@@ -44,11 +50,27 @@ int serve(const config::Settings& settings) {
 
   SchemaBootstrap schema(settings.database_url);
 
+  search::PgPool::Options pool_options;
+  pool_options.url = settings.database_url;
+  pool_options.size = settings.search_pool_size;
+  pool_options.statement_timeout = settings.search_timeout;
+  const int statement_timeout_ms = static_cast<int>(settings.search_timeout.count());
+  pool_options.on_connect = [statement_timeout_ms](pqxx::connection_base& conn) {
+    search::configure_search_session(conn, statement_timeout_ms);
+  };
+  auto pool = std::make_shared<search::PgPool>(pool_options);
+  search::PgSearchClient search_client(pool, settings.search_timeout);
+
+  chat::ChatService chat(settings, peers_of_this_loop);
   auto router = std::make_shared<http::Router>();
   add_health_routes(*router);
+  chat.add_routes(*router);
 
   const auto options = server_options(settings);
   http::Server server(options, router);
+  server.on_worker_start([&settings, &search_client](unsigned, boost::asio::io_context& ctx) {
+    return make_worker_peers(settings, ctx, search_client);
+  });
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -56,8 +78,10 @@ int serve(const config::Settings& settings) {
                      e.what());
     return 1;
   }
-  spdlog::info("listening host={} port={} workers={}", settings.host, server.port(),
-               options.workers);
+  spdlog::info("listening host={} port={} workers={} answerer={} memory={}", settings.host,
+               server.port(), options.workers,
+               settings.llm_api_url.empty() ? "offline" : config::redact_url(settings.llm_api_url),
+               settings.redis_url.empty() ? "off" : "redis");
 
   std::thread signal_waiter([&server, &signals] {
     int sig = 0;
@@ -72,6 +96,9 @@ int serve(const config::Settings& settings) {
   signal_waiter.detach();
 
   server.wait();
+  // The pool's last jobs report to the loops, which still exist until the
+  // server goes out of scope: stop the pool first.
+  pool->stop();
   spdlog::info("stopped");
   return 0;
 }

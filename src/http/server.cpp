@@ -4,9 +4,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <system_error>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -70,7 +70,7 @@ struct Server::Impl {
   ServerOptions options;
   std::shared_ptr<const Router> router;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::function<void(unsigned, net::io_context&)> on_worker_start;
+  Server::WorkerHook on_worker_start;
   std::atomic<std::uint16_t> port{0};
 
   void begin_stop(Worker& w) {
@@ -113,7 +113,7 @@ Server::~Server() {
   wait();
 }
 
-void Server::on_worker_start(std::function<void(unsigned, net::io_context&)> hook) {
+void Server::on_worker_start(WorkerHook hook) {
   impl_->on_worker_start = std::move(hook);
 }
 
@@ -144,9 +144,11 @@ void Server::start() {
   for (auto& wp : impl_->workers) {
     Worker& w = *wp;
     w.thread = std::thread([this, &w] {
-      if (impl_->on_worker_start) impl_->on_worker_start(w.index, w.ctx);
+      std::shared_ptr<void> resources;
+      if (impl_->on_worker_start) resources = impl_->on_worker_start(w.index, w.ctx);
       net::co_spawn(w.ctx, accept_loop(w, impl_->options, impl_->router), net::detached);
       w.ctx.run();
+      resources.reset();
     });
   }
 }

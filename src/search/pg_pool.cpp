@@ -20,12 +20,21 @@ PgPool::PgPool(Options options) : options_(std::move(options)) {
 }
 
 PgPool::~PgPool() {
+  stop();
+}
+
+void PgPool::stop() {
+  std::deque<Queued> abandoned;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    abandoned.swap(queue_);
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  for (auto& q : abandoned) q.job(nullptr, "the database pool is shutting down");
 }
 
 void PgPool::submit(Job job, Clock::time_point deadline) {

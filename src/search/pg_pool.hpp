@@ -50,6 +50,10 @@ class PgPool {
 
   const Options& options() const { return options_; }
 
+  /// Finishes the running jobs, fails the queued ones and joins the threads.
+  /// Idempotent; the destructor calls it.
+  void stop();
+
  private:
   struct Queued {
     Job job;

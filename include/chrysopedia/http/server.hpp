@@ -38,8 +38,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   /// Called on each worker's thread before it serves, so per-loop clients
-  /// (curl multi, Redis) can be made there.
-  void on_worker_start(std::function<void(unsigned index, boost::asio::io_context&)> hook);
+  /// (curl multi, Redis) can be made there. What it returns is kept until
+  /// the loop has stopped and destroyed on that thread before the loop is.
+  using WorkerHook = std::function<std::shared_ptr<void>(unsigned index, boost::asio::io_context&)>;
+  void on_worker_start(WorkerHook hook);
 
   /// Binds and starts the workers. Throws std::system_error when the address
   /// cannot be bound.

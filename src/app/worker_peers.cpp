@@ -1,0 +1,67 @@
+#include "app/worker_peers.hpp"
+
+#include "history/redis_connection.hpp"
+#include "history/redis_history_store.hpp"
+#include "history/redis_url.hpp"
+#include "llm/curl_multi.hpp"
+#include "llm/openai_stream_client.hpp"
+
+namespace chrysopedia::app {
+
+namespace {
+
+struct WorkerPeers {
+  std::unique_ptr<llm::CurlMulti> multi;
+  std::unique_ptr<llm::OpenAiStreamClient> llm;
+  std::unique_ptr<history::RedisConnection> redis;
+  std::unique_ptr<history::RedisHistoryStore> history;
+  chat::ChatPeers peers;
+  ~WorkerPeers();
+};
+
+thread_local WorkerPeers* current = nullptr;
+
+WorkerPeers::~WorkerPeers() {
+  if (current == this) current = nullptr;
+  // Members go in reverse order: the clients before what they run on.
+}
+
+}  // namespace
+
+std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
+                                        boost::asio::io_context& ctx,
+                                        search::SearchClient& search) {
+  auto w = std::make_shared<WorkerPeers>();
+  w->peers.search = &search;
+  if (!settings.llm_api_url.empty()) {
+    llm::OpenAiOptions o;
+    o.url = settings.llm_api_url;
+    o.api_key = settings.llm_api_key;
+    o.fallback_url = settings.llm_fallback_api_url;
+    o.connect_timeout = settings.llm_connect_timeout;
+    o.idle_timeout = settings.llm_idle_timeout;
+    o.total_timeout = settings.llm_total_timeout;
+    o.max_retries = settings.llm_max_retries;
+    w->multi = std::make_unique<llm::CurlMulti>(ctx);
+    w->llm = std::make_unique<llm::OpenAiStreamClient>(*w->multi, o);
+    w->peers.llm = w->llm.get();
+  }
+  if (!settings.redis_url.empty()) {
+    // Validated at start-up, so it parses.
+    w->redis = std::make_unique<history::RedisConnection>(
+        ctx, *history::parse_redis_url(settings.redis_url));
+    history::RedisHistoryOptions o;
+    o.max_messages = settings.chat_history_max_turn_pairs * 2;
+    o.ttl = std::chrono::seconds(settings.chat_history_ttl_seconds);
+    w->history = std::make_unique<history::RedisHistoryStore>(*w->redis, o);
+    w->peers.history = w->history.get();
+  }
+  current = w.get();
+  return w;
+}
+
+chat::ChatPeers peers_of_this_loop() {
+  return current ? current->peers : chat::ChatPeers{};
+}
+
+}  // namespace chrysopedia::app

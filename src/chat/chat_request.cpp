@@ -1,0 +1,120 @@
+#include "chat/chat_request.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "llm/upstream_sse_parser.hpp"
+
+namespace chrysopedia::chat {
+
+namespace {
+
+constexpr std::size_t kMaxQuery = 2000;
+
+ChatRequestError bad(std::string code, std::string message) {
+  return {400, std::move(code), std::move(message)};
+}
+
+std::string trim(std::string_view s) {
+  // ASCII whitespace plus the non-breaking and ideographic spaces people paste.
+  auto is_space = [](std::string_view t, std::size_t i) -> std::size_t {
+    if (i < t.size() && std::isspace(static_cast<unsigned char>(t[i]))) return 1;
+    if (t.substr(i, 2) == "\xC2\xA0") return 2;
+    if (t.substr(i, 3) == "\xE3\x80\x80") return 3;
+    return 0;
+  };
+  std::size_t start = 0;
+  while (std::size_t n = is_space(s, start)) start += n;
+  std::size_t end = s.size();
+  for (bool moved = true; moved && end > start;) {
+    moved = false;
+    for (std::size_t n : {1u, 2u, 3u}) {
+      if (end >= start + n && is_space(s, end - n) == n) {
+        end -= n;
+        moved = true;
+        break;
+      }
+    }
+  }
+  return std::string(s.substr(start, end - start));
+}
+
+}  // namespace
+
+std::optional<std::size_t> utf8_length(std::string_view text) {
+  if (llm::sanitize_utf8(text) != text) return std::nullopt;
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+bool valid_conversation_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+std::variant<ChatRequest, ChatRequestError> parse_chat_request(
+    std::optional<std::string_view> content_type, std::string_view body) {
+  std::string type = content_type ? std::string(*content_type) : std::string();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (type.substr(0, type.find(';')).find("application/json") == std::string::npos) {
+    return ChatRequestError{415, "unsupported_media_type",
+                            "Send the question as JSON with Content-Type: application/json, "
+                            "e.g. {\"query\": \"how do I sidechain a bass?\"}."};
+  }
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    if (const auto colon = what.find(": "); colon != std::string::npos)
+      what = what.substr(colon + 2);
+    return bad("invalid_json", "The body is not valid JSON: " + what);
+  }
+  if (!doc.is_object()) {
+    return bad("invalid_json", "The body must be a JSON object such as {\"query\": \"...\"}.");
+  }
+
+  ChatRequest out;
+  const auto query = doc.find("query");
+  if (query == doc.end() || query->is_null()) {
+    return bad("missing_field", "Field 'query' is required: the question to answer.");
+  }
+  if (!query->is_string()) return bad("invalid_field", "Field 'query' must be a string.");
+  out.query = trim(query->get_ref<const std::string&>());
+  const auto length = utf8_length(out.query);
+  if (!length) return bad("invalid_field", "Field 'query' is not valid UTF-8.");
+  if (*length == 0) return bad("invalid_field", "Field 'query' is empty; ask a question.");
+  if (*length > kMaxQuery) {
+    return bad("invalid_field", "Field 'query' is " + std::to_string(*length) +
+                                    " characters long; the limit is 2000.");
+  }
+
+  if (const auto creator = doc.find("creator"); creator != doc.end() && !creator->is_null()) {
+    if (!creator->is_string()) {
+      return bad("invalid_field",
+                 "Field 'creator' must be a string (a creator's slug or name) or null.");
+    }
+    std::string c = trim(creator->get_ref<const std::string&>());
+    const auto n = utf8_length(c);
+    if (!n) return bad("invalid_field", "Field 'creator' is not valid UTF-8.");
+    if (*n > 200) return bad("invalid_field", "Field 'creator' is longer than 200 characters.");
+    if (!c.empty()) out.creator = std::move(c);
+  }
+
+  if (const auto cid = doc.find("conversation_id"); cid != doc.end() && !cid->is_null()) {
+    if (!cid->is_string() || !valid_conversation_id(cid->get_ref<const std::string&>())) {
+      return bad("invalid_field",
+                 "Field 'conversation_id' must be 1-64 letters, digits, '_' or '-' (a UUID fits), "
+                 "or null to start a new conversation.");
+    }
+    out.conversation_id = cid->get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace chrysopedia::chat

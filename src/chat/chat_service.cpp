@@ -1,0 +1,234 @@
+#include "chat/chat_service.hpp"
+
+#include <chrono>
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "chat/chat_request.hpp"
+#include "chat/offline_answerer.hpp"
+#include "chat/prompt.hpp"
+#include "chrysopedia/http/json_error.hpp"
+
+namespace chrysopedia::chat {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kSearchFailed = R"({"message":"Search failed"})";
+constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})";
+
+// A value for a key=value log line: quoted, escaped, and cut short.
+std::string log_value(std::string_view s) {
+  std::string out = "\"";
+  std::size_t n = 0;
+  for (char c : s) {
+    if (++n > 200) {
+      out += "…";
+      break;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n' || c == '\r') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string log_value(const std::optional<std::string>& s) {
+  return s ? log_value(std::string_view(*s)) : std::string("null");
+}
+
+std::string log_value(const char* s) {
+  return log_value(std::string_view(s));
+}
+std::string log_value(const std::string& s) {
+  return log_value(std::string_view(s));
+}
+
+}  // namespace
+
+std::string make_uuid4() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
+                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+}
+
+ChatService::ChatService(const config::Settings& settings, PeersOfThisLoop peers)
+    : settings_(settings), peers_(std::move(peers)) {}
+
+void ChatService::add_routes(http::Router& router) {
+  router.add("POST", "/api/v1/chat", [this](http::Exchange& ex) { return chat(ex); });
+  router.add("GET", "/api/v1/conversations/{id}",
+             [this](http::Exchange& ex) { return get_conversation(ex); });
+  router.add("DELETE", "/api/v1/conversations/{id}",
+             [this](http::Exchange& ex) { return delete_conversation(ex); });
+}
+
+net::awaitable<void> ChatService::chat(http::Exchange& ex) {
+  const auto started = Clock::now();
+  const auto& http_request = ex.request();
+  auto parsed = parse_chat_request(http_request.header("content-type"), http_request.body);
+  if (const auto* err = std::get_if<ChatRequestError>(&parsed)) {
+    auto response = http::json_error(err->status, err->code, err->message);
+    co_await ex.respond(std::move(response));
+    co_return;
+  }
+  const ChatRequest request = std::get<ChatRequest>(std::move(parsed));
+  const std::string cid = request.conversation_id.value_or(make_uuid4());
+  const std::string& rid = http_request.request_id;
+  const ChatPeers peers = peers_();
+  auto* events = co_await ex.open_event_stream();
+
+  // Memory is never in the way: a failure is logged and the turn goes on.
+  std::vector<history::Message> history;
+  if (peers.history && request.conversation_id) {
+    try {
+      history = co_await peers.history->load(cid);
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("chat_history_load_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
+    }
+  }
+
+  // (No co_await inside a catch block: the error event is sent after it.)
+  search::SearchResult found;
+  bool search_failed = false;
+  try {
+    const search::SearchRequest search_request{request.query, request.creator,
+                                               settings_.chat_max_context_sources};
+    found = co_await peers.search->search(search_request);
+  } catch (const search::SearchError& e) {
+    spdlog::error("chat_search_error query={} creator={} cid={} rid={} error={}",
+                  log_value(request.query), log_value(request.creator), cid, rid,
+                  log_value(e.what()));
+    search_failed = true;
+  }
+  if (search_failed) {
+    co_await events->send("error", kSearchFailed);
+    co_return;
+  }
+  spdlog::info("chat_search query={} creator={} cascade_tier={} source_count={} cid={} rid={}",
+               log_value(request.query), log_value(request.creator), found.cascade_tier,
+               found.items.size(), cid, rid);
+  const std::string sources = sources_json(found.items);
+  co_await events->send("sources", sources);
+
+  llm::CompletionRequest completion_request;
+  completion_request.messages = build_messages(found.items, history, request.query);
+  completion_request.model = settings_.llm_model;
+  completion_request.temperature = settings_.llm_temperature;
+  completion_request.max_tokens = settings_.llm_max_tokens;
+  completion_request.stream_usage = settings_.llm_stream_usage;
+  // Destroying the completion (the client left, the coroutine unwound)
+  // stops the upstream transfer at once; nothing below runs, nothing is saved.
+  std::unique_ptr<llm::CompletionStream> completion =
+      peers.llm ? peers.llm->start(completion_request) : offline_stream(request.query, found.items);
+  bool llm_failed = false;
+  try {
+    while (auto delta = co_await completion->next()) {
+      co_await events->send("token", *delta);
+    }
+  } catch (const llm::LlmError& e) {
+    spdlog::error("chat_llm_error query={} cid={} rid={} status={} error={}",
+                  log_value(request.query), cid, rid, e.status(), log_value(e.what()));
+    llm_failed = true;
+  }
+  if (llm_failed) {
+    co_await events->send("error", kLlmFailed);
+    co_return;
+  }
+  const llm::CompletionResult& result = completion->result();
+
+  if (peers.history && settings_.chat_history_max_turn_pairs > 0) {
+    try {
+      co_await peers.history->append_turn(cid, request.query, result.text);
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("chat_history_save_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
+    }
+  }
+
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  nlohmann::json done = {{"cascade_tier", found.cascade_tier},
+                         {"conversation_id", cid},
+                         {"latency_ms", std::round(latency_ms * 10) / 10}};
+  if (result.usage) {
+    done["usage"] = {{"prompt_tokens", result.usage->prompt_tokens},
+                     {"completion_tokens", result.usage->completion_tokens}};
+  }
+  spdlog::info(
+      "chat_done query={} creator={} cascade_tier={} source_count={} latency_ms={:.1f} "
+      "cid={} rid={}",
+      log_value(request.query), log_value(request.creator), found.cascade_tier, found.items.size(),
+      latency_ms, cid, rid);
+  const std::string done_json = done.dump();
+  co_await events->send("done", done_json);
+}
+
+net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {
+  const std::string& id = ex.request().params.at("id");
+  http::Response response;
+  const ChatPeers peers = peers_();
+  if (!valid_conversation_id(id)) {
+    response = http::json_error(400, "invalid_field",
+                                "The conversation id must be 1-64 letters, digits, '_' or '-'.");
+  } else if (!peers.history) {
+    response = http::json_error(503, "memory_disabled",
+                                "Conversation memory is off on this server (REDIS_URL is empty).");
+  } else {
+    try {
+      const auto messages = co_await peers.history->get(id);
+      if (!messages) {
+        response = http::json_error(404, "not_found",
+                                    "There is no conversation " + id +
+                                        "; conversations expire an hour after their last turn.");
+      } else {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& m : *messages) list.push_back({{"role", m.role}, {"content", m.content}});
+        response.body = nlohmann::json{{"conversation_id", id}, {"messages", list}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+      }
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("conversation_get_error cid={} error={}", id, log_value(e.what()));
+      response =
+          http::json_error(503, "memory_unavailable",
+                           "Conversation memory is unavailable right now; try again shortly.");
+    }
+  }
+  co_await ex.respond(std::move(response));
+}
+
+net::awaitable<void> ChatService::delete_conversation(http::Exchange& ex) {
+  const std::string& id = ex.request().params.at("id");
+  http::Response response;
+  response.status = 204;
+  response.content_type = "application/json";
+  const ChatPeers peers = peers_();
+  if (!valid_conversation_id(id)) {
+    response = http::json_error(400, "invalid_field",
+                                "The conversation id must be 1-64 letters, digits, '_' or '-'.");
+  } else if (peers.history) {
+    try {
+      co_await peers.history->remove(id);
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("conversation_delete_error cid={} error={}", id, log_value(e.what()));
+      response =
+          http::json_error(503, "memory_unavailable",
+                           "Conversation memory is unavailable right now; try again shortly.");
+    }
+  }
+  co_await ex.respond(std::move(response));
+}
+
+}  // namespace chrysopedia::chat

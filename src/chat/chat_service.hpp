@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+
+#include "chrysopedia/config/settings.hpp"
+#include "chrysopedia/history/history_store.hpp"
+#include "chrysopedia/http/router.hpp"
+#include "chrysopedia/llm/llm_client.hpp"
+#include "chrysopedia/search/search_client.hpp"
+
+namespace chrysopedia::chat {
+
+/// The peers one request talks to. Search is shared; memory and the model
+/// client belong to the event loop the request runs on (either may be
+/// absent: no REDIS_URL, or no LLM_API_URL and so the offline answerer).
+struct ChatPeers {
+  search::SearchClient* search = nullptr;
+  history::HistoryStore* history = nullptr;
+  llm::LlmClient* llm = nullptr;
+};
+
+/// Finds the peers of the calling thread's event loop.
+using PeersOfThisLoop = std::function<ChatPeers()>;
+
+/// The chat endpoint and the conversations API (SPEC §1-§5, §8): one
+/// coroutine per request, from validation to the `done` event.
+class ChatService {
+ public:
+  ChatService(const config::Settings& settings, PeersOfThisLoop peers);
+
+  /// Registers POST /api/v1/chat and GET/DELETE /api/v1/conversations/{id}.
+  void add_routes(http::Router& router);
+
+  boost::asio::awaitable<void> chat(http::Exchange& exchange);
+  boost::asio::awaitable<void> get_conversation(http::Exchange& exchange);
+  boost::asio::awaitable<void> delete_conversation(http::Exchange& exchange);
+
+ private:
+  const config::Settings& settings_;
+  PeersOfThisLoop peers_;
+};
+
+/// A random (version 4) UUID.
+std::string make_uuid4();
+
+}  // namespace chrysopedia::chat

@@ -1,0 +1,97 @@
+#include "chat/prompt.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace chrysopedia::chat {
+
+namespace {
+
+constexpr std::size_t kSummaryInSources = 200;
+constexpr std::size_t kSummaryInPrompt = 1200;
+
+// Byte offset just past the first `n` characters of UTF-8 text.
+std::size_t byte_offset(const std::string& text, std::size_t n) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == n) return i;
+      ++chars;
+    }
+  }
+  return text.size();
+}
+
+}  // namespace
+
+std::string clip_characters(const std::string& text, std::size_t max_chars) {
+  return text.substr(0, byte_offset(text, max_chars));
+}
+
+std::string clip_at_word(const std::string& text, std::size_t max_chars) {
+  const std::size_t end = byte_offset(text, max_chars);
+  if (end >= text.size()) return text;
+  std::size_t cut = text.find_last_of(" \t\n\r", end);
+  if (cut == std::string::npos || cut == 0) cut = end;  // one enormous word
+  std::string out = text.substr(0, cut);
+  while (!out.empty() && std::string(" \t\n\r,;:").find(out.back()) != std::string::npos) {
+    out.pop_back();
+  }
+  return out + "…";
+}
+
+std::string context_block(const std::vector<search::SearchItem>& items) {
+  if (items.empty()) return "(No sources available)";
+  std::string out;
+  int n = 0;
+  for (const auto& item : items) {
+    out += "[" + std::to_string(++n) + "] " + item.title;
+    if (!item.creator_name.empty()) out += " by " + item.creator_name;
+    if (!item.section_heading.empty()) out += " — " + item.section_heading;
+    out += "\n";
+    if (!item.summary.empty()) out += "  " + clip_at_word(item.summary, kSummaryInPrompt) + "\n";
+    out += "\n";
+  }
+  out.pop_back();  // lines joined with "\n": the block ends with the empty line's text
+  return out;
+}
+
+std::string system_prompt(const std::vector<search::SearchItem>& items) {
+  return "You are Chrysopedia, an expert encyclopedic assistant for music production "
+         "techniques.\n"
+         "Answer the user's question using ONLY the numbered sources below.\n"
+         "Cite sources by writing [N] inline (e.g. [1], [2]) where N is the source number.\n"
+         "If the sources do not contain enough information, say so honestly — do not invent "
+         "facts.\n"
+         "\n"
+         "Sources:\n" +
+         context_block(items) + "\n";
+}
+
+std::vector<llm::ChatMessage> build_messages(const std::vector<search::SearchItem>& items,
+                                             const std::vector<history::Message>& history,
+                                             const std::string& query) {
+  std::vector<llm::ChatMessage> messages;
+  messages.reserve(history.size() + 2);
+  messages.push_back({"system", system_prompt(items)});
+  for (const auto& m : history) messages.push_back({m.role, m.content});
+  messages.push_back({"user", query});
+  return messages;
+}
+
+std::string sources_json(const std::vector<search::SearchItem>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  int n = 0;
+  for (const auto& item : items) {
+    out.push_back({{"number", ++n},
+                   {"title", item.title},
+                   {"slug", item.slug},
+                   {"creator_name", item.creator_name},
+                   {"topic_category", item.topic_category},
+                   {"summary", clip_characters(item.summary, kSummaryInSources)},
+                   {"section_anchor", item.section_anchor},
+                   {"section_heading", item.section_heading}});
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace chrysopedia::chat

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "chrysopedia/history/history_store.hpp"
+#include "chrysopedia/llm/llm_client.hpp"
+#include "chrysopedia/search/search_client.hpp"
+
+namespace chrysopedia::chat {
+
+/// The numbered context block of SPEC §3; "(No sources available)" when empty.
+std::string context_block(const std::vector<search::SearchItem>& items);
+
+/// The system message of SPEC §3, exactly.
+std::string system_prompt(const std::vector<search::SearchItem>& items);
+
+/// System message, then the stored history, then the user's query.
+std::vector<llm::ChatMessage> build_messages(const std::vector<search::SearchItem>& items,
+                                             const std::vector<history::Message>& history,
+                                             const std::string& query);
+
+/// The `sources` event's data: a JSON array, one object per item.
+std::string sources_json(const std::vector<search::SearchItem>& items);
+
+/// At most `max_chars` Unicode characters of `text` (never splitting one).
+std::string clip_characters(const std::string& text, std::size_t max_chars);
+
+/// `text` if it has at most `max_chars` characters; otherwise cut at the last
+/// word boundary before that, ending with "…".
+std::string clip_at_word(const std::string& text, std::size_t max_chars);
+
+}  // namespace chrysopedia::chat
