@@ -14,7 +14,7 @@ using namespace chrysopedia::test;
 
 namespace {
 
-const std::string kBinary = CHRYSOPEDIA_BINARY;
+const std::string kBinary = CHRYSOPEDIA_BINARY;  // set for the test support library
 // No database for these tests: an address nobody answers on, never a
 // default that might reach somebody's real one.
 const std::pair<const std::string, std::string> kNoDatabase{"DATABASE_URL",
@@ -80,7 +80,7 @@ TEST(Serve, ConfigFileSuppliesDefaults) {
   ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
   ::close(fd);
   ChildProcess p({kBinary, "--config", path},
-                 {{"HOST", ""}, {"PORT", ""}, {"LOG_FORMAT", ""}, kNoDatabase});
+                 {{"HOST", kUnset}, {"PORT", kUnset}, {"LOG_FORMAT", kUnset}, kNoDatabase});
   const auto line = p.wait_for_line("\"listening", 10s);
   ::unlink(path);
   ASSERT_TRUE(line) << p.output();

@@ -178,6 +178,10 @@ struct FakeLlmServer::Impl {
         }
       }
       if (reply.end == FakeReply::End::drop) {
+        // Let the client read what was sent: a reset can discard data still
+        // in its receive buffer.
+        net::steady_timer settle(ctx, std::chrono::milliseconds(100));
+        co_await settle.async_wait(use_tuple);
         boost::system::error_code ignored;
         socket.set_option(net::socket_base::linger(true, 0), ignored);  // RST
         socket.close(ignored);

@@ -25,7 +25,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
     for (const auto& [k, v] : env) {
-      if (v.empty()) {
+      if (v == kUnset) {
         ::unsetenv(k.c_str());
       } else {
         ::setenv(k.c_str(), v.c_str(), 1);

@@ -10,11 +10,13 @@
 
 namespace chrysopedia::test {
 
+inline const std::string kUnset = "<unset>";
+
 /// A program run by a test, its stdout and stderr captured through one pipe.
 class ChildProcess {
  public:
-  /// Starts `argv` with the current environment plus `env` (empty value:
-  /// the variable is removed).
+  /// Starts `argv` with the current environment plus `env` (the value
+  /// kUnset removes a variable).
   ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
   ~ChildProcess();  // kills and reaps a child still running
 
