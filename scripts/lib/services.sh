@@ -76,12 +76,14 @@ services_start_postgres() {
     psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE chrysopedia" >/dev/null
   fi
   export PGPORT_CHRYSOPEDIA=$port
-  # How a test restarts this server (same port, same data): a command prefix.
+  # How a test stops and starts this server again (same port, same data).
   if [ "$(id -u)" -eq 0 ]; then
     export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- $bin/pg_ctl -D $dir"
   else
     export CHRYSOPEDIA_PG_CTL="$bin/pg_ctl -D $dir"
   fi
+  export CHRYSOPEDIA_PG_START="$CHRYSOPEDIA_PG_CTL -l $dir/server.log -w -t 60 start -o '-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}'"
+
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
 }
 
