@@ -100,6 +100,10 @@ struct FakeLlmServer::Impl {
       auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
       if (ec) co_return;
       ++accepted;
+      // Without this, Nagle's algorithm and delayed ACKs hold small chunks
+      // back ~40 ms: the fake would look slower than any real upstream.
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       net::co_spawn(ctx, serve(std::move(socket)), net::detached);
     }
   }

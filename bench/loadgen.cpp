@@ -1,0 +1,274 @@
+// chat-loadgen: C concurrent streaming clients against a chat endpoint, or
+// straight against an OpenAI-compatible upstream, for a count or a duration.
+// Parses the event stream as it arrives and reports time to `sources`, time
+// to first token, the gap between tokens and the whole stream (p50, p90,
+// p99, max), errors, requests/s and tokens/s.
+//
+//   chat-loadgen --url http://127.0.0.1:8000/api/v1/chat [--mode chat|openai]
+//                [--concurrency C] [--requests N | --seconds S]
+//                [--query "..."] [--connections-per-client 1] [--label TEXT]
+//
+// --mode openai posts a chat-completions body and counts `data:` chunks with
+// content as tokens (the upstream measured directly). Output: one Markdown
+// table row (with a header line when --header is given).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::string port = "8000";
+  std::string path = "/api/v1/chat";
+  std::string mode = "chat";
+  int concurrency = 1;
+  long requests = 100;
+  double seconds = 0;
+  std::string query = "how do I sidechain a bass to the kick?";
+  std::string label;
+  bool header = false;
+};
+
+struct Samples {
+  std::vector<double> sources_ms, first_token_ms, gap_ms, total_ms;
+  long tokens = 0, errors = 0, completed = 0;
+};
+
+double pct(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+/// Incremental chunked-transfer and SSE reader: feeds bytes, reports events.
+class StreamReader {
+ public:
+  template <typename OnEvent>
+  bool feed(std::string_view bytes, OnEvent&& on_event) {  // false when the stream ended
+    raw_.append(bytes);
+    for (;;) {
+      if (chunk_left_ == 0) {
+        const auto eol = raw_.find("\r\n", pos_);
+        if (eol == std::string::npos) break;
+        const std::size_t size = std::stoul(raw_.substr(pos_, eol - pos_), nullptr, 16);
+        if (size == 0) return false;
+        pos_ = eol + 2;
+        chunk_left_ = size + 2;  // with its CR LF
+      }
+      const std::size_t take = std::min(chunk_left_, raw_.size() - pos_);
+      if (take == 0) break;
+      const std::size_t data = chunk_left_ > 2 ? std::min(take, chunk_left_ - 2) : 0;
+      sse_.append(raw_, pos_, data);
+      pos_ += take;
+      chunk_left_ -= take;
+      std::size_t end;
+      while ((end = sse_.find("\n\n")) != std::string::npos) {
+        on_event(std::string_view(sse_).substr(0, end));
+        sse_.erase(0, end + 2);
+      }
+    }
+    raw_.erase(0, pos_);
+    pos_ = 0;
+    return true;
+  }
+
+ private:
+  std::string raw_, sse_;
+  std::size_t pos_ = 0, chunk_left_ = 0;
+};
+
+net::awaitable<void> client(const Options& o, const tcp::resolver::results_type& endpoints,
+                            const std::string& request, std::atomic<long>& budget,
+                            Clock::time_point stop_at, Samples& s) {
+  tcp::socket socket(co_await net::this_coro::executor);
+  bool connected = false;
+  std::string buffer(16384, '\0');
+  for (;;) {
+    if (o.seconds > 0 ? Clock::now() >= stop_at : budget.fetch_sub(1) <= 0) co_return;
+    if (!connected) {
+      socket = tcp::socket(co_await net::this_coro::executor);
+      auto [ec, ep] = co_await net::async_connect(socket, endpoints, use_tuple);
+      if (ec) {
+        ++s.errors;
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true));
+      connected = true;
+    }
+    const auto start = Clock::now();
+    if (auto [ec, n] = co_await net::async_write(socket, net::buffer(request), use_tuple); ec) {
+      ++s.errors;
+      connected = false;
+      continue;
+    }
+    // Head, then the chunked body.
+    std::string head;
+    std::string rest;
+    bool ok = true;
+    while (head.empty()) {
+      auto [ec, n] = co_await socket.async_read_some(net::buffer(buffer), use_tuple);
+      if (ec) {
+        ok = false;
+        break;
+      }
+      rest.append(buffer.data(), n);
+      if (const auto end = rest.find("\r\n\r\n"); end != std::string::npos) {
+        head = rest.substr(0, end);
+        rest.erase(0, end + 4);
+      }
+    }
+    if (!ok || head.rfind("HTTP/1.1 200", 0) != 0) {
+      ++s.errors;
+      connected = false;
+      socket.close();
+      continue;
+    }
+    StreamReader reader;
+    Clock::time_point last_token{};
+    bool first = true, failed = false;
+    long tokens = 0;
+    auto on_event = [&](std::string_view ev) {
+      const bool token = o.mode == "chat"
+                             ? ev.rfind("event: token", 0) == 0
+                             : ev.find("\"content\":\"") != std::string_view::npos &&
+                                   ev.find("\"content\":\"\"") == std::string_view::npos;
+      if (o.mode == "chat" && ev.rfind("event: sources", 0) == 0)
+        s.sources_ms.push_back(ms_since(start));
+      if (o.mode == "chat" && ev.rfind("event: error", 0) == 0) failed = true;
+      if (token) {
+        const auto now = Clock::now();
+        if (first) {
+          s.first_token_ms.push_back(ms_since(start));
+          first = false;
+        } else {
+          s.gap_ms.push_back(std::chrono::duration<double, std::milli>(now - last_token).count());
+        }
+        last_token = now;
+        ++tokens;
+      }
+    };
+    bool more = reader.feed(rest, on_event);
+    while (more) {
+      auto [ec, n] = co_await socket.async_read_some(net::buffer(buffer), use_tuple);
+      if (ec) {
+        failed = true;
+        connected = false;
+        break;
+      }
+      more = reader.feed(std::string_view(buffer.data(), n), on_event);
+    }
+    if (failed) {
+      ++s.errors;
+      continue;
+    }
+    s.total_ms.push_back(ms_since(start));
+    s.tokens += tokens;
+    ++s.completed;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::string url = "http://127.0.0.1:8000/api/v1/chat";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--url")
+      url = value();
+    else if (a == "--mode")
+      o.mode = value();
+    else if (a == "--concurrency")
+      o.concurrency = std::stoi(value());
+    else if (a == "--requests")
+      o.requests = std::stol(value());
+    else if (a == "--seconds")
+      o.seconds = std::stod(value());
+    else if (a == "--query")
+      o.query = value();
+    else if (a == "--label")
+      o.label = value();
+    else if (a == "--header")
+      o.header = true;
+    else {
+      std::cerr << "chat-loadgen: unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  // http://host:port/path
+  const auto hostpart = url.substr(url.find("//") + 2);
+  const auto slash = hostpart.find('/');
+  const auto authority = hostpart.substr(0, slash);
+  o.path = slash == std::string::npos ? "/" : hostpart.substr(slash);
+  o.host = authority.substr(0, authority.find(':'));
+  o.port =
+      authority.find(':') == std::string::npos ? "80" : authority.substr(authority.find(':') + 1);
+
+  const std::string body =
+      o.mode == "chat" ? nlohmann::json{{"query", o.query}}.dump()
+                       : nlohmann::json{{"model", "bench"},
+                                        {"stream", true},
+                                        {"messages", {{{"role", "user"}, {"content", o.query}}}}}
+                             .dump();
+  const std::string request = fmt::format(
+      "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: "
+      "{}\r\n\r\n{}",
+      o.path, authority, body.size(), body);
+
+  net::io_context ctx(1);
+  tcp::resolver resolver(ctx);
+  const auto endpoints = resolver.resolve(o.host, o.port);
+  std::atomic<long> budget{o.requests};
+  Samples s;
+  const auto started = Clock::now();
+  const auto stop_at = started + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(o.seconds));
+  for (int c = 0; c < o.concurrency; ++c) {
+    net::co_spawn(ctx, client(o, endpoints, request, budget, stop_at, s), net::detached);
+  }
+  ctx.run();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+
+  if (o.header) {
+    std::cout
+        << "| run | streams | done | errors | sources p50/p99 ms | first token p50/p90/p99/max ms "
+           "| token gap p50/p99 ms | stream p50/p99 ms | chats/s | tokens/s |\n"
+           "|---|---|---|---|---|---|---|---|---|---|\n";
+  }
+  std::cout << fmt::format(
+      "| {} | {} | {} | {} | {:.2f} / {:.2f} | {:.2f} / {:.2f} / {:.2f} / {:.2f} | {:.2f} / {:.2f} "
+      "| {:.1f} / {:.1f} | {:.0f} | {:.0f} |\n",
+      o.label.empty() ? o.mode : o.label, o.concurrency, s.completed, s.errors,
+      pct(s.sources_ms, 50), pct(s.sources_ms, 99), pct(s.first_token_ms, 50),
+      pct(s.first_token_ms, 90), pct(s.first_token_ms, 99), pct(s.first_token_ms, 100),
+      pct(s.gap_ms, 50), pct(s.gap_ms, 99), pct(s.total_ms, 50), pct(s.total_ms, 99),
+      s.completed / elapsed, s.tokens / elapsed);
+  return s.errors == 0 ? 0 : 1;
+}
