@@ -29,10 +29,10 @@ std::string with_items(const std::string& ranked) {
 const std::string& full_text_sql() {
   // $1 the user's query as typed, $2 its terms (JSON array of words and
   // phrases), $3 what it excludes (JSON array), $4 creator id (0: any),
-  // $5 page id whose title is the query (0: none), $6 limit.
+  // $5 the query as a title (trimmed of trailing punctuation), $6 limit.
   //
   // Candidates are the champion lists of the query's lexemes (plus, for a
-  // creator, up to 1,000 of that creator's matching documents), so the
+  // creator, the matches among its first 200 documents), so the
   // work is bounded however common the words. Among them: the exact-title
   // page first, then documents holding all the words (web-search syntax
   // honoured), then those holding most of them, then weighted relevance.
@@ -45,6 +45,10 @@ const std::string& full_text_sql() {
       "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
       "  FROM (SELECT phraseto_tsquery('english', t) AS q"
       "        FROM jsonb_array_elements_text($3::jsonb) t) s WHERE numnode(q) > 0),"
+      // The page whose title is the query, if any (0: none); folded in here
+      // to save a round trip per search.
+      " exact AS (SELECT coalesce((SELECT id FROM technique_pages WHERE lower(title) = lower($5)"
+      "  AND ($4 = 0 OR creator_id = $4) ORDER BY id LIMIT 1), 0) AS id),"
       " lexemes AS ("
       "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', t))) AS lexeme"
       "  FROM jsonb_array_elements_text($2::jsonb) t),"
@@ -59,16 +63,17 @@ const std::string& full_text_sql() {
       "                    WHERE $4 <> 0 AND d.creator_id = $4 ORDER BY d.id LIMIT 200) g,"
       "   any_term a WHERE g.tsv @@ a.q"
       "  UNION"
-      "  SELECT d.id FROM search_documents d WHERE d.page_id = $5 AND d.section_position IS NULL)"
+      "  SELECT d.id FROM search_documents d, exact e"
+      "  WHERE d.page_id = e.id AND d.section_position IS NULL)"
       " SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
       "  SELECT d.page_id, d.section_position"
-      "  FROM candidates k, any_term a, excluded x,"
+      "  FROM candidates k, any_term a, excluded x, exact e,"
       // OFFSET 0 keeps this a per-candidate primary-key lookup: left to
       // itself the planner hashes every document that matches any word.
       "   LATERAL (SELECT * FROM search_documents WHERE id = k.doc_id OFFSET 0) d"
-      "  WHERE (d.tsv @@ a.q OR (d.page_id = $5 AND d.section_position IS NULL))"
+      "  WHERE (d.tsv @@ a.q OR (d.page_id = e.id AND d.section_position IS NULL))"
       "   AND (x.q IS NULL OR NOT d.tsv @@ x.q) AND ($4 = 0 OR d.creator_id = $4)"
-      "  ORDER BY (d.section_position IS NULL AND d.page_id = $5) DESC,"
+      "  ORDER BY (d.section_position IS NULL AND d.page_id = e.id) DESC,"
       "   (d.tsv @@ websearch_to_tsquery('english', $1)) DESC,"
       "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) DESC,"
       "   ts_rank(" +
@@ -106,38 +111,32 @@ std::vector<SearchItem> to_items(const pqxx::result& rows) {
   return items;
 }
 
-long long find_creator(pqxx::work& tx, const std::string& creator) {
-  const auto r = tx.exec_params(
-      "SELECT id FROM creators"
-      " WHERE lower(slug) = lower($1) OR lower(unaccent(name)) = lower(unaccent($1))"
-      "  OR slug = trim(both '-' from regexp_replace(lower(unaccent($1)), '[^a-z0-9]+', '-', 'g'))"
-      " ORDER BY id LIMIT 1",
-      creator);
+const char* const kFindCreatorSql =
+    "SELECT id FROM creators"
+    " WHERE lower(slug) = lower($1) OR lower(unaccent(name)) = lower(unaccent($1))"
+    "  OR slug = trim(both '-' from regexp_replace(lower(unaccent($1)), '[^a-z0-9]+', '-', 'g'))"
+    " ORDER BY id LIMIT 1";
+
+long long find_creator(pqxx::transaction_base& tx, const std::string& creator) {
+  const auto r = tx.exec_prepared("find_creator", creator);
   return r.empty() ? 0 : r[0][0].as<long long>();
 }
 
-long long exact_title_page(pqxx::work& tx, const std::string& query, long long creator_id) {
-  std::string q = query;
-  while (!q.empty() && std::string(" \t?.!").find(q.back()) != std::string::npos) q.pop_back();
-  const auto r = tx.exec_params(
-      "SELECT id FROM technique_pages WHERE lower(title) = lower($1) AND ($2 = 0 OR creator_id = "
-      "$2)"
-      " ORDER BY id LIMIT 1",
-      q, creator_id);
-  return r.empty() ? 0 : r[0][0].as<long long>();
-}
-
-std::vector<SearchItem> full_text(pqxx::work& tx, const SearchRequest& req,
+std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
                                   const ParsedQuery& parsed, long long creator_id) {
   if (parsed.terms.empty()) return {};
-  const long long exact = exact_title_page(tx, req.query, creator_id);
+  std::string title = req.query;
+  while (!title.empty() && std::string(" \t?.!").find(title.back()) != std::string::npos) {
+    title.pop_back();
+  }
   const nlohmann::json terms = parsed.terms;
   const nlohmann::json excluded = parsed.excluded;
-  return to_items(tx.exec_params(full_text_sql(), req.query, terms.dump(), excluded.dump(),
-                                 creator_id, exact, req.limit));
+  return to_items(tx.exec_prepared("full_text", req.query, terms.dump(), excluded.dump(),
+                                   creator_id, title, req.limit));
 }
 
-std::vector<SearchItem> fuzzy(pqxx::work& tx, const SearchRequest& req, const ParsedQuery& parsed) {
+std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,
+                              const ParsedQuery& parsed) {
   nlohmann::json words = nlohmann::json::array();
   for (const auto& term : parsed.terms) {
     std::string word;
@@ -151,7 +150,7 @@ std::vector<SearchItem> fuzzy(pqxx::work& tx, const SearchRequest& req, const Pa
     }
   }
   if (words.empty()) return {};
-  return to_items(tx.exec_params(fuzzy_sql(), words.dump(), req.limit));
+  return to_items(tx.exec_prepared("fuzzy", words.dump(), req.limit));
 }
 
 }  // namespace
@@ -164,10 +163,15 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   // compiling it takes ~250 ms for a query that runs in 2.
   tx.exec0("SET jit = off");
   tx.exec0("SET pg_trgm.word_similarity_threshold = 0.5");
+  // Named statements are planned once per connection, not per search.
+  conn.prepare("find_creator", kFindCreatorSql);
+  conn.prepare("full_text", full_text_sql());
+  conn.prepare("fuzzy", fuzzy_sql());
 }
 
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& req) {
-  pqxx::work tx(conn);
+  // Read-only single statements: no BEGIN/COMMIT round trips.
+  pqxx::nontransaction tx(conn);
   const ParsedQuery parsed = parse_query(req.query);
   SearchResult result;
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Overhead benchmark (issue 7): time to first token through the service
+# minus time to first token straight from the fake upstream, measured in
+# the same run, at 1, 100 and 1,000 concurrent streams, with search over
+# the sample corpus and Redis memory on. Prints the table and appends it,
+# with the machine it ran on, to docs/PERFORMANCE.md.
+#   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 bench/overhead.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+streams=${STREAMS:-1 100 1000}
+tokens=${TOKENS:-64}
+gap=${GAP_MS:-20}
+scripts/build >/dev/null
+
+. scripts/lib/services.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-overhead.XXXXXX")
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  services_stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=256MB" services_start_postgres "$work/pg"
+services_start_redis "$work/redis"
+build/chrysopedia-chat import data/sample-corpus.jsonl >/dev/null
+
+build/tests/fake-llm --tokens "$tokens" --gap-ms "$gap" > "$work/fake.url" &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$work/fake.url" ] && break; sleep 0.1; done
+upstream=$(cat "$work/fake.url")
+port=$(services_free_port)
+LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn build/chrysopedia-chat serve \
+  > "$work/service.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "localhost:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+table="| run | streams | done | errors | sources p50/p99 ms | first token p50/p90/p99/max ms | token gap p50/p99 ms | stream p50/p99 ms | chats/s | tokens/s |
+|---|---|---|---|---|---|---|---|---|---|"
+overhead="| streams | first token, upstream p50 / p99 ms | through the service p50 / p99 ms | added p50 / p99 ms |
+|---|---|---|---|"
+ttft() { echo "$1" | awk -F'|' '{print $7}' | awk -F'/' '{gsub(/ /,""); print $1, $3}'; }
+for c in $streams; do
+  n=$(( c == 1 ? 200 : 3 * c ))
+  up=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
+         --concurrency "$c" --requests "$n" --label "upstream" || true)
+  sv=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
+         --concurrency "$c" --requests "$n" --label "service" || true)
+  table+=$'\n'"$up"$'\n'"$sv"
+  read -r u50 u99 <<<"$(ttft "$up")"
+  read -r s50 s99 <<<"$(ttft "$sv")"
+  overhead+=$'\n'"$(awk -v c="$c" -v u50="$u50" -v u99="$u99" -v s50="$s50" -v s99="$s99" \
+    'BEGIN { printf "| %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |", c, u50, u99, s50, s99, s50-u50, s99-u99 }')"
+done
+
+report=$(cat <<MD
+
+### Overhead, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
+
+Fake upstream: $tokens tokens, $gap ms apart. Service: sample corpus, Redis memory on, $(nproc) cores
+($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load generator, fake
+upstream, Postgres and Redis all on the same machine. Each client runs its chats back to back
+(200 chats at 1 stream, 3 per stream otherwise).
+
+$overhead
+
+$table
+MD
+)
+echo "$report"
+echo "$report" >> docs/PERFORMANCE.md
