@@ -6,15 +6,21 @@
 //
 //   chat-loadgen --url http://127.0.0.1:8000/api/v1/chat [--mode chat|openai]
 //                [--concurrency C] [--requests N | --seconds S]
-//                [--query "..."] [--connections-per-client 1] [--label TEXT]
+//                [--query "..." | --queries-file FILE.jsonl] [--ramp-seconds R]
+//                [--label TEXT] [--header]
 //
 // --mode openai posts a chat-completions body and counts `data:` chunks with
-// content as tokens (the upstream measured directly). Output: one Markdown
+// content as tokens (the upstream measured directly). --queries-file takes
+// the "question" of each JSON line (e.g. data/retrieval-eval.jsonl) and
+// cycles through them. --ramp-seconds spreads the clients' starts over that
+// long (steady state) instead of all at once (a burst). Output: one Markdown
 // table row (with a header line when --header is given).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -26,6 +32,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
@@ -48,6 +56,8 @@ struct Options {
   std::string query = "how do I sidechain a bass to the kick?";
   std::string label;
   bool header = false;
+  double ramp_seconds = 0;
+  std::vector<std::string> requests_text;  // one prepared HTTP request per query
 };
 
 struct Samples {
@@ -104,8 +114,16 @@ class StreamReader {
 };
 
 net::awaitable<void> client(const Options& o, const tcp::resolver::results_type& endpoints,
-                            const std::string& request, std::atomic<long>& budget,
-                            Clock::time_point stop_at, Samples& s) {
+                            int index, std::atomic<long>& budget, Clock::time_point stop_at,
+                            Samples& s) {
+  if (o.ramp_seconds > 0) {
+    net::steady_timer wait(
+        co_await net::this_coro::executor,
+        std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(o.ramp_seconds * index / std::max(1, o.concurrency))));
+    co_await wait.async_wait(use_tuple);
+  }
+  std::size_t next_query = static_cast<std::size_t>(index);
   tcp::socket socket(co_await net::this_coro::executor);
   bool connected = false;
   std::string buffer(16384, '\0');
@@ -121,6 +139,7 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
       socket.set_option(tcp::no_delay(true));
       connected = true;
     }
+    const std::string& request = o.requests_text[next_query++ % o.requests_text.size()];
     const auto start = Clock::now();
     if (auto [ec, n] = co_await net::async_write(socket, net::buffer(request), use_tuple); ec) {
       ++s.errors;
@@ -197,6 +216,7 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
 
 int main(int argc, char** argv) {
   Options o;
+  std::vector<std::string> queries;
   std::string url = "http://127.0.0.1:8000/api/v1/chat";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -217,7 +237,15 @@ int main(int argc, char** argv) {
       o.label = value();
     else if (a == "--header")
       o.header = true;
-    else {
+    else if (a == "--ramp-seconds")
+      o.ramp_seconds = std::stod(value());
+    else if (a == "--queries-file") {
+      std::ifstream in(value());
+      std::string line;
+      while (std::getline(in, line)) {
+        if (!line.empty()) queries.push_back(nlohmann::json::parse(line)["question"]);
+      }
+    } else {
       std::cerr << "chat-loadgen: unknown argument " << a << "\n";
       return 2;
     }
@@ -231,16 +259,19 @@ int main(int argc, char** argv) {
   o.port =
       authority.find(':') == std::string::npos ? "80" : authority.substr(authority.find(':') + 1);
 
-  const std::string body =
-      o.mode == "chat" ? nlohmann::json{{"query", o.query}}.dump()
-                       : nlohmann::json{{"model", "bench"},
-                                        {"stream", true},
-                                        {"messages", {{{"role", "user"}, {"content", o.query}}}}}
-                             .dump();
-  const std::string request = fmt::format(
-      "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: "
-      "{}\r\n\r\n{}",
-      o.path, authority, body.size(), body);
+  if (queries.empty()) queries.push_back(o.query);
+  for (const auto& q : queries) {
+    const std::string body =
+        o.mode == "chat" ? nlohmann::json{{"query", q}}.dump()
+                         : nlohmann::json{{"model", "bench"},
+                                          {"stream", true},
+                                          {"messages", {{{"role", "user"}, {"content", q}}}}}
+                               .dump();
+    o.requests_text.push_back(fmt::format(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: "
+        "{}\r\n\r\n{}",
+        o.path, authority, body.size(), body));
+  }
 
   net::io_context ctx(1);
   tcp::resolver resolver(ctx);
@@ -251,7 +282,7 @@ int main(int argc, char** argv) {
   const auto stop_at = started + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(o.seconds));
   for (int c = 0; c < o.concurrency; ++c) {
-    net::co_spawn(ctx, client(o, endpoints, request, budget, stop_at, s), net::detached);
+    net::co_spawn(ctx, client(o, endpoints, c, budget, stop_at, s), net::detached);
   }
   ctx.run();
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();

@@ -43,12 +43,17 @@ table="| run | streams | done | errors | sources p50/p99 ms | first token p50/p9
 overhead="| streams | first token, upstream p50 / p99 ms | through the service p50 / p99 ms | added p50 / p99 ms |
 |---|---|---|---|"
 ttft() { echo "$1" | awk -F'|' '{print $7}' | awk -F'/' '{gsub(/ /,""); print $1, $3}'; }
+# Clients start spread over one stream's length (steady state, not one
+# synchronized burst) and ask the evaluation's 48 questions in turn.
+ramp=$(awk -v t="$tokens" -v g="$gap" 'BEGIN { printf "%.2f", t * g / 1000 }')
 for c in $streams; do
-  n=$(( c == 1 ? 200 : 3 * c ))
+  n=$(( c == 1 ? 30 : 3 * c ))
+  r=$([ "$c" -eq 1 ] && echo 0 || echo "$ramp")
   up=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
-         --concurrency "$c" --requests "$n" --label "upstream" || true)
+         --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "upstream" || true)
   sv=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
-         --concurrency "$c" --requests "$n" --label "service" || true)
+         --queries-file data/retrieval-eval.jsonl \
+         --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "service" || true)
   table+=$'\n'"$up"$'\n'"$sv"
   read -r u50 u99 <<<"$(ttft "$up")"
   read -r s50 s99 <<<"$(ttft "$sv")"
@@ -63,7 +68,8 @@ report=$(cat <<MD
 Fake upstream: $tokens tokens, $gap ms apart. Service: sample corpus, Redis memory on, $(nproc) cores
 ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load generator, fake
 upstream, Postgres and Redis all on the same machine. Each client runs its chats back to back
-(200 chats at 1 stream, 3 per stream otherwise).
+(30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the 48
+questions of data/retrieval-eval.jsonl in turn.
 
 $overhead
 
