@@ -2,8 +2,11 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 
 #include "chrysopedia/history/history_store.hpp"
 #include "common/one_shot.hpp"
@@ -22,9 +25,26 @@ struct RedisConnection::Io {
   bool alive = true;
   bool want_read = false, want_write = false, reading = false, writing = false;
 
+  // Asio's reactor is edge-triggered; hiredis reads one buffer per call and
+  // expects to be called again while bytes remain (a long conversation is
+  // more than one buffer). Check readiness level first, wait only if none.
+  static bool readable_now(Io& io) {
+    pollfd p{io.sd.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+  }
+
   static void arm_read(const std::shared_ptr<Io>& io) {
     if (!io->alive || io->reading || !io->want_read) return;
     io->reading = true;
+    if (readable_now(*io)) {
+      net::post(io->sd.get_executor(), [io] {
+        io->reading = false;
+        if (!io->alive) return;
+        if (io->want_read) redisAsyncHandleRead(io->ac);
+        arm_read(io);
+      });
+      return;
+    }
     io->sd.async_wait(net::posix::stream_descriptor::wait_read, [io](boost::system::error_code ec) {
       io->reading = false;
       if (!io->alive || ec) return;

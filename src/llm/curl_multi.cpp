@@ -1,5 +1,7 @@
 #include "llm/curl_multi.hpp"
 
+#include <poll.h>
+
 #include <boost/asio/post.hpp>
 
 namespace chrysopedia::llm {
@@ -89,12 +91,38 @@ CurlMulti::Socket* CurlMulti::find(curl_socket_t s, std::uint64_t id) {
 // Keeps one wait per direction outstanding while curl wants that direction.
 // Handlers look the socket up again: it may have been closed (and its
 // descriptor reused) while their completion sat in the queue.
+//
+// Asio's epoll reactor is edge-triggered, curl expects level-triggered
+// readiness: curl may leave bytes unread (one buffer per call), and no new
+// edge will come for them. So readiness is checked first (a zero-timeout
+// poll), and only a socket that is not ready now gets a wait.
 void CurlMulti::watch(curl_socket_t s) {
   auto it = sockets_.find(s);
   if (it == sockets_.end()) return;
   Socket& sock = *it->second;
   const std::uint64_t id = sock.id;
-  if ((sock.wanted & CURL_POLL_IN) && !sock.reading) {
+  const bool want_in = (sock.wanted & CURL_POLL_IN) && !sock.reading;
+  const bool want_out = (sock.wanted & CURL_POLL_OUT) && !sock.writing;
+  if (!want_in && !want_out) return;
+  pollfd p{s, static_cast<short>((want_in ? POLLIN : 0) | (want_out ? POLLOUT : 0)), 0};
+  if (::poll(&p, 1, 0) > 0 && p.revents != 0) {
+    int events = 0;
+    if (p.revents & (POLLERR | POLLNVAL)) events |= CURL_CSELECT_ERR;
+    if (p.revents & (POLLIN | POLLHUP)) events |= CURL_CSELECT_IN;
+    if (p.revents & POLLOUT) events |= CURL_CSELECT_OUT;
+    // Posted, not called: curl may be the caller of this very function.
+    sock.reading = want_in || sock.reading;
+    sock.writing = want_out || sock.writing;
+    net::post(ctx_, [this, s, id, events, want_in, want_out] {
+      Socket* current = find(s, id);
+      if (!current) return;
+      if (want_in) current->reading = false;
+      if (want_out) current->writing = false;
+      action(s, events);
+    });
+    return;
+  }
+  if (want_in) {
     sock.reading = true;
     sock.socket.async_wait(tcp::socket::wait_read, [this, s, id](boost::system::error_code ec) {
       Socket* current = find(s, id);
@@ -104,7 +132,7 @@ void CurlMulti::watch(curl_socket_t s) {
       action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
     });
   }
-  if ((sock.wanted & CURL_POLL_OUT) && !sock.writing) {
+  if (want_out) {
     sock.writing = true;
     sock.socket.async_wait(tcp::socket::wait_write, [this, s, id](boost::system::error_code ec) {
       Socket* current = find(s, id);

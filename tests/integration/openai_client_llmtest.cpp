@@ -389,3 +389,16 @@ TEST(OpenAiClient, AnUnresolvableHostFailsPromptly) {
       << r.error->what();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
 }
+
+TEST(OpenAiClient, AStreamArrivingAllAtOnceIsReadToTheEnd) {
+  // Half a megabyte in one burst: curl reads it a buffer at a time, and
+  // Asio's reactor signals readiness only once (edge-triggered).
+  FakeLlmServer fake;
+  std::vector<std::string> deltas(5000, std::string(90, 'y'));
+  fake.push(openai_stream(deltas));
+  const auto start = Clock::now();
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(r.deltas.size(), 5000u);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}

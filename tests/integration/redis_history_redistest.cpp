@@ -256,3 +256,19 @@ TEST(RedisHistory, GetAndRemove) {
   m.run([&]() -> net::awaitable<void> { co_await m.store.remove("x"); });  // absent is fine
   EXPECT_EQ(redis.cli("EXISTS chrysopedia:chat:x"), "0");
 }
+
+TEST(RedisHistory, ALongConversationLoadsWhole) {
+  // Far more than hiredis reads per call: every byte must be read although
+  // Asio's reactor reports readiness only once (edge-triggered).
+  TestRedis redis;
+  history::RedisHistoryOptions options;
+  options.max_messages = 40;
+  Memory m(redis.url(), options);
+  const std::string long_answer(60 * 1024, 'x');
+  for (int i = 0; i < 10; ++i) m.append("long", "q" + std::to_string(i), long_answer);
+  const auto start = Clock::now();
+  const auto messages = m.load("long");
+  EXPECT_EQ(messages.size(), 20u);
+  EXPECT_EQ(messages.back().content.size(), long_answer.size());
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(200));
+}
