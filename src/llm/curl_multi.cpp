@@ -78,7 +78,19 @@ int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_ptr, void*
   auto* self = static_cast<CurlMulti*>(self_ptr);
   auto it = self->sockets_.find(s);
   if (it == self->sockets_.end()) return 0;
-  it->second->wanted = what == CURL_POLL_REMOVE ? 0 : what;
+  Socket& sock = *it->second;
+  sock.wanted = what == CURL_POLL_REMOVE ? 0 : what;
+  // A wait curl no longer wants is cancelled: left pending it would keep the
+  // loop busy forever on an idle pooled connection, and fire for nothing.
+  const bool stale_read = sock.reading && !(sock.wanted & CURL_POLL_IN);
+  const bool stale_write = sock.writing && !(sock.wanted & CURL_POLL_OUT);
+  if (stale_read || stale_write) {
+    boost::system::error_code ignored;
+    sock.socket.cancel(ignored);  // both directions; watch() re-arms the wanted one
+    sock.reading = sock.writing = false;
+    ++sock.read_wait;
+    ++sock.write_wait;
+  }
   self->watch(s);
   return 0;
 }
@@ -113,34 +125,43 @@ void CurlMulti::watch(curl_socket_t s) {
     // Posted, not called: curl may be the caller of this very function.
     sock.reading = want_in || sock.reading;
     sock.writing = want_out || sock.writing;
-    net::post(ctx_, [this, s, id, events, want_in, want_out] {
+    const std::uint64_t read_token = want_in ? ++sock.read_wait : 0;
+    const std::uint64_t write_token = want_out ? ++sock.write_wait : 0;
+    net::post(ctx_, [this, s, id, events, read_token, write_token] {
       Socket* current = find(s, id);
       if (!current) return;
-      if (want_in) current->reading = false;
-      if (want_out) current->writing = false;
+      const bool mine_in = read_token != 0 && current->read_wait == read_token;
+      const bool mine_out = write_token != 0 && current->write_wait == write_token;
+      if (!mine_in && !mine_out) return;  // superseded by a newer wait
+      if (mine_in) current->reading = false;
+      if (mine_out) current->writing = false;
       action(s, events);
     });
     return;
   }
   if (want_in) {
     sock.reading = true;
-    sock.socket.async_wait(tcp::socket::wait_read, [this, s, id](boost::system::error_code ec) {
-      Socket* current = find(s, id);
-      if (!current) return;
-      current->reading = false;
-      if (ec == net::error::operation_aborted) return;
-      action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
-    });
+    const std::uint64_t token = ++sock.read_wait;
+    sock.socket.async_wait(tcp::socket::wait_read,
+                           [this, s, id, token](boost::system::error_code ec) {
+                             Socket* current = find(s, id);
+                             if (!current || current->read_wait != token) return;
+                             current->reading = false;
+                             if (ec == net::error::operation_aborted) return;
+                             action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
+                           });
   }
   if (want_out) {
     sock.writing = true;
-    sock.socket.async_wait(tcp::socket::wait_write, [this, s, id](boost::system::error_code ec) {
-      Socket* current = find(s, id);
-      if (!current) return;
-      current->writing = false;
-      if (ec == net::error::operation_aborted) return;
-      action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_OUT);
-    });
+    const std::uint64_t token = ++sock.write_wait;
+    sock.socket.async_wait(tcp::socket::wait_write,
+                           [this, s, id, token](boost::system::error_code ec) {
+                             Socket* current = find(s, id);
+                             if (!current || current->write_wait != token) return;
+                             current->writing = false;
+                             if (ec == net::error::operation_aborted) return;
+                             action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_OUT);
+                           });
   }
 }
 

@@ -44,6 +44,10 @@ class CurlMulti {
     int wanted = 0;        // CURL_POLL_IN/OUT bits curl asked for
     bool reading = false;
     bool writing = false;
+    // Which wait is the current one: a cancelled wait's late handler must
+    // not clear the flag of the wait that replaced it.
+    std::uint64_t read_wait = 0;
+    std::uint64_t write_wait = 0;
   };
 
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);

@@ -83,6 +83,8 @@ struct FakeLlmServer::Impl {
   std::vector<RecordedRequest> recorded;
   std::atomic<int> accepted{0};
   std::atomic<int> closed_by_client{0};
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
 
   FakeReply next_reply(const RecordedRequest& req) {
     std::lock_guard lock(mutex);
@@ -159,6 +161,7 @@ struct FakeLlmServer::Impl {
       buffer.erase(0, length);
 
       const FakeReply reply = next_reply(req);
+      ++started;
       std::string out =
           fmt::format("HTTP/1.1 {} Fake\r\nTransfer-Encoding: chunked\r\n", reply.status);
       out += reply.status == 200 ? "Content-Type: text/event-stream\r\n"
@@ -201,6 +204,7 @@ struct FakeLlmServer::Impl {
           wec) {
         co_return;
       }
+      ++finished;
     }
   }
 };
@@ -251,6 +255,13 @@ std::vector<RecordedRequest> FakeLlmServer::requests() const {
 int FakeLlmServer::connections_accepted() const {
   return impl_->accepted;
 }
+int FakeLlmServer::responses_finished() const {
+  return impl_->finished;
+}
+int FakeLlmServer::responses_started() const {
+  return impl_->started;
+}
+
 int FakeLlmServer::connections_closed_by_client() const {
   return impl_->closed_by_client;
 }

@@ -68,6 +68,9 @@ class FakeLlmServer {
   /// Connections accepted so far, and how many of them the client closed.
   int connections_accepted() const;
   int connections_closed_by_client() const;
+  /// Responses written to their end, and responses begun.
+  int responses_finished() const;
+  int responses_started() const;
 
  private:
   struct Impl;

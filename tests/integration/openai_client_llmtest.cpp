@@ -329,8 +329,14 @@ TEST(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
         },
         net::detached);
   }
-  ctx.run();
-  EXPECT_EQ(correct, 200);
+  // Bounded, so a stall reports instead of hanging. Once every stream is
+  // done the loop must run out of work by itself: no wait may outlive
+  // curl's interest in its socket (idle pooled connections included).
+  ctx.run_for(std::chrono::seconds(30));
+  EXPECT_EQ(correct, 200) << "fake: " << fake.requests().size() << " requests, "
+                          << fake.responses_started() << " responses begun, "
+                          << fake.responses_finished() << " finished";
+  EXPECT_TRUE(ctx.stopped()) << "work was left on the loop after every stream ended";
 }
 
 TEST(OpenAiClient, TlsCertificatesAreVerified) {
