@@ -38,6 +38,10 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/percentile.hpp"
+
+namespace bench = chrysopedia::bench;
+
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
@@ -64,13 +68,6 @@ struct Samples {
   std::vector<double> sources_ms, first_token_ms, gap_ms, total_ms;
   long tokens = 0, errors = 0, completed = 0;
 };
-
-double pct(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -297,9 +294,11 @@ int main(int argc, char** argv) {
       "| {} | {} | {} | {} | {:.2f} / {:.2f} | {:.2f} / {:.2f} / {:.2f} / {:.2f} | {:.2f} / {:.2f} "
       "| {:.1f} / {:.1f} | {:.0f} | {:.0f} |\n",
       o.label.empty() ? o.mode : o.label, o.concurrency, s.completed, s.errors,
-      pct(s.sources_ms, 50), pct(s.sources_ms, 99), pct(s.first_token_ms, 50),
-      pct(s.first_token_ms, 90), pct(s.first_token_ms, 99), pct(s.first_token_ms, 100),
-      pct(s.gap_ms, 50), pct(s.gap_ms, 99), pct(s.total_ms, 50), pct(s.total_ms, 99),
-      s.completed / elapsed, s.tokens / elapsed);
+      bench::percentile(s.sources_ms, 50), bench::percentile(s.sources_ms, 99),
+      bench::percentile(s.first_token_ms, 50), bench::percentile(s.first_token_ms, 90),
+      bench::percentile(s.first_token_ms, 99), bench::percentile(s.first_token_ms, 100),
+      bench::percentile(s.gap_ms, 50), bench::percentile(s.gap_ms, 99),
+      bench::percentile(s.total_ms, 50), bench::percentile(s.total_ms, 99), s.completed / elapsed,
+      s.tokens / elapsed);
   return s.errors == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <pqxx/pqxx>
 
+#include "bench/percentile.hpp"
 #include "bench/vocabulary.hpp"
 #include "search/cascade.hpp"
 #include "search/pg_pool.hpp"
@@ -29,13 +30,6 @@ using Clock = std::chrono::steady_clock;
 using namespace chrysopedia;
 
 namespace {
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
 
 std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
   std::mt19937_64 rng(seed);
@@ -121,20 +115,23 @@ int main(int argc, char** argv) {
       "| queries | concurrency | p50 ms | p95 ms | p99 ms | max ms | queries/s | errors |\n");
   std::cout << "|---|---|---|---|---|---|---|---|\n";
   std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {} |\n",
-                           queries, concurrency, percentile(latencies_ms, 50),
-                           percentile(latencies_ms, 95), percentile(latencies_ms, 99),
-                           percentile(latencies_ms, 100), queries / seconds, errors);
+                           queries, concurrency, bench::percentile(latencies_ms, 50),
+                           bench::percentile(latencies_ms, 95), bench::percentile(latencies_ms, 99),
+                           bench::percentile(latencies_ms, 100), queries / seconds, errors);
   std::cout << "\n| words | queries | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|\n";
   for (const auto& [words, v] : by_words) {
     std::cout << fmt::format("| {} | {} | {:.2f} | {:.2f} | {:.2f} |\n", words, v.size(),
-                             percentile(v, 50), percentile(v, 95), percentile(v, 99));
+                             bench::percentile(v, 50), bench::percentile(v, 95),
+                             bench::percentile(v, 99));
   }
   std::cout << fmt::format("| no creator | {} | {:.2f} | {:.2f} | {:.2f} |\n",
-                           without_creator.size(), percentile(without_creator, 50),
-                           percentile(without_creator, 95), percentile(without_creator, 99));
+                           without_creator.size(), bench::percentile(without_creator, 50),
+                           bench::percentile(without_creator, 95),
+                           bench::percentile(without_creator, 99));
   std::cout << fmt::format("| with creator | {} | {:.2f} | {:.2f} | {:.2f} |\n",
-                           with_creator.size(), percentile(with_creator, 50),
-                           percentile(with_creator, 95), percentile(with_creator, 99));
+                           with_creator.size(), bench::percentile(with_creator, 50),
+                           bench::percentile(with_creator, 95),
+                           bench::percentile(with_creator, 99));
   std::cout << "\ntiers:";
   for (const auto& [tier, n] : tiers) std::cout << " " << tier << "=" << n;
   std::cout << "\n";

@@ -139,30 +139,26 @@ void CurlMulti::watch(curl_socket_t s) {
     });
     return;
   }
-  if (want_in) {
-    sock.reading = true;
-    const std::uint64_t token = ++sock.read_wait;
-    sock.socket.async_wait(tcp::socket::wait_read,
-                           [this, s, id, token](boost::system::error_code ec) {
-                             Socket* current = find(s, id);
-                             if (!current || current->read_wait != token) return;
-                             current->reading = false;
-                             if (ec == net::error::operation_aborted) return;
-                             action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
-                           });
-  }
-  if (want_out) {
-    sock.writing = true;
-    const std::uint64_t token = ++sock.write_wait;
-    sock.socket.async_wait(tcp::socket::wait_write,
-                           [this, s, id, token](boost::system::error_code ec) {
-                             Socket* current = find(s, id);
-                             if (!current || current->write_wait != token) return;
-                             current->writing = false;
-                             if (ec == net::error::operation_aborted) return;
-                             action(s, ec ? CURL_CSELECT_ERR : CURL_CSELECT_OUT);
-                           });
-  }
+  if (want_in) arm(s, sock, true);
+  if (want_out) arm(s, sock, false);
+}
+
+// One wait in one direction; its token lets a cancelled wait's late
+// handler see that it has been replaced.
+void CurlMulti::arm(curl_socket_t s, Socket& sock, bool read) {
+  bool Socket::*busy = read ? &Socket::reading : &Socket::writing;
+  std::uint64_t Socket::*current_wait = read ? &Socket::read_wait : &Socket::write_wait;
+  sock.*busy = true;
+  const std::uint64_t token = ++(sock.*current_wait);
+  sock.socket.async_wait(
+      read ? tcp::socket::wait_read : tcp::socket::wait_write,
+      [this, s, id = sock.id, token, busy, current_wait, read](boost::system::error_code ec) {
+        Socket* current = find(s, id);
+        if (!current || current->*current_wait != token) return;
+        current->*busy = false;
+        if (ec == net::error::operation_aborted) return;
+        action(s, ec ? CURL_CSELECT_ERR : (read ? CURL_CSELECT_IN : CURL_CSELECT_OUT));
+      });
 }
 
 void CurlMulti::action(curl_socket_t s, int events) {

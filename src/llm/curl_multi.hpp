@@ -56,6 +56,7 @@ class CurlMulti {
   static int close_socket(void* self, curl_socket_t s);
 
   void watch(curl_socket_t s);
+  void arm(curl_socket_t s, Socket& sock, bool read);
   void action(curl_socket_t s, int events);
   Socket* find(curl_socket_t s, std::uint64_t id);
   void collect_done();
