@@ -7,14 +7,15 @@
 //   chat-loadgen --url http://127.0.0.1:8000/api/v1/chat [--mode chat|openai]
 //                [--concurrency C] [--requests N | --seconds S]
 //                [--query "..." | --queries-file FILE.jsonl] [--ramp-seconds R]
-//                [--label TEXT] [--header]
+//                [--label TEXT] [--header] [--summary FILE]
 //
 // --mode openai posts a chat-completions body and counts `data:` chunks with
 // content as tokens (the upstream measured directly). --queries-file takes
 // the "question" of each JSON line (e.g. data/retrieval-eval.jsonl) and
 // cycles through them. --ramp-seconds spreads the clients' starts over that
 // long (steady state) instead of all at once (a burst). Output: one Markdown
-// table row (with a header line when --header is given).
+// table row (with a header line when --header is given); --summary also
+// writes the totals and percentiles as key=value lines for scripts.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -60,6 +61,7 @@ struct Options {
   std::string query = "how do I sidechain a bass to the kick?";
   std::string label;
   bool header = false;
+  std::string summary;
   double ramp_seconds = 0;
   std::vector<std::string> requests_text;  // one prepared HTTP request per query
 };
@@ -234,6 +236,8 @@ int main(int argc, char** argv) {
       o.label = value();
     else if (a == "--header")
       o.header = true;
+    else if (a == "--summary")
+      o.summary = value();
     else if (a == "--ramp-seconds")
       o.ramp_seconds = std::stod(value());
     else if (a == "--queries-file") {
@@ -300,5 +304,19 @@ int main(int argc, char** argv) {
       bench::percentile(s.gap_ms, 50), bench::percentile(s.gap_ms, 99),
       bench::percentile(s.total_ms, 50), bench::percentile(s.total_ms, 99), s.completed / elapsed,
       s.tokens / elapsed);
+  if (!o.summary.empty()) {
+    std::ofstream out(o.summary);
+    out << fmt::format("completed={}\nerrors={}\ntokens={}\nelapsed_s={:.3f}\n", s.completed,
+                       s.errors, s.tokens, elapsed);
+    const std::pair<const char*, std::vector<double>*> series[] = {
+        {"sources", &s.sources_ms},
+        {"first_token", &s.first_token_ms},
+        {"gap", &s.gap_ms},
+        {"total", &s.total_ms}};
+    for (const auto& [name, v] : series) {
+      for (const int p : {50, 90, 99, 100})
+        out << fmt::format("{}_p{}_ms={:.2f}\n", name, p, bench::percentile(*v, p));
+    }
+  }
   return s.errors == 0 ? 0 : 1;
 }

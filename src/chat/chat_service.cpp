@@ -121,19 +121,31 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   spdlog::info("chat_search query={} creator={} cascade_tier={} source_count={} cid={} rid={}",
                log_value(request.query), log_value(request.creator), found.cascade_tier,
                found.items.size(), cid, rid);
-  const std::string sources = sources_json(found.items);
-  co_await events->send("sources", sources);
+  {
+    const std::string sources = sources_json(found.items);
+    co_await events->send("sources", sources);
+  }
 
-  llm::CompletionRequest completion_request;
-  completion_request.messages = build_messages(found.items, history, request.query);
-  completion_request.model = settings_.llm_model;
-  completion_request.temperature = settings_.llm_temperature;
-  completion_request.max_tokens = settings_.llm_max_tokens;
-  completion_request.stream_usage = settings_.llm_stream_usage;
   // Destroying the completion (the client left, the coroutine unwound)
   // stops the upstream transfer at once; nothing below runs, nothing is saved.
-  std::unique_ptr<llm::CompletionStream> completion =
-      peers.llm ? peers.llm->start(completion_request) : offline_stream(request.query, found.items);
+  std::unique_ptr<llm::CompletionStream> completion;
+  if (peers.llm) {
+    llm::CompletionRequest completion_request;
+    completion_request.messages = build_messages(found.items, history, request.query);
+    completion_request.model = settings_.llm_model;
+    completion_request.temperature = settings_.llm_temperature;
+    completion_request.max_tokens = settings_.llm_max_tokens;
+    completion_request.stream_usage = settings_.llm_stream_usage;
+    completion = peers.llm->start(completion_request);
+  } else {
+    completion = offline_stream(request.query, found.items);
+  }
+  // The stream may stay open for minutes, thousands at a time: keep only
+  // what its end needs, not the pages and history the prompt was built from.
+  const std::size_t source_count = found.items.size();
+  std::vector<search::SearchItem>().swap(found.items);
+  std::vector<history::Message>().swap(history);
+
   bool llm_failed = false;
   try {
     while (auto delta = co_await completion->next()) {
@@ -170,7 +182,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   spdlog::info(
       "chat_done query={} creator={} cascade_tier={} source_count={} latency_ms={:.1f} "
       "cid={} rid={}",
-      log_value(request.query), log_value(request.creator), found.cascade_tier, found.items.size(),
+      log_value(request.query), log_value(request.creator), found.cascade_tier, source_count,
       latency_ms, cid, rid);
   const std::string done_json = done.dump();
   co_await events->send("done", done_json);

@@ -33,6 +33,12 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 4096;
+// While a handler runs, the client usually sends nothing more.
+constexpr std::size_t kWatchChunk = 512;
+// Past this much output waiting for a slow reader, the handler waits.
+constexpr std::size_t kOutputBound = 16 * 1024;
+// Output buffers larger than this are released once written.
+constexpr std::size_t kKeepBuffer = 2 * 1024;
 
 bool quiet_close(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -76,7 +82,7 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       options_(options),
       router_(std::move(router)),
       registry_(registry),
-      writer_done_(stream_.get_executor()) {
+      writer_done_(stream_.get_executor(), Clock::time_point::max()) {
   registry_.add(this);
 }
 
@@ -148,6 +154,9 @@ awaitable<bool> Session::read_request(bhttp::request<bhttp::string_body>& out) {
   }
   if (!ec) {
     out = parser.release();
+    // A stream may hold this connection for minutes: give back the read
+    // buffer (watch_client reads little while the handler runs).
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     co_return true;
   }
   if (quiet_close(ec)) co_return false;
@@ -259,7 +268,7 @@ awaitable<void> Session::watch_client() {
       co_await hold.async_wait(use_tuple);
       co_return;
     }
-    auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
+    auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kWatchChunk), use_tuple);
     if (ec) co_return;  // gone, or cancelled because the handler finished
     buffer_.commit(n);
   }
@@ -267,8 +276,6 @@ awaitable<void> Session::watch_client() {
 
 awaitable<void> Session::heartbeat() {
   net::steady_timer timer(stream_.get_executor());
-  const std::string ping =
-      fmt::format("{:x}\r\n{}\r\n", SseFramer::comment("ping").size(), SseFramer::comment("ping"));
   for (;;) {
     const auto now = Clock::now();
     timer.expires_at(streaming_ && !writing_ ? last_write_ + options_.heartbeat_interval
@@ -279,7 +286,9 @@ awaitable<void> Session::heartbeat() {
       continue;
     }
     try {
-      co_await write_bytes(ping);
+      const std::string ping = SseFramer::comment("ping");
+      co_await write_chunk(ping);
+      co_await drain();
     } catch (const std::exception&) {
       co_return;  // the connection failed: ending here cancels the handler
     }
@@ -327,40 +336,74 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
 }
 
 awaitable<void> Session::write_chunk(std::string_view payload) {
-  const std::string size_line = fmt::format("{:x}\r\n", payload.size());
-  co_await write_bytes(size_line, payload, "\r\n");
+  throw_if_broken();
+  fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
+  out_.append(payload).append("\r\n");
+  start_flush();
+  while (out_.size() > kOutputBound) {
+    co_await wait_for_writer();
+    throw_if_broken();
+  }
 }
 
 awaitable<void> Session::write_last_chunk() {
-  co_await write_bytes("0\r\n\r\n");
+  throw_if_broken();
+  out_.append("0\r\n\r\n");
+  co_await drain();
+  // A long-lived keep-alive connection should not keep a burst's buffers.
+  if (out_.capacity() > kKeepBuffer) std::string().swap(out_);
+  if (in_flight_.capacity() > kKeepBuffer) std::string().swap(in_flight_);
+}
+
+void Session::throw_if_broken() const {
+  if (broken_) throw beast::system_error(broken_ec_);
+}
+
+void Session::start_flush() {
+  if (writing_ || broken_ || out_.empty()) return;
+  in_flight_.swap(out_);
+  out_.clear();
+  writing_ = true;
+  // A reader that takes nothing for this long is treated as gone.
+  stream_.expires_after(options_.write_timeout);
+  net::async_write(stream_, net::buffer(in_flight_),
+                   [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                     self->on_flushed(ec);
+                   });
+}
+
+void Session::on_flushed(const beast::error_code& ec) {
+  writing_ = false;
+  in_flight_.clear();
+  // Most writes are a token or two; a large one (the sources, a burst)
+  // should not stay allocated for the rest of a long stream.
+  if (in_flight_.capacity() > kKeepBuffer) std::string().swap(in_flight_);
+  last_write_ = Clock::now();
+  if (ec) {
+    broken_ = true;
+    broken_ec_ = ec;
+  } else {
+    start_flush();
+  }
+  writer_done_.cancel();
+}
+
+awaitable<void> Session::drain() {
+  start_flush();
+  while (writing_ || (!out_.empty() && !broken_)) co_await wait_for_writer();
+  throw_if_broken();
 }
 
 awaitable<void> Session::wait_for_writer() {
   while (writing_) {
-    writer_done_.expires_at(Clock::time_point::max());
+    // The expiry stays at "never" (set once: setting it cancels every
+    // pending wait, and the handler and the heartbeat may both be waiting).
     co_await writer_done_.async_wait(use_tuple);
     const auto cs = co_await net::this_coro::cancellation_state;
     if (cs.cancelled() != net::cancellation_type::none) {
       throw beast::system_error(net::error::operation_aborted);
     }
-  }
-}
-
-awaitable<void> Session::write_bytes(std::string_view a, std::string_view b, std::string_view c) {
-  co_await wait_for_writer();
-  writing_ = true;
-  // A reader that takes nothing for this long is treated as gone.
-  stream_.expires_after(options_.write_timeout);
-  const std::array<net::const_buffer, 3> buffers{net::buffer(a.data(), a.size()),
-                                                 net::buffer(b.data(), b.size()),
-                                                 net::buffer(c.data(), c.size())};
-  auto [ec, n] = co_await net::async_write(stream_, buffers, use_tuple);
-  writing_ = false;
-  writer_done_.cancel();
-  last_write_ = Clock::now();
-  if (ec) {
-    broken_ = true;
-    throw beast::system_error(ec);
+    if (!writing_) co_return;
   }
 }
 

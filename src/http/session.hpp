@@ -53,8 +53,10 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
   boost::asio::awaitable<void> write_last_chunk();
   boost::asio::awaitable<void> wait_for_writer();
-  boost::asio::awaitable<void> write_bytes(std::string_view a, std::string_view b = {},
-                                           std::string_view c = {});
+  void start_flush();
+  void on_flushed(const boost::system::error_code& ec);
+  boost::asio::awaitable<void> drain();
+  void throw_if_broken() const;
   boost::asio::awaitable<void> lingering_close();
   void close_socket();
 
@@ -66,10 +68,17 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::idle;
   bool closing_ = false;
 
-  // The one write in flight, shared by the handler's events and heartbeats.
+  // An event stream's output: events are appended to out_ and the socket
+  // takes them one write at a time, everything that queued up meanwhile in
+  // the next write. So the handler does not wait for each event's write (a
+  // burst of tokens is one syscall, not one each), and a reader that takes
+  // nothing stops the handler once out_ passes a bound.
+  std::string out_;
+  std::string in_flight_;
   bool writing_ = false;
-  boost::asio::steady_timer writer_done_;
-  bool broken_ = false;  // a write failed: the connection is unusable
+  boost::asio::steady_timer writer_done_;  // cancelled when a write ends
+  bool broken_ = false;                    // a write failed: the connection is unusable
+  boost::system::error_code broken_ec_;
   bool streaming_ = false;
   std::chrono::steady_clock::time_point last_write_;
 };

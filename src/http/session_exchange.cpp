@@ -22,9 +22,10 @@ boost::asio::awaitable<EventStream*> SessionExchange::open_event_stream() {
 
 boost::asio::awaitable<void> SessionExchange::send(std::string_view event, std::string_view data) {
   if (!streaming_) throw std::logic_error("send() before open_event_stream()");
-  const std::string framed = framer_.frame(event, data);
-  if (framed.empty()) co_return;
-  co_await session_.write_chunk(framed);
+  framed_.clear();
+  if (framer_.frame_into(framed_, event, data) == 0) co_return;
+  co_await session_.write_chunk(framed_);
+  if (framed_.capacity() > 2048) std::string().swap(framed_);  // the sources, once
 }
 
 }  // namespace chrysopedia::http

@@ -31,6 +31,7 @@ class SessionExchange final : public Exchange, public EventStream {
   bool streaming_ = false;
   int status_ = 0;
   SseFramer framer_;
+  std::string framed_;  // reused event after event
 };
 
 }  // namespace chrysopedia::http

@@ -3,31 +3,35 @@
 namespace chrysopedia::http {
 
 std::string SseFramer::frame(std::string_view event, std::string_view data) {
+  std::string out;
+  frame_into(out, event, data);
+  return out;
+}
+
+std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std::string_view data) {
   if (event != last_event_) {
     last_event_.assign(event);
     pending_cr_ = false;
   }
   if (pending_cr_ && !data.empty() && data.front() == '\n') data.remove_prefix(1);
   pending_cr_ = false;
-  if (data.empty()) return {};
+  if (data.empty()) return 0;
 
-  std::string out;
-  out.reserve(event.size() + data.size() + 24);
+  const std::size_t start = out.size();
   out.append("event: ").append(event).append("\ndata: ");
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const char c = data[i];
-    if (c == '\r') {
-      if (i + 1 < data.size() && data[i + 1] == '\n') ++i;
-      out.append("\ndata: ");
-    } else if (c == '\n') {
-      out.append("\ndata: ");
-    } else {
-      out.push_back(c);
+  for (std::size_t i = 0; i < data.size();) {
+    const std::size_t end = data.find_first_of("\r\n", i);
+    if (end == std::string_view::npos) {
+      out.append(data.substr(i));
+      break;
     }
+    out.append(data.substr(i, end - i)).append("\ndata: ");
+    i = end + 1;
+    if (data[end] == '\r' && i < data.size() && data[i] == '\n') ++i;
   }
   pending_cr_ = data.back() == '\r';
   out.append("\n\n");
-  return out;
+  return out.size() - start;
 }
 
 std::string SseFramer::comment(std::string_view text) {

@@ -93,6 +93,18 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
 
   void notify() { wake.cancel(); }
 
+  // Once a delta has come there is no retry, and once curl has sent the
+  // whole body it reads it no more: a stream open for minutes need not
+  // hold its prompt (kilobytes each, thousands of streams).
+  void release_body() {
+    if (body.empty() || !easy) return;
+    curl_off_t sent = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK &&
+        sent == static_cast<curl_off_t>(body.size())) {
+      std::string().swap(body);
+    }
+  }
+
   void release_easy() {
     idle_timer.cancel();
     if (easy) {
@@ -143,7 +155,10 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
       self->parse_error = *err;
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
-    if (!self->deltas.empty()) self->notify();
+    if (!self->deltas.empty()) {
+      self->release_body();
+      self->notify();
+    }
     return bytes.size();
   }
 
@@ -171,6 +186,9 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
                      static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    // Tokens come a few hundred bytes at a time; curl's 16 KiB default
+    // receive buffer is mostly idle memory when thousands stream at once.
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 8192L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
     auto self = shared_from_this();
     multi.add(easy, [self](CURLcode code) { self->done(code); });

@@ -1,38 +1,19 @@
 #include "llm/upstream_sse_parser.hpp"
 
-#include <nlohmann/json.hpp>
+#include "common/utf8.hpp"
 
 namespace chrysopedia::llm {
 
+using common::utf8_sequence;
+
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t n;
-  unsigned min;
-  if (b0 < 0x80) return 1;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  unsigned cp = b0 & (0x7F >> n);
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
+// The buffers keep their capacity from line to line (no allocation per
+// token), except after an outsized line, which would otherwise stay
+// allocated for the rest of the stream.
+void release_if_large(std::string& s) {
+  s.clear();
+  if (s.capacity() > 16 * 1024) s.shrink_to_fit();
 }
 
 }  // namespace
@@ -43,7 +24,7 @@ std::string sanitize_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t n = utf8_sequence(text, i);
     if (n == 0) {
-      out.append("\xEF\xBF\xBD");
+      out.append(common::kReplacementCharacter);
       ++i;
     } else {
       out.append(text.substr(i, n));
@@ -73,9 +54,8 @@ std::optional<std::string> UpstreamSseParser::feed(std::string_view bytes, Handl
     if (end == bytes.size()) break;
     pending_cr_ = bytes[end] == '\r';
     i = end + 1;
-    std::string current;
-    current.swap(line_);
-    line(current, handler);
+    line(line_, handler);
+    release_if_large(line_);
   }
   if (!error_.empty()) return error_;
   return std::nullopt;
@@ -83,9 +63,8 @@ std::optional<std::string> UpstreamSseParser::feed(std::string_view bytes, Handl
 
 std::optional<std::string> UpstreamSseParser::finish(Handler& handler) {
   if (error_.empty() && !line_.empty()) {
-    std::string current;
-    current.swap(line_);
-    line(current, handler);
+    line(line_, handler);
+    line_.clear();
   }
   if (error_.empty() && has_data_) dispatch(handler);
   if (!error_.empty()) return error_;
@@ -113,58 +92,32 @@ void UpstreamSseParser::line(std::string_view text, Handler& handler) {
 }
 
 void UpstreamSseParser::dispatch(Handler& handler) {
-  std::string data;
-  data.swap(data_);
   has_data_ = false;
-  if (data == "[DONE]") {
+  if (data_ == "[DONE]") {
+    data_.clear();
     handler.on_done();
     return;
   }
-  nlohmann::json chunk;
-  try {
-    chunk = nlohmann::json::parse(sanitize_utf8(data));
-  } catch (const nlohmann::json::exception&) {
-    error_ = "the upstream sent a chunk that is not JSON: " + sanitize_utf8(data.substr(0, 200));
+  const ChunkScan scan = scan_chunk(data_, fields_);
+  if (scan == ChunkScan::not_json) {
+    error_ = "the upstream sent a chunk that is not JSON: " +
+             sanitize_utf8(std::string_view(data_).substr(0, 200));
     return;
   }
-  if (!chunk.is_object()) {
+  if (scan == ChunkScan::not_object) {
     error_ = "the upstream sent a chunk that is not a JSON object";
     return;
   }
-  if (const auto err = chunk.find("error"); err != chunk.end() && !err->is_null()) {
-    std::string message = err->dump();
-    if (err->is_object() && err->contains("message") && (*err)["message"].is_string()) {
-      message = (*err)["message"].get<std::string>();
-    } else if (err->is_string()) {
-      message = err->get<std::string>();
-    }
-    error_ = "the upstream reported an error: " + message;
+  release_if_large(data_);
+  if (fields_.has_error) {
+    error_ = "the upstream reported an error: " + fields_.error_message;
     return;
   }
-  if (const auto choices = chunk.find("choices");
-      choices != chunk.end() && choices->is_array() && !choices->empty()) {
-    const auto& choice = (*choices)[0];
-    if (choice.is_object()) {
-      if (const auto delta = choice.find("delta"); delta != choice.end() && delta->is_object()) {
-        if (const auto content = delta->find("content");
-            content != delta->end() && content->is_string()) {
-          const auto& text = content->get_ref<const std::string&>();
-          if (!text.empty()) handler.on_delta(text);
-        }
-      }
-      if (const auto reason = choice.find("finish_reason");
-          reason != choice.end() && reason->is_string()) {
-        handler.on_finish_reason(reason->get_ref<const std::string&>());
-      }
-    }
-  }
-  if (const auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
-    const auto prompt = usage->find("prompt_tokens");
-    const auto completion = usage->find("completion_tokens");
-    if (prompt != usage->end() && prompt->is_number_integer() && completion != usage->end() &&
-        completion->is_number_integer()) {
-      handler.on_usage(prompt->get<int>(), completion->get<int>());
-    }
+  if (fields_.has_content && !fields_.content.empty()) handler.on_delta(fields_.content);
+  if (fields_.has_finish_reason) handler.on_finish_reason(fields_.finish_reason);
+  if (fields_.has_usage) {
+    handler.on_usage(static_cast<int>(fields_.prompt_tokens),
+                     static_cast<int>(fields_.completion_tokens));
   }
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "llm/chunk_scanner.hpp"
+
 namespace chrysopedia::llm {
 
 /// Incremental parser of an OpenAI-style streaming response (SPEC §4):
@@ -46,6 +48,7 @@ class UpstreamSseParser {
   bool has_data_ = false;
   bool pending_cr_ = false;
   std::string error_;
+  ChunkFields fields_;
 };
 
 /// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so

@@ -18,6 +18,10 @@ class SseFramer {
   /// data that was only the LF completing the previous event's CR).
   std::string frame(std::string_view event, std::string_view data);
 
+  /// The same, appended to `out` (the connection's output buffer, so a
+  /// token costs no allocation). Returns how many bytes were appended.
+  std::size_t frame_into(std::string& out, std::string_view event, std::string_view data);
+
   /// A comment line, which clients ignore (heartbeats).
   static std::string comment(std::string_view text);
 

@@ -1,0 +1,78 @@
+# The stack a chat benchmark runs against, all on this machine: a throwaway
+# Postgres with the sample corpus, Redis, the fake upstream and the service.
+# Source this file from a bench/*.sh script (in the repository root); then:
+#   stack_start FAKE_ARGS...   starts everything; sets $work, $upstream (the
+#                              fake's base URL), $port, $service_pid
+#   stack_fake FAKE_ARGS...    another fake upstream; sets $upstream
+#   stack_restart_service      a fresh service process (fresh peak memory)
+#                              aimed at $upstream
+#   stack_cpu_seconds PID      user+system CPU time the process has used
+#   stack_status_kib PID FIELD VmRSS or VmHWM of the process, in KiB
+#   stack_machine              one line naming the machine
+# SERVICE_PREFIX (e.g. "valgrind --tool=callgrind ...") wraps the service.
+. scripts/lib/services.sh
+
+_stack_pids=()
+stack_cleanup() {
+  local p
+  for p in "${_stack_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${_stack_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  services_stop
+  [ -n "${work:-}" ] && rm -rf "$work"
+}
+
+stack_start() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-bench.XXXXXX")
+  chmod 755 "$work"
+  trap stack_cleanup EXIT
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=256MB -c max_connections=200" \
+    services_start_postgres "$work/pg"
+  services_start_redis "$work/redis"
+  build/chrysopedia-chat import data/sample-corpus.jsonl >/dev/null
+  stack_fake "$@"
+  stack_restart_service
+}
+
+stack_fake() {
+  local out="$work/fake.$RANDOM.url" i
+  build/tests/fake-llm "$@" >"$out" &
+  _stack_pids+=($!)
+  for i in $(seq 1 50); do [ -s "$out" ] && break; sleep 0.1; done
+  upstream=$(cat "$out")
+}
+
+stack_restart_service() {
+  if [ -n "${service_pid:-}" ]; then
+    kill "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  port=$(services_free_port)
+  # shellcheck disable=SC2086
+  LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
+    ${SERVICE_PREFIX:-} build/chrysopedia-chat serve >"$work/service.log" 2>&1 &
+  service_pid=$!
+  _stack_pids+=("$service_pid")
+  local i
+  for i in $(seq 1 600); do
+    curl -sf "localhost:$port/healthz" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: the service did not start; its log:" >&2
+  cat "$work/service.log" >&2
+  return 1
+}
+
+stack_cpu_seconds() {
+  # Fields 14 and 15 of /proc/PID/stat (after the parenthesised name).
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+    "/proc/$1/stat"
+}
+
+stack_status_kib() {
+  awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+stack_machine() {
+  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
+}
