@@ -98,13 +98,15 @@ for flavour in k8s compose; do
   fi
 done
 mapfile -t env < <($check env "$repo" k8s)
-database=${CHRYSOPEDIA_TEST_DATABASE_URL:-postgresql://127.0.0.1:1/unreachable}
+# /healthz needs no database; the shared test Postgres is left alone.
+database=postgresql://127.0.0.1:1/unreachable
+: >"$work/serve.log"
 env -i PATH="$PATH" "${env[@]}" PORT=0 WORKERS=1 DATABASE_URL="$database" REDIS_URL= \
-  CHRYSOPEDIA_BIN="$bin" sh "$entrypoint" >"$work/serve.log" 2>&1 &
+  CHRYSOPEDIA_BIN="$bin" sh "$entrypoint" >>"$work/serve.log" 2>&1 &
 server=$!
 port=
 for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening host=[^ ]* port=\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
+  port=$(sed -n 's/.*listening host=[^ ]* port=\([0-9]*\).*/\1/p' "$work/serve.log" | head -1) || true
   [ -n "$port" ] && break
   kill -0 "$server" 2>/dev/null || break
   sleep 0.1
