@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chrysopedia/config/settings.hpp"
+#include "common/json_string.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
 namespace chrysopedia::llm {
@@ -19,17 +20,29 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 std::string completion_body(const CompletionRequest& request) {
-  nlohmann::json messages = nlohmann::json::array();
-  for (const auto& m : request.messages) {
-    messages.push_back({{"role", m.role}, {"content", m.content}});
+  // Written by hand rather than through a JSON document: the prompt is
+  // kilobytes of source text per chat (see docs/PERFORMANCE.md, cost).
+  std::string out;
+  std::size_t size = 160 + request.model.size();
+  for (const auto& m : request.messages) size += m.content.size() + m.role.size() + 32;
+  out.reserve(size + size / 16);
+  out.append("{\"max_tokens\":").append(std::to_string(request.max_tokens));
+  out.append(",\"messages\":[");
+  for (std::size_t i = 0; i < request.messages.size(); ++i) {
+    out.append(i == 0 ? "{\"content\":" : ",{\"content\":");
+    common::append_json_string(out, request.messages[i].content);
+    out.append(",\"role\":");
+    common::append_json_string(out, request.messages[i].role);
+    out.push_back('}');
   }
-  nlohmann::json body = {{"model", request.model},
-                         {"messages", std::move(messages)},
-                         {"stream", true},
-                         {"temperature", request.temperature},
-                         {"max_tokens", request.max_tokens}};
-  if (request.stream_usage) body["stream_options"] = {{"include_usage", true}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out.append("],\"model\":");
+  common::append_json_string(out, request.model);
+  out.append(",\"stream\":true");
+  if (request.stream_usage) out.append(",\"stream_options\":{\"include_usage\":true}");
+  // The same shortest round-trip form a JSON library writes.
+  out.append(",\"temperature\":").append(nlohmann::json(request.temperature).dump());
+  out.push_back('}');
+  return out;
 }
 
 namespace {
