@@ -149,6 +149,9 @@ struct Registry::Family {
   }
 };
 
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
 Registry::Family& Registry::family(const std::string& name, const std::string& help,
                                    const char* type) {
   for (auto& f : families_) {
