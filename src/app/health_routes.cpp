@@ -9,4 +9,12 @@ void add_health_routes(http::Router& router) {
   });
 }
 
+void add_metrics_route(http::Router& router, const observability::Registry& registry) {
+  router.add("GET", "/metrics", [&registry](http::Exchange& ex) -> boost::asio::awaitable<void> {
+    http::Response r{200, "text/plain; version=0.0.4", registry.expose(), {}};
+    r.headers.emplace_back("Cache-Control", "no-store");
+    co_await ex.respond(std::move(r));
+  });
+}
+
 }  // namespace chrysopedia::app

@@ -10,10 +10,13 @@
 #include <pqxx/pqxx>
 
 #include "app/health_routes.hpp"
+#include "app/readiness.hpp"
 #include "app/schema_bootstrap.hpp"
+#include "app/web_routes.hpp"
 #include "app/worker_peers.hpp"
 #include "chat/chat_service.hpp"
 #include "chrysopedia/http/server.hpp"
+#include "chrysopedia/observability/metrics.hpp"
 #include "search/cascade.hpp"
 #include "search/pg_pool.hpp"
 #include "search/pg_search_client.hpp"
@@ -32,6 +35,12 @@ http::ServerOptions server_options(const config::Settings& s) {
   o.write_timeout = s.http_write_timeout;
   o.heartbeat_interval = s.sse_heartbeat_interval;
   o.shutdown_grace = s.shutdown_grace;
+  o.cors_allowed_origins = s.cors_allowed_origins;
+  o.on_request = [](std::string_view route, int status) {
+    // 0: the client left before any answer (nginx's 499).
+    observability::service_metrics().request(route.empty() ? "unmatched" : route,
+                                             status == 0 ? 499 : status);
+  };
   return o;
 }
 
@@ -63,7 +72,13 @@ int serve(const config::Settings& settings) {
 
   chat::ChatService chat(settings, peers_of_this_loop);
   auto router = std::make_shared<http::Router>();
+  // Registered now, so /metrics lists every series before the first chat.
+  observability::service_metrics();
+  Readiness readiness(pool, redis_of_this_loop);
   add_health_routes(*router);
+  readiness.add_routes(*router);
+  add_metrics_route(*router, observability::default_registry());
+  add_web_routes(*router);
   chat.add_routes(*router);
 
   const auto options = server_options(settings);

@@ -64,4 +64,8 @@ chat::ChatPeers peers_of_this_loop() {
   return current ? current->peers : chat::ChatPeers{};
 }
 
+history::RedisConnection* redis_of_this_loop() {
+  return current ? current->redis.get() : nullptr;
+}
+
 }  // namespace chrysopedia::app

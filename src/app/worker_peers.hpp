@@ -7,6 +7,10 @@
 #include "chat/chat_service.hpp"
 #include "chrysopedia/config/settings.hpp"
 
+namespace chrysopedia::history {
+class RedisConnection;
+}
+
 namespace chrysopedia::app {
 
 /// Makes the per-loop peers on a worker's thread (a curl multi and the
@@ -17,5 +21,9 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
 
 /// The calling worker thread's peers.
 chat::ChatPeers peers_of_this_loop();
+
+/// The calling worker thread's Redis connection (for readiness), or null
+/// when memory is off.
+history::RedisConnection* redis_of_this_loop();
 
 }  // namespace chrysopedia::app

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "chat/chat_metrics.hpp"
 #include "chat/chat_request.hpp"
 #include "chat/offline_answerer.hpp"
 #include "chat/prompt.hpp"
@@ -90,6 +91,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   const std::string& rid = http_request.request_id;
   const ChatPeers peers = peers_();
   auto* events = co_await ex.open_event_stream();
+  StreamMetrics metrics(started);
 
   // Memory is never in the way: a failure is logged and the turn goes on.
   std::vector<history::Message> history;
@@ -104,6 +106,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   // (No co_await inside a catch block: the error event is sent after it.)
   search::SearchResult found;
   bool search_failed = false;
+  const auto search_started = Clock::now();
   try {
     const search::SearchRequest search_request{request.query, request.creator,
                                                settings_.chat_max_context_sources};
@@ -114,6 +117,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
                   log_value(e.what()));
     search_failed = true;
   }
+  metrics.search_done(search_started, search_failed);
   if (search_failed) {
     co_await events->send("error", kSearchFailed);
     co_return;
@@ -150,6 +154,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   try {
     while (auto delta = co_await completion->next()) {
       co_await events->send("token", *delta);
+      metrics.token();
     }
   } catch (const llm::LlmError& e) {
     spdlog::error("chat_llm_error query={} cid={} rid={} status={} error={}",
@@ -157,6 +162,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     llm_failed = true;
   }
   if (llm_failed) {
+    metrics.llm_failed();
     co_await events->send("error", kLlmFailed);
     co_return;
   }

@@ -93,6 +93,9 @@ std::string Settings::redacted_json() const {
   j["HTTP_WRITE_TIMEOUT_SECONDS"] = seconds(http_write_timeout);
   j["SSE_HEARTBEAT_SECONDS"] = seconds(sse_heartbeat_interval);
   j["SHUTDOWN_GRACE_SECONDS"] = seconds(shutdown_grace);
+  std::string origins;
+  for (const auto& o : cors_allowed_origins) origins += (origins.empty() ? "" : ",") + o;
+  j["CORS_ALLOWED_ORIGINS"] = origins;
   return j.dump();
 }
 

@@ -109,6 +109,41 @@ std::string parse_http_url(const std::string& text) {
   return out;
 }
 
+// An origin is what a browser sends in `Origin`: scheme, host and port,
+// lower-case, nothing after them.
+std::vector<std::string> parse_origins(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) {
+      if (text.find_first_not_of(" \t,") == std::string::npos) continue;  // all blank: off
+      throw Invalid{"has an empty entry; list origins such as https://app.example.com, or *"};
+    }
+    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    if (item == "*") {
+      out.push_back(item);
+      continue;
+    }
+    for (auto& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (item.size() > 1 && item.back() == '/') item.pop_back();
+    const auto u = parse_url(item);
+    if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty() ||
+        !u->path.empty() || !u->query.empty() || !u->user.empty() ||
+        item.find_first_of(" \t*") != std::string::npos) {
+      throw Invalid{"has \"" + item +
+                    "\", which is not an origin (scheme://host[:port], such as "
+                    "https://app.example.com) or *"};
+    }
+    out.push_back(item);
+  }
+  return out;
+}
+
 struct Field {
   const char* name;
   bool secret;  // never echo the value in an error
@@ -207,6 +242,8 @@ const std::vector<Field>& fields() {
        }},
       {"SHUTDOWN_GRACE_SECONDS", false,
        [](Settings& s, const std::string& v) { s.shutdown_grace = parse_seconds(v, 0, 3600); }},
+      {"CORS_ALLOWED_ORIGINS", false,
+       [](Settings& s, const std::string& v) { s.cors_allowed_origins = parse_origins(v); }},
   };
   return table;
 }

@@ -51,7 +51,7 @@ bool percent_decode(std::string_view in, std::string& out) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  Route r{std::move(method), {}, std::move(handler)};
+  Route r{std::move(method), pattern, {}, std::move(handler)};
   for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -74,6 +74,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       }
     }
     if (!ok) continue;
+    result.pattern = route.pattern;
     if (route.method == method) {
       result.handler = &route.handler;
       result.params = std::move(params);

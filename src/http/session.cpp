@@ -82,7 +82,8 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       options_(options),
       router_(std::move(router)),
       registry_(registry),
-      writer_done_(stream_.get_executor(), Clock::time_point::max()) {
+      writer_done_(stream_.get_executor(), Clock::time_point::max()),
+      cors_(options.cors_allowed_origins) {
   registry_.add(this);
 }
 
@@ -178,6 +179,17 @@ awaitable<bool> Session::read_request(bhttp::request<bhttp::string_body>& out) {
   }
   Request req;
   req.request_id = observability::make_request_id();
+  // The head may have been read: a page over its body limit still learns why.
+  const auto& head = parser.get();
+  if (const auto origin = head[bhttp::field::origin]; !origin.empty()) {
+    req.headers.emplace_back("origin", std::string(origin));
+  }
+  cors_headers_ = cors_.response_headers(req);
+  if (options_.on_request) {
+    const auto target = head.target();
+    const auto route = router_->match(head.method_string(), target.substr(0, target.find('?')));
+    options_.on_request(route.pattern, error.status);
+  }
   spdlog::info("http_rejected rid={} status={} reason=\"{}\"", req.request_id, error.status,
                ec.message());
   state_ = State::handling;
@@ -196,8 +208,15 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   SessionExchange exchange(*this, req, client_keep_alive);
   bool client_gone = false;
   std::exception_ptr failure;
+  cors_headers_ = cors_.response_headers(req);
 
-  if (!match.handler) {
+  if (!match.handler && cors_.is_preflight(req) && !match.allowed.empty()) {
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    cors_headers_ = cors_.preflight_headers(req, match.allowed);
+    co_await exchange.respond(std::move(r));
+  } else if (!match.handler) {
     Response r;
     if (match.allowed.empty()) {
       r = json_error(404, "not_found",
@@ -252,6 +271,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
 
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   const int status = exchange.status();
+  if (options_.on_request) options_.on_request(match.pattern, status);
   const auto level = status >= 500 ? spdlog::level::warn : spdlog::level::debug;
   spdlog::log(level, "http_request rid={} method={} path={} status={} ms={:.1f}{}", req.request_id,
               req.method, req.path, status, ms, client_gone ? " client_gone=true" : "");
@@ -298,8 +318,9 @@ awaitable<void> Session::heartbeat() {
 awaitable<void> Session::write_response(const Request& request, Response&& response,
                                         bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
-  res.set(bhttp::field::content_type, response.content_type);
+  if (!response.content_type.empty()) res.set(bhttp::field::content_type, response.content_type);
   res.set("X-Request-Id", request.request_id);
+  for (auto& [name, value] : cors_headers_) res.set(name, value);
   for (auto& [name, value] : response.headers) res.set(name, value);
   res.keep_alive(keep_alive && !closing_);
   res.body() = std::move(response.body);
@@ -320,6 +341,7 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
   res.set(bhttp::field::cache_control, "no-cache");
   res.set("X-Accel-Buffering", "no");
   res.set("X-Request-Id", request.request_id);
+  for (auto& [name, value] : cors_headers_) res.set(name, value);
   res.keep_alive(keep_alive && !closing_);
   res.chunked(true);
   bhttp::response_serializer<bhttp::empty_body> sr{res};

@@ -14,6 +14,7 @@
 #include "chrysopedia/http/request.hpp"
 #include "chrysopedia/http/router.hpp"
 #include "chrysopedia/http/server.hpp"
+#include "http/cors.hpp"
 
 namespace chrysopedia::http {
 
@@ -81,6 +82,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::system::error_code broken_ec_;
   bool streaming_ = false;
   std::chrono::steady_clock::time_point last_write_;
+  Cors cors_;
+  HeaderList cors_headers_;  // for the response being written now
 };
 
 }  // namespace chrysopedia::http

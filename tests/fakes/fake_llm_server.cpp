@@ -97,6 +97,20 @@ struct FakeLlmServer::Impl {
     return handler ? handler(req) : fallback;
   }
 
+  std::string stats_json() {
+    nlohmann::json bodies = nlohmann::json::array();
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& r : recorded) bodies.push_back(r.body);
+    }
+    return nlohmann::json{{"connections_accepted", accepted.load()},
+                          {"connections_closed_by_client", closed_by_client.load()},
+                          {"responses_started", started.load()},
+                          {"responses_finished", finished.load()},
+                          {"request_bodies", bodies}}
+        .dump();
+  }
+
   net::awaitable<void> accept_loop() {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
@@ -160,6 +174,18 @@ struct FakeLlmServer::Impl {
       req.body = buffer.substr(0, length);
       buffer.erase(0, length);
 
+      if (req.method == "GET" && req.target == "/_fake/stats") {
+        // For tests in other processes (the browser test) to see what the
+        // service asked and whether it hung up.
+        const std::string body = stats_json();
+        const std::string out = fmt::format(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            body.size(), body);
+        if (auto [wec, wn] = co_await net::async_write(socket, net::buffer(out), use_tuple); wec) {
+          co_return;
+        }
+        continue;
+      }
       const FakeReply reply = next_reply(req);
       ++started;
       std::string out =

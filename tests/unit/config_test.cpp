@@ -196,3 +196,23 @@ TEST(Config, RedactUrl) {
   EXPECT_EQ(redact_url(""), "");
   EXPECT_EQ(redact_url("user=app password=secret"), "***") << "unparsed text may hold a secret";
 }
+
+TEST(Config, CorsAllowedOriginsIsAListOfOriginsOrStar) {
+  EXPECT_TRUE(load_settings(env_of({}), std::nullopt).cors_allowed_origins.empty());
+  EXPECT_TRUE(load_settings(env_of({{"CORS_ALLOWED_ORIGINS", ""}}), std::nullopt)
+                  .cors_allowed_origins.empty());
+  const auto s = load_settings(
+      env_of({{"CORS_ALLOWED_ORIGINS", " https://App.Example.com/ , http://localhost:5173,*"}}),
+      std::nullopt);
+  EXPECT_EQ(s.cors_allowed_origins,
+            (std::vector<std::string>{"https://app.example.com", "http://localhost:5173", "*"}));
+  EXPECT_NE(s.redacted_json().find(R"("CORS_ALLOWED_ORIGINS":"https://app.example.com,)"),
+            std::string::npos);
+  for (const char* bad :
+       {"app.example.com", "https://app.example.com/path", "ftp://x.org",
+        "https://a.org,,https://b.org", "https://a.org:99999", "https://*.a.org"}) {
+    const auto e = error_for({{"CORS_ALLOWED_ORIGINS", bad}});
+    EXPECT_EQ(e.rfind("invalid configuration: CORS_ALLOWED_ORIGINS=\"", 0), 0u) << bad << ": " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";
+  }
+}

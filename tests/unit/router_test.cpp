@@ -67,3 +67,12 @@ TEST(Router, PercentDecode) {
   EXPECT_FALSE(percent_decode("%4", out));
   EXPECT_FALSE(percent_decode("%G1", out));
 }
+
+TEST(Router, ReportsThePatternNotThePathForMetrics) {
+  Router r;
+  r.add("GET", "/api/v1/conversations/{id}", noop());
+  EXPECT_EQ(r.match("GET", "/api/v1/conversations/abc").pattern, "/api/v1/conversations/{id}");
+  EXPECT_EQ(r.match("PUT", "/api/v1/conversations/abc").pattern, "/api/v1/conversations/{id}")
+      << "a 405 still names its route";
+  EXPECT_EQ(r.match("GET", "/nothing").pattern, "");
+}

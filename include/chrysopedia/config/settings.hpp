@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chrysopedia::config {
 
@@ -17,8 +18,8 @@ struct Settings {
   // Peers
   std::string database_url = "postgresql://localhost/chrysopedia";
   std::string redis_url = "redis://localhost:6379/0";  ///< empty: no memory
-  int search_pool_size = 4;                             ///< Postgres connections for searches
-  std::chrono::milliseconds search_timeout{2000};       ///< per search, queueing included
+  int search_pool_size = 4;                            ///< Postgres connections for searches
+  std::chrono::milliseconds search_timeout{2000};      ///< per search, queueing included
 
   // Model
   std::string llm_api_url;  ///< empty: the offline answerer
@@ -48,6 +49,10 @@ struct Settings {
   std::chrono::milliseconds http_write_timeout{60'000};    ///< one write to a stalled reader
   std::chrono::milliseconds sse_heartbeat_interval{15'000};
   std::chrono::milliseconds shutdown_grace{25'000};
+
+  /// Browser origins allowed to call the API (`https://host[:port]`, or
+  /// `*` for any); empty: no CORS headers at all.
+  std::vector<std::string> cors_allowed_origins;
 
   /// The settings as a one-line JSON object with secrets masked, for logs.
   std::string redacted_json() const;

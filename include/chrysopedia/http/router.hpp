@@ -27,6 +27,9 @@ class Router {
     /// When the path matched but the method did not: the methods it has
     /// (for `405` and its `Allow` header). Empty when nothing matched (`404`).
     std::vector<std::string> allowed;
+    /// The pattern of the path that matched (for metrics labels, which must
+    /// not carry raw paths); empty when nothing matched.
+    std::string_view pattern;
   };
 
   Match match(std::string_view method, std::string_view path) const;
@@ -34,6 +37,7 @@ class Router {
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "chrysopedia/http/router.hpp"
 
@@ -26,6 +28,12 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{60'000};
   std::chrono::milliseconds heartbeat_interval{15'000};
   std::chrono::milliseconds shutdown_grace{25'000};
+  /// Origins (or `*`) whose pages may call us (CORS); empty: no CORS headers.
+  std::vector<std::string> cors_allowed_origins;
+  /// Told of each request answered, on its worker's thread: the pattern of
+  /// the route its path matched ("" for none) and the status (0 when the
+  /// client left before any answer). For metrics; must not block.
+  std::function<void(std::string_view route, int status)> on_request;
 };
 
 /// The HTTP/1.1 server: one event loop per worker thread, each accepting on

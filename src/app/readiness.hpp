@@ -1,0 +1,46 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "chrysopedia/http/router.hpp"
+
+namespace chrysopedia::search {
+class PgPool;
+}
+namespace chrysopedia::history {
+class RedisConnection;
+}
+
+namespace chrysopedia::app {
+
+/// `GET /readyz`: 200 `{"status":"ready"}` when Postgres and Redis answer,
+/// else 503 `{"status":"unready","down":[...]}`. Each check has a short
+/// deadline and waits without blocking its loop: Postgres through the
+/// search pool's threads, Redis over the loop's own connection.
+class Readiness {
+ public:
+  /// `redis_of_this_loop` gives the calling loop's connection, or null when
+  /// memory is off (REDIS_URL empty), which counts as ready.
+  Readiness(std::shared_ptr<search::PgPool> pool,
+            std::function<history::RedisConnection*()> redis_of_this_loop,
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+
+  void add_routes(http::Router& router);
+  boost::asio::awaitable<void> readyz(http::Exchange& exchange);
+
+ private:
+  // Each yields why its peer is down, or "" when it answered.
+  boost::asio::awaitable<std::string> check_postgres();
+  boost::asio::awaitable<std::string> check_redis();
+
+  std::shared_ptr<search::PgPool> pool_;
+  std::function<history::RedisConnection*()> redis_of_this_loop_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace chrysopedia::app

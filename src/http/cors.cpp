@@ -1,0 +1,90 @@
+#include "http/cors.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace chrysopedia::http {
+
+namespace {
+
+constexpr std::string_view kBaseHeaders[] = {"Content-Type", "Authorization", "X-Request-Id"};
+constexpr std::size_t kMaxExtraHeaders = 16;
+constexpr std::size_t kMaxHeaderName = 64;
+
+bool is_token(std::string_view s) {
+  if (s.empty() || s.size() > kMaxHeaderName) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool Cors::allows(std::string_view origin) const {
+  // "null" (sandboxed frames, file://) is no origin anyone can vouch for.
+  if (origin.empty() || origin == "null") return false;
+  return std::any_of(allowed_.begin(), allowed_.end(),
+                     [&](const std::string& a) { return a == "*" || a == origin; });
+}
+
+HeaderList Cors::response_headers(const Request& request) const {
+  if (!enabled()) return {};
+  const auto origin = request.header("origin");
+  if (!origin || !allows(*origin)) return {};
+  // The origin is echoed rather than `*`, so the answer depends on it:
+  // caches must key on it.
+  return {{"Access-Control-Allow-Origin", std::string(*origin)},
+          {"Vary", "Origin"},
+          {"Access-Control-Expose-Headers", "X-Request-Id"}};
+}
+
+bool Cors::is_preflight(const Request& request) const {
+  return enabled() && request.method == "OPTIONS" && request.header("origin") &&
+         request.header("access-control-request-method");
+}
+
+HeaderList Cors::preflight_headers(const Request& request,
+                                   const std::vector<std::string>& methods) const {
+  const auto origin = request.header("origin");
+  if (!origin || !allows(*origin)) return {};
+  std::string allow_methods;
+  for (const auto& m : methods) allow_methods += (allow_methods.empty() ? "" : ", ") + m;
+
+  std::vector<std::string> headers(std::begin(kBaseHeaders), std::end(kBaseHeaders));
+  // What the page asked for is granted when it looks like a header name;
+  // anything odd is left out and the browser refuses the request itself.
+  std::string_view asked = request.header("access-control-request-headers").value_or("");
+  while (!asked.empty() && headers.size() < std::size(kBaseHeaders) + kMaxExtraHeaders) {
+    const auto comma = asked.find(',');
+    const auto name = trim(asked.substr(0, comma));
+    asked = comma == std::string_view::npos ? std::string_view() : asked.substr(comma + 1);
+    if (!is_token(name)) continue;
+    if (std::none_of(headers.begin(), headers.end(),
+                     [&](const std::string& h) { return iequal(h, name); })) {
+      headers.emplace_back(name);
+    }
+  }
+  std::string allow_headers;
+  for (const auto& h : headers) allow_headers += (allow_headers.empty() ? "" : ", ") + h;
+
+  return {{"Access-Control-Allow-Origin", std::string(*origin)},
+          {"Vary", "Origin"},
+          {"Access-Control-Allow-Methods", allow_methods},
+          {"Access-Control-Allow-Headers", allow_headers},
+          {"Access-Control-Max-Age", "600"}};
+}
+
+}  // namespace chrysopedia::http

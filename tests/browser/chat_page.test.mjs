@@ -1,0 +1,259 @@
+// The chat page (GET /) in headless Chromium against the real service and
+// the fake upstream. Every wait is on a condition in the page, never a sleep.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run through tests/browser/run.sh`);
+  return v;
+};
+
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+// Starts a program and resolves with the first line (of stdout or stderr)
+// that `match` accepts.
+function start(argv, extraEnv, stream, match) {
+  const child = spawn(argv[0], argv.slice(1), {
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${argv[0]} did not start:\n${log}`)), 15000);
+    const lines = createInterface({ input: child[stream] });
+    lines.on('line', (line) => {
+      log += `${line}\n`;
+      const m = match(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, value: m });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${argv[0]} exited ${code}:\n${log}`)));
+  });
+}
+
+async function fakeLlm(args) {
+  const { value } = await start([env('FAKE_LLM'), ...args], {}, 'stdout', (l) =>
+    l.startsWith('http://') ? l.trim() : null,
+  );
+  return value;  // the LLM_API_URL, http://127.0.0.1:PORT/v1
+}
+
+async function service(llmUrl) {
+  const { value } = await start(
+    [env('CHAT_BINARY'), 'serve'],
+    {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      WORKERS: '2',
+      LOG_FORMAT: 'json',
+      DATABASE_URL: env('TEST_DATABASE_URL'),
+      REDIS_URL: env('TEST_REDIS_URL'),
+      LLM_API_URL: llmUrl,
+    },
+    'stderr',
+    (l) => {
+      const m = /"listening[^"]*port=(\d+)/.exec(l);
+      return m ? `http://127.0.0.1:${m[1]}` : null;
+    },
+  );
+  return value;
+}
+
+async function fakeStats(llmUrl) {
+  const r = await fetch(llmUrl.replace(/\/v1$/, '/_fake/stats'));
+  return r.json();
+}
+
+async function until(what, cond, ms = 5000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Scripted answer: citations, a paragraph break, a single line break, and
+// markup that must stay text.
+const DELTAS = [
+  'Sidechain', ' the bass', ' to the kick [1].', '\n\nThen set', ' the release',
+  ' by ear [2].', '\nA new line', ' <img src=x onerror="window.__pwned=1">', ' done.',
+];
+const ANSWER = DELTAS.join('');
+
+let browser;
+let page;
+let base;      // the service answering at 60 ms per token
+let fastLlm;
+let slowBase;  // the service whose answers take 20 s
+let slowLlm;
+const pageErrors = [];
+
+before(async () => {
+  [fastLlm, slowLlm] = await Promise.all([
+    fakeLlm(['--deltas', JSON.stringify(DELTAS), '--gap-ms', '60', '--fail-on', 'EXPLODE']),
+    fakeLlm(['--tokens', '200', '--gap-ms', '100']),
+  ]);
+  [base, slowBase] = await Promise.all([service(fastLlm), service(slowLlm)]);
+  browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const c of children) c.kill('SIGTERM');
+});
+
+const lastTurn = '.turn:last-of-type';
+
+async function ask(question, creator = '') {
+  await page.fill('#query', question);
+  await page.fill('#creator', creator);
+  await page.click('#send');
+}
+
+async function waitState(states, ms = 10000) {
+  await page.waitForFunction(
+    ([sel, want]) => want.includes(document.querySelector(sel)?.dataset.state),
+    [lastTurn, states],
+    { timeout: ms },
+  );
+}
+
+describe('the chat page', () => {
+  test('is served from the binary with a content security policy', async () => {
+    const response = await page.goto(`${base}/`);
+    assert.equal(response.status(), 200);
+    const h = response.headers();
+    assert.match(h['content-type'], /^text\/html/);
+    assert.ok(h['cache-control'], 'a Cache-Control header');
+    assert.match(h['content-security-policy'], /script-src 'self'/);
+    await page.waitForSelector('#query');
+    assert.equal(await page.title(), 'Chrysopedia');
+  });
+
+  test('streams the answer progressively, paragraphs intact, citations linked', async () => {
+    await ask('how do I sidechain compression on a bass?');
+    // Seen part-way: some text is there and the answer is not finished.
+    const partial = await page.waitForFunction(
+      (sel) => {
+        const turn = document.querySelector(sel);
+        const text = turn?.querySelector('.answer')?.textContent ?? '';
+        return turn?.dataset.state === 'streaming' && text.length > 0 ? text : null;
+      },
+      lastTurn,
+      { timeout: 10000 },
+    );
+    const partialText = await partial.jsonValue();
+    await waitState(['done']);
+    const paragraphs = await page.$$eval(`${lastTurn} .answer p`, (ps) =>
+      ps.map((p) => p.textContent),
+    );
+    assert.ok(partialText.length < ANSWER.length, `streamed, first seen: ${partialText}`);
+    assert.deepEqual(paragraphs, ANSWER.split('\n\n'));
+    assert.ok(paragraphs[1].includes('\nA new line'), 'a single line break survives');
+
+    // The model's markup stayed text.
+    assert.equal(await page.$$eval(`${lastTurn} .answer img`, (x) => x.length), 0);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+    const sources = await page.$$eval(`${lastTurn} .sources li`, (lis) =>
+      lis.map((li) => ({ id: li.id, text: li.textContent })),
+    );
+    assert.ok(sources.length >= 2, 'sources listed');
+    assert.equal(sources[0].id, 't1-source-1');
+    const links = await page.$$eval(`${lastTurn} .answer a.cite`, (as) =>
+      as.map((a) => ({ text: a.textContent, href: a.getAttribute('href') })),
+    );
+    assert.deepEqual(links, [
+      { text: '[1]', href: '#t1-source-1' },
+      { text: '[2]', href: '#t1-source-2' },
+    ]);
+    // Each link's target exists, and names title and creator.
+    for (const l of links) {
+      const target = await page.$(l.href);
+      assert.ok(target, `${l.href} exists`);
+      const text = await target.textContent();
+      assert.ok(text.includes('·'), `creator shown: ${text}`);
+    }
+    await page.click(`${lastTurn} a.cite >> nth=1`);
+    assert.equal(await page.evaluate(() => location.hash), '#t1-source-2');
+  });
+
+  test('the next question continues the conversation', async () => {
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/v1/chat'));
+    await ask('and the release time?', 'Kara Lindqvist');
+    const body = (await request).postDataJSON();
+    assert.equal(body.creator, 'Kara Lindqvist');
+    assert.match(body.conversation_id, /^[0-9a-f-]{36}$/, 'the id from the first done');
+    await waitState(['done']);
+    const conv = await (await fetch(`${base}/api/v1/conversations/${body.conversation_id}`)).json();
+    assert.equal(conv.messages.length, 4);
+    assert.equal(conv.messages[0].content, 'how do I sidechain compression on a bass?');
+    assert.equal(conv.messages[2].content, 'and the release time?');
+    const stats = await fakeStats(fastLlm);
+    const sent = JSON.parse(stats.request_bodies.at(-1));
+    assert.equal(sent.messages.length, 4, 'system, remembered turn, question');
+  });
+
+  test('an error event is shown', async () => {
+    await ask('please EXPLODE now');
+    await waitState(['error']);
+    const error = await page.textContent(`${lastTurn} .error`);
+    assert.match(error, /LLM generation failed/);
+  });
+
+  test('an HTTP error is shown with its message', async () => {
+    await ask('x'.repeat(2001));
+    await waitState(['error']);
+    assert.match(await page.textContent(`${lastTurn} .error`), /2000/);
+  });
+
+  test('a network failure is shown', async () => {
+    await page.route('**/api/v1/chat', (route) => route.abort('connectionrefused'));
+    await ask('sidechain');
+    await waitState(['error']);
+    assert.match(await page.textContent(`${lastTurn} .error`), /could not be reached/);
+    await page.unroute('**/api/v1/chat');
+  });
+
+  test('stop aborts the answer and the server closes the upstream', async () => {
+    await page.goto(`${slowBase}/`);
+    await ask('sidechain');
+    await page.waitForFunction(
+      (sel) => (document.querySelector(sel)?.querySelector('.answer')?.textContent ?? '').length > 0,
+      lastTurn,
+    );
+    const before = (await fakeStats(slowLlm)).connections_closed_by_client;
+    assert.equal(await page.isEnabled('#stop'), true);
+    await page.click('#stop');
+    await waitState(['stopped']);
+    assert.match(await page.textContent(`${lastTurn} .note`), /Stopped/);
+    // The answer would take 20 s; the upstream is closed within about one.
+    await until(
+      'the service to close the upstream',
+      async () => (await fakeStats(slowLlm)).connections_closed_by_client > before,
+      2000,
+    );
+    assert.equal(await page.isEnabled('#send'), true);
+  });
+
+  test('nothing went wrong in the page itself', () => {
+    // The refused connection of the network-failure case is the one expected error.
+    const unexpected = pageErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+    assert.deepEqual(unexpected, []);
+  });
+});
