@@ -53,7 +53,8 @@ const std::string& full_text_sql() {
       "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', t))) AS lexeme"
       "  FROM jsonb_array_elements_text($2::jsonb) t),"
       " candidates AS MATERIALIZED ("
-      "  SELECT c.doc_id FROM lexeme_champions c JOIN lexemes l ON l.lexeme = c.lexeme"
+      "  SELECT c.doc_id FROM lexemes l,"
+      "   LATERAL (SELECT doc_id FROM lexeme_champions WHERE lexeme = l.lexeme OFFSET 0) c"
       "  UNION"
       // A creator's first 200 documents: all of a small creator's, and a
       // bounded sample of a prolific one's (whose best documents for each
