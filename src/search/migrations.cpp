@@ -90,6 +90,17 @@ CREATE INDEX search_documents_creator_id ON search_documents (creator_id, id);
 }  // namespace
 
 int apply_migrations(pqxx::connection_base& conn) {
+  // A schema that is already current needs no write at all, so the service
+  // starts against a read-only replica (search is read-only; migrations
+  // and imports go to the primary).
+  {
+    pqxx::nontransaction tx(conn);
+    if (tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>() &&
+        tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>() >=
+            std::end(kMigrations)[-1].version) {
+      return 0;
+    }
+  }
   {
     pqxx::work tx(conn);
     tx.exec0(

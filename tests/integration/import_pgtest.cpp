@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "search/importer.hpp"
+#include "search/migrations.hpp"
 #include "support/test_database.hpp"
 
 using namespace chrysopedia;
@@ -153,4 +154,17 @@ TEST(Import, ManyPagesGoInBatches) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM sections"), "2468");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM search_documents"), "3702");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM creators"), "7");
+}
+
+// A current schema needs no write, so the service starts against a
+// read-only replica (every session of this database is read-only here).
+TEST(Migrations, ACurrentSchemaIsLeftAloneEvenOnAReadOnlyDatabase) {
+  TestDatabase db;
+  const std::string name = db.scalar("SELECT current_database()");
+  db.scalar("ALTER DATABASE \"" + name + "\" SET default_transaction_read_only = on");
+  pqxx::connection conn(db.url());
+  EXPECT_EQ(search::apply_migrations(conn), 0);
+  pqxx::nontransaction tx(conn);
+  EXPECT_THROW(tx.exec0("CREATE TABLE should_fail (x int)"), pqxx::sql_error)
+      << "the database really is read-only";
 }

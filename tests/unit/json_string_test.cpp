@@ -21,14 +21,15 @@ std::string ours(std::string_view s) {
 }
 
 std::string theirs(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 TEST(JsonString, WritesWhatAJsonLibraryWrites) {
-  for (const std::string& s : std::vector<std::string>{"", "plain", "quote \" backslash \\ slash /", "tab\tnl\nret\rbs\bff\f",
-                        std::string("nul \0 and \x1f and \x7f", 17), "caf\xC3\xA9 \xF0\x9F\x8E\xB9",
-                        "</script> & <b>"}) {
+  for (const std::string& s : std::vector<std::string>{
+           "", "plain", "quote \" backslash \\ slash /", "tab\tnl\nret\rbs\bff\f",
+           std::string("nul \0 and \x1f and \x7f", 17), "caf\xC3\xA9 \xF0\x9F\x8E\xB9",
+           "</script> & <b>"}) {
     EXPECT_EQ(ours(s), theirs(s)) << s;
   }
 }
@@ -58,15 +59,14 @@ TEST(JsonString, CompletionBodyIsTheRequestAsJson) {
   r.messages = {{"system", "You are \"Chrysopedia\".\nSources:\n[1] a\\b"},
                 {"user", "sidechain?\t\xC3\xA9"}};
   const auto body = nlohmann::json::parse(llm::completion_body(r));
-  const nlohmann::json want = {
-      {"model", "llama3.2"},
-      {"messages",
-       {{{"role", "system"}, {"content", r.messages[0].content}},
-        {{"role", "user"}, {"content", r.messages[1].content}}}},
-      {"stream", true},
-      {"temperature", 0.3},
-      {"max_tokens", 2048},
-      {"stream_options", {{"include_usage", true}}}};
+  const nlohmann::json want = {{"model", "llama3.2"},
+                               {"messages",
+                                {{{"role", "system"}, {"content", r.messages[0].content}},
+                                 {{"role", "user"}, {"content", r.messages[1].content}}}},
+                               {"stream", true},
+                               {"temperature", 0.3},
+                               {"max_tokens", 2048},
+                               {"stream_options", {{"include_usage", true}}}};
   EXPECT_EQ(body, want);
   EXPECT_EQ(llm::completion_body(r), want.dump()) << "the same bytes as before";
   r.stream_usage = false;
@@ -74,8 +74,13 @@ TEST(JsonString, CompletionBodyIsTheRequestAsJson) {
 }
 
 TEST(JsonString, SourcesAreTheSameBytesAsBefore) {
-  search::SearchItem a{"Sidechain \"ducking\"", "sidechain", "Kara Lindqvist", "mixing",
-                       "Duck the bass\nunder the kick", "", ""};
+  search::SearchItem a{"Sidechain \"ducking\"",
+                       "sidechain",
+                       "Kara Lindqvist",
+                       "mixing",
+                       "Duck the bass\nunder the kick",
+                       "",
+                       ""};
   search::SearchItem b{"Reverb", "reverb", "Ana", "fx", "Short", "pre-delay", "Pre-delay"};
   nlohmann::json want = nlohmann::json::array();
   int n = 0;
