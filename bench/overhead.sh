@@ -12,31 +12,8 @@ tokens=${TOKENS:-64}
 gap=${GAP_MS:-20}
 scripts/build >/dev/null
 
-. scripts/lib/services.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-overhead.XXXXXX")
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  services_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=256MB" services_start_postgres "$work/pg"
-services_start_redis "$work/redis"
-build/chrysopedia-chat import data/sample-corpus.jsonl >/dev/null
-
-build/tests/fake-llm --tokens "$tokens" --gap-ms "$gap" > "$work/fake.url" &
-pids+=($!)
-for _ in $(seq 1 50); do [ -s "$work/fake.url" ] && break; sleep 0.1; done
-upstream=$(cat "$work/fake.url")
-port=$(services_free_port)
-LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn build/chrysopedia-chat serve \
-  > "$work/service.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -sf "localhost:$port/healthz" >/dev/null && break; sleep 0.1; done
+. bench/lib/stack.sh
+stack_start --tokens "$tokens" --gap-ms "$gap"
 
 table="| run | streams | done | errors | sources p50/p99 ms | first token p50/p90/p99/max ms | token gap p50/p99 ms | stream p50/p99 ms | chats/s | tokens/s |
 |---|---|---|---|---|---|---|---|---|---|"
@@ -65,9 +42,8 @@ report=$(cat <<MD
 
 ### Overhead, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
-Fake upstream: $tokens tokens, $gap ms apart. Service: sample corpus, Redis memory on, $(nproc) cores
-($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load generator, fake
-upstream, Postgres and Redis all on the same machine. Each client runs its chats back to back
+Fake upstream: $tokens tokens, $gap ms apart. Service: sample corpus, Redis memory on.
+Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
 (30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the 48
 questions of data/retrieval-eval.jsonl in turn.
 
@@ -77,4 +53,4 @@ $table
 MD
 )
 echo "$report"
-echo "$report" >> docs/PERFORMANCE.md
+echo "$report" >> "${REPORT:-docs/PERFORMANCE.md}"
