@@ -69,10 +69,14 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number too large for a double is out_of_range.
     std::string what = e.what();
-    if (const auto colon = what.find(": "); colon != std::string::npos)
+    if (const auto colon = what.find(": "); colon != std::string::npos) {
       what = what.substr(colon + 2);
+    } else if (const auto tag = what.find("] "); tag != std::string::npos) {
+      what = what.substr(tag + 2);
+    }
     return bad("invalid_json", "The body is not valid JSON: " + what);
   }
   if (!doc.is_object()) {

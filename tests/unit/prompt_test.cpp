@@ -109,6 +109,21 @@ TEST(ChatRequest, ValidatesEachField) {
             std::string::npos);
 }
 
+// Found by fuzz/chat_request_fuzzer: nlohmann reports a number too large for
+// a double as out_of_range, not parse_error, and it escaped as a 500.
+TEST(ChatRequest, ANumberTooLargeIsBadJsonNotAnException) {
+  for (const char* body :
+       {R"({"query": "x", "n": 1e30883})", R"({"query": "x", "n": -1e999})", R"([1e400])"}) {
+    std::variant<chat::ChatRequest, chat::ChatRequestError> v;
+    ASSERT_NO_THROW(v = chat::parse_chat_request("application/json", body)) << body;
+    ASSERT_TRUE(std::holds_alternative<chat::ChatRequestError>(v)) << body;
+    const auto& e = std::get<chat::ChatRequestError>(v);
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.code, "invalid_json");
+    EXPECT_EQ(e.message.find("[json.exception"), std::string::npos) << e.message;
+  }
+}
+
 TEST(OfflineAnswerer, CitesTheSentencesThatMatch) {
   const std::vector<SearchItem> items = {
       page("Sidechain", "K",
