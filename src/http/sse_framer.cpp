@@ -13,7 +13,9 @@ std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std:
     last_event_.assign(event);
     pending_cr_ = false;
   }
-  if (pending_cr_ && !data.empty() && data.front() == '\n') data.remove_prefix(1);
+  // Empty data sends nothing, so it must not forget a CR still waiting for its LF.
+  if (data.empty()) return {};
+  if (pending_cr_ && data.front() == '\n') data.remove_prefix(1);
   pending_cr_ = false;
   if (data.empty()) return 0;
 

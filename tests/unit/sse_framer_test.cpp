@@ -96,6 +96,16 @@ TEST(SseFramer, EmptyDataSendsNothing) {
   EXPECT_EQ(f.frame("token", ""), "");
 }
 
+// Found by fuzz/sse_framer_fuzzer: an empty call in between made the CR and
+// the LF two line breaks, though it sends nothing and must change nothing.
+TEST(SseFramer, EmptyDataBetweenCrAndLfChangesNothing) {
+  EXPECT_EQ(client_text({"a\r", "", "\nb"}), "a\nb");
+  SseFramer f;
+  f.frame("token", "x\r");
+  EXPECT_EQ(f.frame("token", ""), "");
+  EXPECT_EQ(f.frame("token", "\n"), "");
+}
+
 TEST(SseFramer, Comment) {
   EXPECT_EQ(SseFramer::comment("ping"), ": ping\n\n");
 }
