@@ -10,7 +10,25 @@ namespace {
 
 constexpr const char* kMask = "***";
 
-bool is_secret_query_key(std::string key) {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_secret_query_key(const std::string& raw) {
+  // libpq percent-decodes keywords, so `pass%77ord=` sets the password too.
+  std::string key;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 &&
+        hex_digit(raw[i + 2]) >= 0) {
+      key += static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
+      i += 2;
+    } else {
+      key += raw[i];
+    }
+  }
   for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
          key.find("token") != std::string::npos || key.find("key") != std::string::npos;

@@ -216,3 +216,15 @@ TEST(Config, CorsAllowedOriginsIsAListOfOriginsOrStar) {
     EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";
   }
 }
+
+// Found by fuzz/url_fuzzer: libpq percent-decodes query keywords, so
+// `pass%77ord=` sets the password and must be masked like `password=`.
+TEST(Config, RedactUrlMasksPercentEncodedSecretKeys) {
+  EXPECT_EQ(redact_url("postgresql://h/db?pass%77ord=secret&sslmode=disable"),
+            "postgresql://h/db?pass%77ord=***&sslmode=disable");
+  EXPECT_EQ(redact_url("postgresql://h/db?%70%61%73%73%77%6F%72%64=secret"),
+            "postgresql://h/db?%70%61%73%73%77%6F%72%64=***");
+  EXPECT_EQ(redact_url("postgresql://h/db?ssl%50assword=s"), "postgresql://h/db?ssl%50assword=***");
+  EXPECT_EQ(redact_url("postgresql://h/db?application_name=a%25b"),
+            "postgresql://h/db?application_name=a%25b");
+}
