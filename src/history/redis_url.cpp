@@ -42,7 +42,8 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url) {
     return ep;
   }
   if (u->scheme == "unix") {
-    if (u->path.size() < 2) return std::nullopt;
+    // The splitter starts the path at '#' too; a socket path must be absolute.
+    if (u->path.size() < 2 || u->path.front() != '/') return std::nullopt;
     ep.unix_socket = true;
     ep.path = u->path;
     std::size_t start = 0;

@@ -43,3 +43,12 @@ TEST(RedisUrl, RefusesMalformed) {
     EXPECT_FALSE(parse_redis_url(bad)) << bad;
   }
 }
+
+// Found by fuzz/url_fuzzer: the splitter ends the authority at '#' too, so
+// `unix://#/s` gave the relative socket path "#/s".
+TEST(RedisUrl, UnixSocketPathMustBeAbsolute) {
+  for (const char* bad : {"unix://#/run/redis.sock", "unix://?/s", "unix://#x"}) {
+    EXPECT_FALSE(parse_redis_url(bad)) << bad;
+  }
+  EXPECT_TRUE(parse_redis_url("unix://localhost/run/redis.sock"));
+}
