@@ -192,6 +192,23 @@ TEST(UpstreamSseParser, AnErrorChunkFailsTheStream) {
   EXPECT_EQ(o.r.text, "partial");
 }
 
+// Found with fuzz/upstream_sse_parser_fuzzer on a crafted input, beyond the
+// mutation runs' length limit: the nlohmann-based parser quoted an error
+// value with dump(), which recursed once per level and overflowed the stack
+// on 400,000 nested arrays. The chunk scanner that replaced it bounds
+// nesting; this keeps it so.
+TEST(UpstreamSseParser, ADeeplyNestedErrorFailsTheStreamWithoutOverflowingTheStack) {
+  const std::size_t depth = 400'000;  // fits the default 1 MiB line
+  const auto o =
+      parse("data: {\"error\":" + std::string(depth, '[') + std::string(depth, ']') + "}\n\n");
+  ASSERT_TRUE(o.error);
+  EXPECT_LT(o.error->size(), 300u);
+  const auto shallow = parse(R"(data: {"error":{"code":429,"type":"rate_limit"}})"
+                             "\n\n");
+  ASSERT_TRUE(shallow.error);
+  EXPECT_NE(shallow.error->find(R"({"code":429,"type":"rate_limit"})"), std::string::npos);
+}
+
 TEST(UpstreamSseParser, NotJsonFailsTheStream) {
   const auto o = parse("data: {truncated\n\n");
   ASSERT_TRUE(o.error);
