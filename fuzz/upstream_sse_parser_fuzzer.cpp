@@ -38,6 +38,7 @@ struct Recorder : UpstreamSseParser::Handler {
   }
   void on_usage(int prompt, int completion) override {
     FUZZ_CHECK(!stopped);
+    FUZZ_CHECK(prompt >= 0 && completion >= 0);  // token counts
     events.push_back("usage:" + std::to_string(prompt) + "," + std::to_string(completion));
   }
   void on_done() override {

@@ -1,5 +1,7 @@
 #include "llm/upstream_sse_parser.hpp"
 
+#include <limits>
+
 #include "common/utf8.hpp"
 
 namespace chrysopedia::llm {
@@ -115,7 +117,10 @@ void UpstreamSseParser::dispatch(Handler& handler) {
   }
   if (fields_.has_content && !fields_.content.empty()) handler.on_delta(fields_.content);
   if (fields_.has_finish_reason) handler.on_finish_reason(fields_.finish_reason);
-  if (fields_.has_usage) {
+  // A count outside 0..INT_MAX would wrap in the cast and reach the client
+  // as a different number.
+  const auto count = [](long long n) { return n >= 0 && n <= std::numeric_limits<int>::max(); };
+  if (fields_.has_usage && count(fields_.prompt_tokens) && count(fields_.completion_tokens)) {
     handler.on_usage(static_cast<int>(fields_.prompt_tokens),
                      static_cast<int>(fields_.completion_tokens));
   }

@@ -209,6 +209,26 @@ TEST(UpstreamSseParser, ADeeplyNestedErrorFailsTheStreamWithoutOverflowingTheSta
   EXPECT_NE(shallow.error->find(R"({"code":429,"type":"rate_limit"})"), std::string::npos);
 }
 
+// Caught by the count property of fuzz/upstream_sse_parser_fuzzer (seed
+// usage-edge): the cast to int wrapped counts beyond INT_MAX (2147483648
+// became -2147483648) and negatives were passed on.
+TEST(UpstreamSseParser, UsageOutsideTheRangeOfACountIsNotReported) {
+  for (const char* usage : {R"({"prompt_tokens":2147483648,"completion_tokens":5})",
+                            R"({"prompt_tokens":4294967301,"completion_tokens":5})",
+                            R"({"prompt_tokens":7,"completion_tokens":-1})",
+                            R"({"prompt_tokens":7.5,"completion_tokens":5})"}) {
+    const auto o = parse(std::string("data: {\"choices\":[],\"usage\":") + usage + "}\n\n");
+    ASSERT_FALSE(o.error) << *o.error;
+    EXPECT_EQ(o.r.prompt, -1) << usage;
+    EXPECT_EQ(o.r.completion, -1) << usage;
+  }
+  const auto max =
+      parse(R"(data: {"choices":[],"usage":{"prompt_tokens":2147483647,"completion_tokens":0}})"
+            "\n\n");
+  EXPECT_EQ(max.r.prompt, 2147483647);
+  EXPECT_EQ(max.r.completion, 0);
+}
+
 TEST(UpstreamSseParser, NotJsonFailsTheStream) {
   const auto o = parse("data: {truncated\n\n");
   ASSERT_TRUE(o.error);
