@@ -12,12 +12,18 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "fuzz_check.hpp"
+#include "llm/chunk_scanner.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
 using chrysopedia::fuzz::Rng;
 using chrysopedia::fuzz::valid_utf8;
+using chrysopedia::llm::ChunkFields;
+using chrysopedia::llm::ChunkScan;
 using chrysopedia::llm::sanitize_utf8;
+using chrysopedia::llm::scan_chunk;
 using chrysopedia::llm::UpstreamSseParser;
 
 namespace {
@@ -81,6 +87,42 @@ Outcome run(std::string_view stream, const std::vector<std::size_t>& pieces, std
   return o;
 }
 
+bool nests_within(const nlohmann::json& j, int depth) {
+  if (!j.is_structured()) return true;
+  if (depth == 0) return false;
+  for (const auto& child : j) {
+    if (!nests_within(child, depth - 1)) return false;
+  }
+  return true;
+}
+
+// The hand-written chunk scanner against nlohmann's parser (what the
+// parser used before): they must agree on what is JSON and what is an
+// object. Known differences, where the scanner is the stricter or the more
+// lenient by design, are left out: it refuses nesting deeper than 256,
+// while nlohmann refuses numbers too large for a double, skips a leading
+// byte-order mark and takes a NUL byte as the end of its input.
+void differential(std::string_view text) {
+  ChunkFields fields;
+  const ChunkScan scan = scan_chunk(text, fields);
+  if (text.starts_with("\xEF\xBB\xBF") || text.find('\0') != std::string_view::npos) return;
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(sanitize_utf8(text));
+  } catch (const nlohmann::json::parse_error&) {
+    FUZZ_CHECK(scan == ChunkScan::not_json);
+    return;
+  } catch (const nlohmann::json::out_of_range&) {
+    return;
+  }
+  if (!nests_within(doc, 250)) return;
+  FUZZ_CHECK(scan == (doc.is_object() ? ChunkScan::ok : ChunkScan::not_object));
+  if (scan != ChunkScan::ok) return;
+  FUZZ_CHECK(valid_utf8(fields.content));
+  FUZZ_CHECK(valid_utf8(fields.finish_reason));
+  FUZZ_CHECK(valid_utf8(fields.error_message));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -106,6 +148,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Outcome bytes = run(stream, std::vector<std::size_t>(stream.size(), 1), max_line);
   FUZZ_CHECK(bytes.events == whole.events);
   FUZZ_CHECK(bytes.error == whole.error);
+
+  // The first line's data as one chunk, and the whole stream as one.
+  std::string_view first = stream.substr(0, stream.find_first_of("\r\n"));
+  if (first.starts_with("data:")) first.remove_prefix(5);
+  if (first.starts_with(' ')) first.remove_prefix(1);
+  differential(first);
+  differential(stream);
 
   // sanitize_utf8 on its own: well-formed output, well-formed input kept.
   const std::string clean = sanitize_utf8(stream);
