@@ -1,13 +1,18 @@
 // The POST /api/v1/chat body: any bytes either become a request whose
 // fields are within their limits or a 400/415 with a code and a message;
 // nothing else escapes (an exception would be a 500 from the server).
+// Its text is also written as a JSON string, as the prompt does.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "chat/chat_request.hpp"
+#include "common/json_string.hpp"
 #include "fuzz_check.hpp"
+#include "llm/upstream_sse_parser.hpp"
 
 using chrysopedia::chat::ChatRequest;
 using chrysopedia::chat::ChatRequestError;
@@ -66,5 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view header = input.substr(0, input.find('\n'));
   check(header, R"({"query": "how do I sidechain a bass?"})");
   check(std::nullopt, input);
+  // The question then goes into the prompt through the hand-written JSON
+  // string writer: it must write what nlohmann writes for the same text.
+  std::string written;
+  chrysopedia::common::append_json_string(written, input);
+  FUZZ_CHECK(written == nlohmann::json(chrysopedia::llm::sanitize_utf8(input)).dump());
   return 0;
 }

@@ -43,7 +43,7 @@ struct Run {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  SseFramer framer;
+  SseFramer framer, twin;
   std::string wire;
   std::size_t heartbeats = 0;
   // Consecutive calls with one event name form a run: the framer joins a
@@ -60,6 +60,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ++heartbeats;
     }
     const std::string framed = framer.frame(event, payload);
+    // frame_into appends the same bytes to what is already there.
+    std::string appended = "x";
+    FUZZ_CHECK(twin.frame_into(appended, event, payload) == framed.size());
+    FUZZ_CHECK(appended == "x" + framed);
     if (!framed.empty()) {
       FUZZ_CHECK(framed.ends_with("\n\n"));
       // Every frame parses on its own: nothing leaks into the next one.
