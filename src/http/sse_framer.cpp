@@ -14,7 +14,7 @@ std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std:
     pending_cr_ = false;
   }
   // Empty data sends nothing, so it must not forget a CR still waiting for its LF.
-  if (data.empty()) return {};
+  if (data.empty()) return 0;
   if (pending_cr_ && data.front() == '\n') data.remove_prefix(1);
   pending_cr_ = false;
   if (data.empty()) return 0;
