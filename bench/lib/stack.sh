@@ -49,6 +49,9 @@ stack_restart_service() {
   fi
   port=$(services_free_port)
   # shellcheck disable=SC2086
+  # Every benchmark client comes from 127.0.0.1: the abuse limits are off
+  # unless the caller sets them.
+  CHAT_RATE_LIMIT_PER_MINUTE=${CHAT_RATE_LIMIT_PER_MINUTE:-0} CHAT_MAX_STREAMS=${CHAT_MAX_STREAMS:-0} \
   LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
     ${SERVICE_PREFIX:-} build/chrysopedia-chat serve >"$work/service.log" 2>&1 &
   service_pid=$!
