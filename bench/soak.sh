@@ -11,7 +11,7 @@
 #    by at most GROWTH_PCT (5) % + GROWTH_MIB (2) MiB, and no chat or
 #    conversation request may fail.
 # 2. Leak check, LEAK_SECONDS (60): the same load (LEAK_STREAMS, 50 clients)
-#    against the AddressSanitizer build (build-asan/, built if missing),
+#    against the AddressSanitizer build of the service (build-asan/, built),
 #    stopped with SIGTERM; fails when LeakSanitizer (or ASan/UBSan) reports
 #    anything or the exit status is not 0.
 #
@@ -41,7 +41,10 @@ if [ -z "${CHAT_BIN:-}" ]; then
 fi
 loadgen=${LOADGEN:-build/bench/chat-loadgen}
 if [ "$leak_seconds" != 0 ] && [ -z "${LEAK_BIN:-}" ]; then
-  CHRYSOPEDIA_PRESET=asan scripts/build >/dev/null
+  # The service alone: the load generator and the fake upstream need no
+  # sanitizer, and the asan test binaries take long to build.
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan --target chrysopedia-chat >/dev/null
   LEAK_BIN=build-asan/chrysopedia-chat
 fi
 export CHAT_BIN FAKE_LLM
