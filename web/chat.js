@@ -8,6 +8,8 @@
   const form = $('ask');
   const queryBox = $('query');
   const creatorBox = $('creator');
+  // Kept in the field only, never in storage, so no script can find it later.
+  const keyBox = $('apikey');
   const sendButton = $('send');
   const stopButton = $('stop');
   const newButton = $('new');
@@ -198,10 +200,13 @@
     const body = { query };
     if (creator) body.creator = creator;
     if (conversationId) body.conversation_id = conversationId;
+    const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+    const key = keyBox.value.trim();
+    if (key) headers.Authorization = `Bearer ${key}`;
     try {
       const response = await fetch('/api/v1/chat', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        headers,
         body: JSON.stringify(body),
         signal: controller.signal,
       });

@@ -10,6 +10,8 @@
 #   stack_status_kib PID FIELD VmRSS or VmHWM of the process, in KiB
 #   stack_machine              one line naming the machine
 # SERVICE_PREFIX (e.g. "valgrind --tool=callgrind ...") wraps the service.
+# CHAT_BIN and FAKE_LLM name other builds of the service and the fake
+# upstream (default: build/'s).
 . scripts/lib/services.sh
 
 _stack_pids=()
@@ -29,14 +31,14 @@ stack_start() {
   CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=256MB -c max_connections=200" \
     services_start_postgres "$work/pg"
   services_start_redis "$work/redis"
-  build/chrysopedia-chat import data/sample-corpus.jsonl >/dev/null
+  "${CHAT_BIN:-build/chrysopedia-chat}" import data/sample-corpus.jsonl >/dev/null
   stack_fake "$@"
   stack_restart_service
 }
 
 stack_fake() {
   local out="$work/fake.$RANDOM.url" i
-  build/tests/fake-llm "$@" >"$out" &
+  "${FAKE_LLM:-build/tests/fake-llm}" "$@" >"$out" &
   _stack_pids+=($!)
   for i in $(seq 1 50); do [ -s "$out" ] && break; sleep 0.1; done
   upstream=$(cat "$out")
@@ -49,8 +51,11 @@ stack_restart_service() {
   fi
   port=$(services_free_port)
   # shellcheck disable=SC2086
+  # Every benchmark client comes from 127.0.0.1: the abuse limits are off
+  # unless the caller sets them.
+  CHAT_RATE_LIMIT_PER_MINUTE=${CHAT_RATE_LIMIT_PER_MINUTE:-0} CHAT_MAX_STREAMS=${CHAT_MAX_STREAMS:-0} \
   LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
-    ${SERVICE_PREFIX:-} build/chrysopedia-chat serve >"$work/service.log" 2>&1 &
+    ${SERVICE_PREFIX:-} "${CHAT_BIN:-build/chrysopedia-chat}" serve >"$work/service.log" 2>&1 &
   service_pid=$!
   _stack_pids+=("$service_pid")
   local i

@@ -17,6 +17,7 @@
 #include "chat/chat_service.hpp"
 #include "chrysopedia/http/server.hpp"
 #include "chrysopedia/observability/metrics.hpp"
+#include "http/access_guard.hpp"
 #include "search/cascade.hpp"
 #include "search/pg_pool.hpp"
 #include "search/pg_search_client.hpp"
@@ -41,6 +42,17 @@ http::ServerOptions server_options(const config::Settings& s) {
     observability::service_metrics().request(route.empty() ? "unmatched" : route,
                                              status == 0 ? 499 : status);
   };
+  return o;
+}
+
+http::AccessOptions access_options(const config::Settings& s) {
+  http::AccessOptions o;
+  o.api_keys = s.chat_api_keys;
+  // The loader has checked every entry.
+  for (const auto& p : s.trusted_proxies) o.trusted_proxies.push_back(*http::IpAddress::parse(p));
+  o.rate_per_minute = s.chat_rate_limit_per_minute;
+  o.rate_burst = s.chat_rate_limit_burst;
+  o.max_streams = static_cast<std::size_t>(s.chat_max_streams);
   return o;
 }
 
@@ -79,7 +91,11 @@ int serve(const config::Settings& settings) {
   readiness.add_routes(*router);
   add_metrics_route(*router, observability::default_registry());
   add_web_routes(*router);
-  chat.add_routes(*router);
+  // Outlives the router's handlers, which call it: declared before the server.
+  http::AccessGuard access(access_options(settings));
+  chat.add_routes(*router, [&access](http::Handler h, bool opens_stream) {
+    return access.protect(std::move(h), opens_stream);
+  });
 
   const auto options = server_options(settings);
   http::Server server(options, router);
@@ -93,10 +109,13 @@ int serve(const config::Settings& settings) {
                      e.what());
     return 1;
   }
-  spdlog::info("listening host={} port={} workers={} answerer={} memory={}", settings.host,
-               server.port(), options.workers,
-               settings.llm_api_url.empty() ? "offline" : config::redact_url(settings.llm_api_url),
-               settings.redis_url.empty() ? "off" : "redis");
+  spdlog::info(
+      "listening host={} port={} workers={} answerer={} memory={} api_keys={} "
+      "rate_limit_per_minute={} max_streams={}",
+      settings.host, server.port(), options.workers,
+      settings.llm_api_url.empty() ? "offline" : config::redact_url(settings.llm_api_url),
+      settings.redis_url.empty() ? "off" : "redis", settings.chat_api_keys.size(),
+      settings.chat_rate_limit_per_minute, settings.chat_max_streams);
 
   std::thread signal_waiter([&server, &signals] {
     int sig = 0;

@@ -69,12 +69,16 @@ std::string make_uuid4() {
 ChatService::ChatService(const config::Settings& settings, PeersOfThisLoop peers)
     : settings_(settings), peers_(std::move(peers)) {}
 
-void ChatService::add_routes(http::Router& router) {
-  router.add("POST", "/api/v1/chat", [this](http::Exchange& ex) { return chat(ex); });
+void ChatService::add_routes(http::Router& router, const RouteGuard& guard) {
+  auto guarded = [&guard](http::Handler h, bool opens_stream) {
+    return guard ? guard(std::move(h), opens_stream) : h;
+  };
+  router.add("POST", "/api/v1/chat",
+             guarded([this](http::Exchange& ex) { return chat(ex); }, true));
   router.add("GET", "/api/v1/conversations/{id}",
-             [this](http::Exchange& ex) { return get_conversation(ex); });
+             guarded([this](http::Exchange& ex) { return get_conversation(ex); }, false));
   router.add("DELETE", "/api/v1/conversations/{id}",
-             [this](http::Exchange& ex) { return delete_conversation(ex); });
+             guarded([this](http::Exchange& ex) { return delete_conversation(ex); }, false));
 }
 
 net::awaitable<void> ChatService::chat(http::Exchange& ex) {

@@ -28,8 +28,13 @@ class ChatService {
  public:
   ChatService(const config::Settings& settings, PeersOfThisLoop peers);
 
-  /// Registers POST /api/v1/chat and GET/DELETE /api/v1/conversations/{id}.
-  void add_routes(http::Router& router);
+  /// Puts a route's handler behind access checks; `opens_stream` is true
+  /// for the chat endpoint.
+  using RouteGuard = std::function<http::Handler(http::Handler, bool opens_stream)>;
+
+  /// Registers POST /api/v1/chat and GET/DELETE /api/v1/conversations/{id},
+  /// each behind `guard` when one is given.
+  void add_routes(http::Router& router, const RouteGuard& guard = {});
 
   boost::asio::awaitable<void> chat(http::Exchange& exchange);
   boost::asio::awaitable<void> get_conversation(http::Exchange& exchange);

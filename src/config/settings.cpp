@@ -114,6 +114,17 @@ std::string Settings::redacted_json() const {
   std::string origins;
   for (const auto& o : cors_allowed_origins) origins += (origins.empty() ? "" : ",") + o;
   j["CORS_ALLOWED_ORIGINS"] = origins;
+  // How many keys, never the keys nor any part of them.
+  j["CHAT_API_KEYS"] = chat_api_keys.empty()
+                           ? std::string()
+                           : kMask + std::string(" (") + std::to_string(chat_api_keys.size()) +
+                                 (chat_api_keys.size() == 1 ? " key)" : " keys)");
+  j["CHAT_RATE_LIMIT_PER_MINUTE"] = chat_rate_limit_per_minute;
+  j["CHAT_RATE_LIMIT_BURST"] = chat_rate_limit_burst;
+  j["CHAT_MAX_STREAMS"] = chat_max_streams;
+  std::string proxies;
+  for (const auto& p : trusted_proxies) proxies += (proxies.empty() ? "" : ",") + p;
+  j["TRUSTED_PROXIES"] = proxies;
   return j.dump();
 }
 

@@ -144,6 +144,64 @@ std::vector<std::string> parse_origins(const std::string& text) {
   return out;
 }
 
+// Comma-separated items, blanks around them trimmed; an all-blank list is
+// empty, an empty item between commas is a mistake.
+std::vector<std::string> split_list(const std::string& text, const char* what) {
+  std::vector<std::string> out;
+  if (text.find_first_not_of(" \t,") == std::string::npos) return out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) throw Invalid{std::string("has an empty entry; list ") + what};
+    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return out;
+}
+
+// The value is secret: no reason may quote any of it.
+std::vector<std::string> parse_api_keys(const std::string& text) {
+  auto keys = split_list(text, "keys separated by commas");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto& k = keys[i];
+    const auto n = std::to_string(i + 1);
+    if (k.size() < 16) {
+      throw Invalid{"has a key (number " + n + ") of " + std::to_string(k.size()) +
+                    " characters; use at least 16 (e.g. openssl rand -hex 24)"};
+    }
+    for (char c : k) {
+      if (c <= ' ' || c > '~') {
+        throw Invalid{"has a key (number " + n +
+                      ") with a character that cannot go in a header; use letters, digits "
+                      "and punctuation other than commas"};
+      }
+    }
+  }
+  return keys;
+}
+
+std::vector<std::string> parse_proxies(const std::string& text) {
+  auto items = split_list(text, "IP addresses separated by commas");
+  for (auto& item : items) {
+    unsigned char buf[16];
+    char out[64];
+    if (inet_pton(AF_INET, item.c_str(), buf) == 1) {
+      inet_ntop(AF_INET, buf, out, sizeof out);
+    } else if (inet_pton(AF_INET6, item.c_str(), buf) == 1) {
+      inet_ntop(AF_INET6, buf, out, sizeof out);
+    } else {
+      throw Invalid{"has \"" + item +
+                    "\", which is not an IP address (list the proxies' addresses, such as "
+                    "10.0.0.5, separated by commas)"};
+    }
+    item = out;
+  }
+  return items;
+}
+
 struct Field {
   const char* name;
   bool secret;  // never echo the value in an error
@@ -244,6 +302,23 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) { s.shutdown_grace = parse_seconds(v, 0, 3600); }},
       {"CORS_ALLOWED_ORIGINS", false,
        [](Settings& s, const std::string& v) { s.cors_allowed_origins = parse_origins(v); }},
+      {"CHAT_API_KEYS", true,
+       [](Settings& s, const std::string& v) { s.chat_api_keys = parse_api_keys(v); }},
+      {"CHAT_RATE_LIMIT_PER_MINUTE", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_rate_limit_per_minute =
+             parse_int<int>(v, 0, 1'000'000, "a number of requests a minute (0: no limit)");
+       }},
+      {"CHAT_RATE_LIMIT_BURST", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_rate_limit_burst = parse_int<int>(v, 1, 1'000'000, "a number of requests");
+       }},
+      {"CHAT_MAX_STREAMS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_max_streams = parse_int<int>(v, 0, 10'000'000, "a number of streams (0: no cap)");
+       }},
+      {"TRUSTED_PROXIES", false,
+       [](Settings& s, const std::string& v) { s.trusted_proxies = parse_proxies(v); }},
   };
   return table;
 }

@@ -84,6 +84,9 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       registry_(registry),
       writer_done_(stream_.get_executor(), Clock::time_point::max()),
       cors_(options.cors_allowed_origins) {
+  beast::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) peer_address_ = peer.address().to_string();
   registry_.add(this);
 }
 
@@ -203,6 +206,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   state_ = State::handling;
   const bool client_keep_alive = raw.keep_alive();
   Request req = to_request(std::move(raw));
+  req.peer_address = peer_address_;
 
   auto match = router_->match(req.method, req.path);
   SessionExchange exchange(*this, req, client_keep_alive);

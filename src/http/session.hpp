@@ -83,7 +83,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool streaming_ = false;
   std::chrono::steady_clock::time_point last_write_;
   Cors cors_;
-  HeaderList cors_headers_;  // for the response being written now
+  HeaderList cors_headers_;   // for the response being written now
+  std::string peer_address_;  // asked once: it cannot change on a connection
 };
 
 }  // namespace chrysopedia::http

@@ -46,7 +46,7 @@ async function fakeLlm(args) {
   return value;  // the LLM_API_URL, http://127.0.0.1:PORT/v1
 }
 
-async function service(llmUrl) {
+async function service(llmUrl, extraEnv = {}) {
   const { value } = await start(
     [env('CHAT_BINARY'), 'serve'],
     {
@@ -57,6 +57,7 @@ async function service(llmUrl) {
       DATABASE_URL: env('TEST_DATABASE_URL'),
       REDIS_URL: env('TEST_REDIS_URL'),
       LLM_API_URL: llmUrl,
+      ...extraEnv,
     },
     'stderr',
     (l) => {
@@ -249,6 +250,19 @@ describe('the chat page', () => {
       2000,
     );
     assert.equal(await page.isEnabled('#send'), true);
+  });
+
+  test('with API keys on, the page asks with the key typed into it', async () => {
+    const key = 'page-key-0123456789abcdef';
+    const keyed = await service(fastLlm, { CHAT_API_KEYS: key });
+    await page.goto(`${keyed}/`);
+    await ask('sidechain');
+    await waitState(['error']);
+    assert.match(await page.textContent(`${lastTurn} .error`), /needs a key/);
+    await page.fill('#apikey', key);
+    await ask('sidechain');
+    await waitState(['done']);
+    assert.match(await page.textContent(`${lastTurn} .answer`), /\S/);
   });
 
   test('nothing went wrong in the page itself', () => {

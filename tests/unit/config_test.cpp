@@ -228,3 +228,56 @@ TEST(Config, RedactUrlMasksPercentEncodedSecretKeys) {
   EXPECT_EQ(redact_url("postgresql://h/db?application_name=a%25b"),
             "postgresql://h/db?application_name=a%25b");
 }
+
+TEST(Config, AbuseLimitsDefaultsAndValues) {
+  const auto d = load_settings(env_of({}), std::nullopt);
+  EXPECT_TRUE(d.chat_api_keys.empty()) << "open by default";
+  EXPECT_EQ(d.chat_rate_limit_per_minute, 60);
+  EXPECT_EQ(d.chat_rate_limit_burst, 20);
+  EXPECT_EQ(d.chat_max_streams, 10'000);
+  EXPECT_TRUE(d.trusted_proxies.empty());
+
+  const auto s = load_settings(
+      env_of({{"CHAT_API_KEYS", " key-one-0123456789abcdef , key-two-0123456789abcdef"},
+              {"CHAT_RATE_LIMIT_PER_MINUTE", "0"},
+              {"CHAT_RATE_LIMIT_BURST", "5"},
+              {"CHAT_MAX_STREAMS", "0"},
+              {"TRUSTED_PROXIES", "10.0.0.1, 2001:DB8::0:1"}}),
+      std::nullopt);
+  EXPECT_EQ(s.chat_api_keys,
+            (std::vector<std::string>{"key-one-0123456789abcdef", "key-two-0123456789abcdef"}));
+  EXPECT_EQ(s.chat_rate_limit_per_minute, 0);
+  EXPECT_EQ(s.chat_rate_limit_burst, 5);
+  EXPECT_EQ(s.chat_max_streams, 0);
+  EXPECT_EQ(s.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "2001:db8::1"}));
+  EXPECT_TRUE(load_settings(env_of({{"CHAT_API_KEYS", " "}}), std::nullopt).chat_api_keys.empty());
+
+  const std::string json = s.redacted_json();
+  EXPECT_EQ(json.find("key-one"), std::string::npos) << json;
+  EXPECT_EQ(json.find("key-two"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"x("CHAT_API_KEYS":"*** (2 keys)")x"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("TRUSTED_PROXIES":"10.0.0.1,2001:db8::1")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("CHAT_MAX_STREAMS":0)"), std::string::npos) << json;
+}
+
+TEST(Config, AbuseLimitsBadValuesNameTheVariableAndNeverTheKey) {
+  const std::map<std::string, std::string> bad[] = {
+      {{"CHAT_RATE_LIMIT_PER_MINUTE", "-1"}},
+      {{"CHAT_RATE_LIMIT_PER_MINUTE", "lots"}},
+      {{"CHAT_RATE_LIMIT_BURST", "0"}},
+      {{"CHAT_MAX_STREAMS", "1.5"}},
+      {{"TRUSTED_PROXIES", "proxy.internal"}},
+      {{"TRUSTED_PROXIES", "10.0.0.1,,10.0.0.2"}},
+      {{"CHAT_API_KEYS", "short-secret"}},
+      {{"CHAT_API_KEYS", "good-key-0123456789abcdef,,other-key-0123456789ab"}},
+      {{"CHAT_API_KEYS", "has a space-secret-0123456789"}},
+  };
+  for (const auto& vars : bad) {
+    const std::string name = vars.begin()->first;
+    const std::string msg = error_for(vars);
+    EXPECT_EQ(msg.rfind("invalid configuration: " + name, 0), 0u) << name << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("0123456789"), std::string::npos) << msg;
+  }
+}

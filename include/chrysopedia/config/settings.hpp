@@ -54,6 +54,14 @@ struct Settings {
   /// `*` for any); empty: no CORS headers at all.
   std::vector<std::string> cors_allowed_origins;
 
+  // Abuse limits on the chat and conversations API.
+  std::vector<std::string> chat_api_keys;  ///< empty: no key needed
+  int chat_rate_limit_per_minute = 60;     ///< per client; 0: no limit
+  int chat_rate_limit_burst = 20;          ///< requests a client may make at once
+  int chat_max_streams = 10'000;           ///< open chat streams, process-wide; 0: no cap
+  /// Peers whose X-Forwarded-For names the client (normalised IP addresses).
+  std::vector<std::string> trusted_proxies;
+
   /// The settings as a one-line JSON object with secrets masked, for logs.
   std::string redacted_json() const;
 };

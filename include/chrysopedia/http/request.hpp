@@ -18,7 +18,8 @@ struct Request {
   std::string query;   ///< after '?', undecoded
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
-  std::string request_id;  ///< X-Request-Id given by the client, or made up
+  std::string request_id;    ///< X-Request-Id given by the client, or made up
+  std::string peer_address;  ///< the connection's peer IP (a proxy's, behind one)
   std::unordered_map<std::string, std::string> params;  ///< from `{name}` route segments
 
   /// The first value of a header, by case-insensitive name.

@@ -1,0 +1,100 @@
+#include "http/access_guard.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "chrysopedia/http/json_error.hpp"
+
+namespace chrysopedia::http {
+
+namespace net = boost::asio;
+
+AccessGuard::AccessGuard(AccessOptions options, RateLimiter::Now now)
+    : keys_(std::move(options.api_keys)), trusted_proxies_(std::move(options.trusted_proxies)) {
+  if (options.rate_per_minute > 0) {
+    rate_ = std::make_unique<RateLimiter>(options.rate_per_minute, options.rate_burst,
+                                          options.max_rate_clients, std::move(now));
+  }
+  if (options.max_streams > 0) streams_ = std::make_unique<StreamLimiter>(options.max_streams);
+}
+
+bool AccessGuard::enabled() const {
+  return keys_.enabled() || rate_ || streams_;
+}
+
+AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_stream) {
+  Verdict v;
+  int key = -1;
+  std::optional<std::string_view> presented;
+  if (keys_.enabled()) {
+    presented = presented_api_key(request);
+    if (presented) key = keys_.match(*presented);
+  }
+
+  if (rate_) {
+    const auto address = client_address(request, trusted_proxies_);
+    std::string client = address ? rate_limit_key(*address) : std::string("unknown");
+    // Which key (its position, never the key) is part of the identity, and
+    // requests without a valid key share one bucket per address.
+    if (keys_.enabled()) client += key >= 0 ? "|k" + std::to_string(key) : std::string("|none");
+    const auto decision = rate_->take(client);
+    if (!decision.allowed) {
+      const auto seconds = decision.retry_after.count();
+      v.refusal =
+          json_error(429, "rate_limited",
+                     fmt::format("Too many requests from this client; retry in {} second{}.",
+                                 seconds, seconds == 1 ? "" : "s"));
+      v.refusal->headers.emplace_back("Retry-After", std::to_string(seconds));
+      spdlog::debug("http_rate_limited rid={} client={} retry_after={}", request.request_id, client,
+                    seconds);
+      return v;
+    }
+  }
+
+  if (keys_.enabled() && key < 0) {
+    // Neither the key sent nor any part of it is logged: a wrong key is
+    // often a real one mistyped or meant for another service.
+    v.refusal = json_error(401, "unauthorized",
+                           presented ? "The API key is not valid."
+                                     : "This API needs a key: send \"Authorization: Bearer <key>\" "
+                                       "or \"X-API-Key: <key>\".");
+    v.refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
+    spdlog::info("http_unauthorized rid={} peer={} reason={}", request.request_id,
+                 request.peer_address, presented ? "invalid_key" : "no_key");
+    return v;
+  }
+
+  if (opens_stream && streams_) {
+    v.slot = streams_->try_acquire();
+    if (!v.slot) {
+      v.refusal = json_error(
+          503, "overloaded",
+          fmt::format("The server is at its limit of {} open streams; retry in a second.",
+                      streams_->max()));
+      v.refusal->headers.emplace_back("Retry-After", "1");
+      spdlog::debug("http_overloaded rid={} streams_open={}", request.request_id, streams_->open());
+    }
+  }
+  return v;
+}
+
+Handler AccessGuard::protect(Handler handler, bool opens_stream) {
+  // The router keeps this closure (and so `handler`) for the server's life.
+  return [this, handler = std::move(handler), opens_stream](Exchange& ex) {
+    return run(handler, ex, opens_stream);
+  };
+}
+
+net::awaitable<void> AccessGuard::run(const Handler& handler, Exchange& exchange,
+                                      bool opens_stream) {
+  auto verdict = check(exchange.request(), opens_stream);
+  if (verdict.refusal) {
+    Response refusal = std::move(*verdict.refusal);
+    co_await exchange.respond(std::move(refusal));
+    co_return;
+  }
+  // The slot stays in this frame until the handler is done (or cancelled).
+  co_await handler(exchange);
+}
+
+}  // namespace chrysopedia::http
