@@ -7,6 +7,8 @@
 // fake upstream), so nothing here disturbs other tests.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <future>
 #include <thread>
 
@@ -177,6 +179,39 @@ TEST_F(Faults, APostgresBackendKilledMidQueryIsSearchFailedAndTheNextChatWorks) 
   const auto after = post_chat(service.port(), chat_body("sidechain"));
   EXPECT_EQ(after.names(), (std::vector<std::string>{"sources", "token", "done"}))
       << service.process().output();
+}
+
+// A backend that stops answering altogether (SIGSTOP: a hung server, or a
+// network that drops everything) never runs its own statement timeout.
+TEST_F(Faults, AHungPostgresBackendIsSearchFailedShortlyAfterTheTimeout) {
+  ServiceProcess service(
+      env(nullptr, nullptr, {{"SEARCH_TIMEOUT_SECONDS", "1"}, {"SEARCH_POOL_SIZE", "2"}}));
+  ASSERT_TRUE(post_chat(service.port(), chat_body("sidechain")).find("done"));
+
+  TableLock lock(db_.url());
+  auto chat = std::async(std::launch::async,
+                         [&] { return post_chat(service.port(), chat_body("sidechain")); });
+  const auto start = Clock::now();
+  std::vector<int> stopped;
+  while (stopped.empty() && seconds_since(start) < 0.8) {
+    stopped = waiting_backends(db_.url(), lock.backend_pid());
+  }
+  ASSERT_EQ(stopped.size(), 1u);
+  ASSERT_EQ(::kill(stopped[0], SIGSTOP), 0);
+  struct Resume {
+    int pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{stopped[0]};
+
+  const auto r = chat.get();
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"error"}));
+  EXPECT_LT(seconds_since(start), 3.0) << "the timeout is 1 s";
+  EXPECT_TRUE(healthy(service.port()));
+  // The other connection still serves (the hung one is stuck until the
+  // backend comes back).
+  lock.release();
+  EXPECT_EQ(post_chat(service.port(), chat_body("sidechain")).names(),
+            (std::vector<std::string>{"sources", "token", "done"}));
 }
 
 // ------------------------------------------------------------------- Redis
