@@ -1,6 +1,9 @@
 #include "chrysopedia/http/server.hpp"
 
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -61,6 +64,27 @@ net::awaitable<void> accept_loop(Worker& w, const ServerOptions& options,
     socket.set_option(tcp::no_delay(true), ignored);
     auto session = std::make_shared<Session>(std::move(socket), options, router, w.sessions);
     net::co_spawn(w.ctx, session->run(), net::detached);
+  }
+}
+
+// After a burst of connections has gone, give their memory back to the
+// system: glibc keeps freed heap pages (thousands of sessions' buffers and
+// coroutine frames, ~8 KiB each) in its arenas, so without this a flood of
+// 10,000 abandoned connections leaves the process ~80 MB larger for good.
+constexpr std::size_t kTrimAfterClosing = 1000;
+constexpr auto kTrimCheckInterval = std::chrono::seconds(2);
+
+net::awaitable<void> release_memory_after_bursts(Worker& w) {
+  net::steady_timer timer(w.ctx);
+  for (;;) {
+    timer.expires_after(kTrimCheckInterval);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec || w.stopping) co_return;
+    const std::size_t now = w.sessions.size();
+    if (w.sessions.take_peak() < now + kTrimAfterClosing) continue;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
   }
 }
 
@@ -147,6 +171,7 @@ void Server::start() {
       std::shared_ptr<void> resources;
       if (impl_->on_worker_start) resources = impl_->on_worker_start(w.index, w.ctx);
       net::co_spawn(w.ctx, accept_loop(w, impl_->options, impl_->router), net::detached);
+      net::co_spawn(w.ctx, release_memory_after_bursts(w), net::detached);
       w.ctx.run();
       resources.reset();
     });

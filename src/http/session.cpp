@@ -205,6 +205,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   const auto started = Clock::now();
   state_ = State::handling;
   const bool client_keep_alive = raw.keep_alive();
+  http10_ = raw.version() < 11;
   Request req = to_request(std::move(raw));
   req.peer_address = peer_address_;
 
@@ -279,7 +280,8 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   const auto level = status >= 500 ? spdlog::level::warn : spdlog::level::debug;
   spdlog::log(level, "http_request rid={} method={} path={} status={} ms={:.1f}{}", req.request_id,
               req.method, req.path, status, ms, client_gone ? " client_gone=true" : "");
-  co_return socket_ok && !failure && exchange.keep_alive() && !closing_;
+  co_return socket_ok && !failure && exchange.keep_alive() && !closing_ &&
+      !(http10_ && exchange.streaming());
 }
 
 awaitable<void> Session::watch_client() {
@@ -346,8 +348,8 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
   res.set("X-Accel-Buffering", "no");
   res.set("X-Request-Id", request.request_id);
   for (auto& [name, value] : cors_headers_) res.set(name, value);
-  res.keep_alive(keep_alive && !closing_);
-  res.chunked(true);
+  res.keep_alive(keep_alive && !closing_ && !http10_);
+  res.chunked(!http10_);
   bhttp::response_serializer<bhttp::empty_body> sr{res};
   stream_.expires_after(options_.write_timeout);
   writing_ = true;
@@ -363,8 +365,12 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
 
 awaitable<void> Session::write_chunk(std::string_view payload) {
   throw_if_broken();
-  fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
-  out_.append(payload).append("\r\n");
+  if (http10_) {
+    out_.append(payload);
+  } else {
+    fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
+    out_.append(payload).append("\r\n");
+  }
   start_flush();
   while (out_.size() > kOutputBound) {
     co_await wait_for_writer();
@@ -374,7 +380,7 @@ awaitable<void> Session::write_chunk(std::string_view payload) {
 
 awaitable<void> Session::write_last_chunk() {
   throw_if_broken();
-  out_.append("0\r\n\r\n");
+  if (!http10_) out_.append("0\r\n\r\n");
   co_await drain();
   // A long-lived keep-alive connection should not keep a burst's buffers.
   if (out_.capacity() > kKeepBuffer) std::string().swap(out_);

@@ -81,6 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool broken_ = false;                    // a write failed: the connection is unusable
   boost::system::error_code broken_ec_;
   bool streaming_ = false;
+  // An HTTP/1.0 client cannot take chunked encoding: its event stream is
+  // sent as it is and ended by closing the connection.
+  bool http10_ = false;
   std::chrono::steady_clock::time_point last_write_;
   Cors cors_;
   HeaderList cors_headers_;   // for the response being written now

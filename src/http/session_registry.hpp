@@ -1,9 +1,11 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <functional>
 #include <unordered_set>
+#include <utility>
 
 namespace chrysopedia::http {
 
@@ -16,6 +18,7 @@ class SessionRegistry {
   void add(Session* s) {
     sessions_.insert(s);
     count_ = sessions_.size();
+    peak_ = std::max(peak_, sessions_.size());
   }
   void remove(Session* s) {
     sessions_.erase(s);
@@ -34,10 +37,13 @@ class SessionRegistry {
     }
   }
   void on_empty(std::function<void()> f) { on_empty_ = std::move(f); }
+  /// The most connections open at once since the last call.
+  std::size_t take_peak() { return std::exchange(peak_, sessions_.size()); }
 
  private:
   std::unordered_set<Session*> sessions_;
   std::function<void()> on_empty_;
+  std::size_t peak_ = 0;
   std::atomic<std::size_t> count_{0};
 };
 

@@ -3,6 +3,8 @@
 #include <optional>
 #include <variant>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <pqxx/pqxx>
 
 #include "common/one_shot.hpp"
@@ -16,6 +18,10 @@ namespace {
 
 using Outcome = std::variant<SearchResult, std::string>;  // result or error
 
+// Past the statement timeout, how long the caller still waits for the
+// backend's own "canceling statement due to statement timeout".
+constexpr std::chrono::milliseconds kGrace{500};
+
 }  // namespace
 
 PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout)
@@ -23,8 +29,24 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  // The statement timeout runs inside the backend: a backend that hangs (or
+  // a network that drops everything) never sends it. So the caller gives up
+  // on its own a little after it would have fired; the pool thread stays
+  // stuck on that connection until the backend answers or the socket dies.
+  const auto executor = co_await net::this_coro::executor;
+  auto give_up = std::make_shared<net::steady_timer>(executor, deadline + kGrace);
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [this, request, deadline](common::OneShot<SearchResult>::Complete complete) {
+      [this, request, deadline, give_up](common::OneShot<SearchResult>::Complete complete) {
+        give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
+          if (ec) return;
+          complete(std::make_exception_ptr(SearchError(
+                       "the database did not answer within " +
+                       std::to_string(
+                           std::chrono::duration_cast<std::chrono::milliseconds>(timeout + kGrace)
+                               .count()) +
+                       " ms")),
+                   {});
+        });
         pool_->submit(
             [complete, request](pqxx::connection_base* conn, const std::string& error) {
               Outcome outcome{error};
@@ -46,6 +68,11 @@ net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request
             },
             deadline);
       };
+  // Cancel the timer on every way out (its handler holds the completion).
+  struct CancelOnExit {
+    std::shared_ptr<net::steady_timer> timer;
+    ~CancelOnExit() { timer->cancel(); }
+  } cancel_on_exit{give_up};
   co_return co_await common::OneShot<SearchResult>::run(std::move(start));
 }
 

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <stdexcept>
 #include <thread>
 
@@ -42,6 +44,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   }
   ::close(fds[1]);
   err_fd_ = fds[0];
+  reader_ = std::thread([this] { read_all(); });
 }
 
 ChildProcess::~ChildProcess() {
@@ -50,34 +53,70 @@ ChildProcess::~ChildProcess() {
     int st = 0;
     ::waitpid(pid_, &st, 0);
   }
+  stop_reading_ = true;
+  if (reader_.joinable()) reader_.join();
   if (err_fd_ >= 0) ::close(err_fd_);
 }
 
-void ChildProcess::drain(std::chrono::milliseconds timeout) {
-  pollfd p{err_fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;
-  char buf[4096];
-  const auto n = ::read(err_fd_, buf, sizeof buf);
-  if (n > 0) captured_.append(buf, static_cast<std::size_t>(n));
+void ChildProcess::read_all() {
+  char buf[65536];
+  // Polls with a timeout rather than blocking in read: a grandchild may
+  // hold the pipe open after the child is gone.
+  for (;;) {
+    // Once told to stop, it still takes what is already in the pipe.
+    const bool last = stop_reading_;
+    pollfd p{err_fd_, POLLIN, 0};
+    if (::poll(&p, 1, last ? 0 : 100) <= 0) {
+      if (last) return;
+      continue;
+    }
+    const auto n = ::read(err_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;  // end of file: every writer has gone
+    }
+    {
+      std::lock_guard lock(mutex_);
+      captured_.append(buf, static_cast<std::size_t>(n));
+    }
+    grew_.notify_all();
+  }
+}
+
+void ChildProcess::wait_for_output(std::size_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  grew_.wait_for(lock, timeout, [&] { return captured_.size() > seen; });
 }
 
 std::optional<std::string> ChildProcess::wait_for_line(const std::string& needle,
                                                        std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    std::size_t nl;
-    while ((nl = captured_.find('\n', scanned_)) != std::string::npos) {
-      std::string line = captured_.substr(scanned_, nl - scanned_);
-      scanned_ = nl + 1;
-      if (line.find(needle) != std::string::npos) return line;
+    std::size_t size;
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t nl;
+      while ((nl = captured_.find('\n', scanned_)) != std::string::npos) {
+        std::string line = captured_.substr(scanned_, nl - scanned_);
+        scanned_ = nl + 1;
+        if (line.find(needle) != std::string::npos) return line;
+      }
+      size = captured_.size();
     }
     if (Clock::now() >= deadline) return std::nullopt;
-    drain(std::chrono::milliseconds(50));
+    wait_for_output(size, std::chrono::milliseconds(50));
   }
 }
 
 std::string ChildProcess::output() {
-  drain(std::chrono::milliseconds(50));
+  // What the child wrote just before this call may still be in the pipe.
+  std::size_t size;
+  {
+    std::lock_guard lock(mutex_);
+    size = captured_.size();
+  }
+  wait_for_output(size, std::chrono::milliseconds(50));
+  std::lock_guard lock(mutex_);
   return captured_;
 }
 
@@ -92,10 +131,13 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
     int st = 0;
     if (::waitpid(pid_, &st, WNOHANG) == pid_) {
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      drain(std::chrono::milliseconds(0));
+      // Its last words: the reader stops at end of file (or a grandchild
+      // holding the pipe leaves it to the destructor).
+      stop_reading_ = true;
+      if (reader_.joinable()) reader_.join();
       return status_;
     }
-    drain(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return std::nullopt;
 }

@@ -131,6 +131,15 @@ RawClient::Response RawClient::read_response(std::chrono::milliseconds timeout) 
   return r;
 }
 
+std::string RawClient::read_until_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (fill(deadline)) {
+  }
+  std::string out;
+  out.swap(buf_);
+  return out;
+}
+
 bool RawClient::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   try {

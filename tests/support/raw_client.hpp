@@ -46,6 +46,10 @@ class RawClient {
   /// nullopt at the terminating chunk. Throws on timeout or close.
   std::optional<std::string> read_chunk(std::chrono::milliseconds timeout = 5s);
 
+  /// Everything the server sends until it closes the connection (for
+  /// answers delimited by the close, as to HTTP/1.0). Throws on timeout.
+  std::string read_until_closed(std::chrono::milliseconds timeout = 5s);
+
   /// Waits for the server to close the connection; true if it did in time.
   bool wait_closed(std::chrono::milliseconds timeout);
 

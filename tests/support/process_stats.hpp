@@ -1,0 +1,20 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace chrysopedia::test {
+
+/// The process's resident set now (VmRSS) and at its peak so far (VmHWM),
+/// in KiB, from /proc/PID/status; -1 if it cannot be read.
+long resident_kib(pid_t pid);
+long peak_resident_kib(pid_t pid);
+
+/// How many file descriptors the process has open (/proc/PID/fd).
+int open_fds(pid_t pid);
+
+/// GET /healthz on a fresh connection answers 200.
+bool healthy(std::uint16_t port);
+
+}  // namespace chrysopedia::test
