@@ -41,14 +41,19 @@ const std::string& full_text_sql() {
       "  SELECT q FROM (SELECT phraseto_tsquery('english', t) AS q"
       "                 FROM jsonb_array_elements_text($2::jsonb) t) s WHERE numnode(q) > 0),"
       " any_term AS (SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q FROM terms),"
-      " excluded AS ("
+      " excluded AS MATERIALIZED ("
       "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
       "  FROM (SELECT phraseto_tsquery('english', t) AS q"
       "        FROM jsonb_array_elements_text($3::jsonb) t) s WHERE numnode(q) > 0),"
       // The page whose title is the query, if any (0: none); folded in here
       // to save a round trip per search.
-      " exact AS (SELECT coalesce((SELECT id FROM technique_pages WHERE lower(title) = lower($5)"
+      " exact AS MATERIALIZED (SELECT coalesce((SELECT id FROM technique_pages WHERE lower(title) "
+      "= lower($5)"
       "  AND ($4 = 0 OR creator_id = $4) ORDER BY id LIMIT 1), 0) AS id),"
+      // One-row CTEs are MATERIALIZED: referenced once, Postgres would
+      // inline them and evaluate websearch_to_tsquery per candidate row
+      // (half of Postgres's time per search under load).
+      " web AS MATERIALIZED (SELECT websearch_to_tsquery('english', $1) AS q),"
       " lexemes AS ("
       "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', t))) AS lexeme"
       "  FROM jsonb_array_elements_text($2::jsonb) t),"
@@ -68,14 +73,14 @@ const std::string& full_text_sql() {
       "  WHERE d.page_id = e.id AND d.section_position IS NULL)"
       " SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
       "  SELECT d.page_id, d.section_position"
-      "  FROM candidates k, any_term a, excluded x, exact e,"
+      "  FROM candidates k, any_term a, excluded x, exact e, web w,"
       // OFFSET 0 keeps this a per-candidate primary-key lookup: left to
       // itself the planner hashes every document that matches any word.
       "   LATERAL (SELECT * FROM search_documents WHERE id = k.doc_id OFFSET 0) d"
       "  WHERE (d.tsv @@ a.q OR (d.page_id = e.id AND d.section_position IS NULL))"
       "   AND (x.q IS NULL OR NOT d.tsv @@ x.q) AND ($4 = 0 OR d.creator_id = $4)"
       "  ORDER BY (d.section_position IS NULL AND d.page_id = e.id) DESC,"
-      "   (d.tsv @@ websearch_to_tsquery('english', $1)) DESC,"
+      "   (d.tsv @@ w.q) DESC,"
       "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) DESC,"
       "   ts_rank(" +
       std::string(kWeights) +
