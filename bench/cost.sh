@@ -14,9 +14,8 @@ scripts/build >/dev/null
 command -v valgrind >/dev/null || scripts/deps
 . bench/lib/stack.sh
 export WORKERS=1
-SERVICE_PREFIX="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=callgrind.out"
 stack_start --tokens "$answer_tokens" --gap-ms 0
-SERVICE_PREFIX="${SERVICE_PREFIX/callgrind.out/$work/callgrind.out}"
+SERVICE_PREFIX="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$work/callgrind.out"
 stack_restart_service
 loadgen() {
   build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 1 \

@@ -49,22 +49,27 @@ stack_restart_service() {
     kill "$service_pid" 2>/dev/null || true
     wait "$service_pid" 2>/dev/null || true
   fi
-  port=$(services_free_port)
-  # shellcheck disable=SC2086
-  # Every benchmark client comes from 127.0.0.1: the abuse limits are off
-  # unless the caller sets them.
-  CHAT_RATE_LIMIT_PER_MINUTE=${CHAT_RATE_LIMIT_PER_MINUTE:-0} CHAT_MAX_STREAMS=${CHAT_MAX_STREAMS:-0} \
-  LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
-    ${SERVICE_PREFIX:-} "${CHAT_BIN:-build/chrysopedia-chat}" serve >"$work/service.log" 2>&1 &
-  service_pid=$!
-  _stack_pids+=("$service_pid")
-  local i
-  for i in $(seq 1 600); do
-    curl -sf "localhost:$port/healthz" >/dev/null && return 0
-    sleep 0.1
+  local attempt i
+  # A port nobody listens on may still be a client's ephemeral port (a
+  # load of thousands of connections takes many): on a failed bind, another.
+  for attempt in 1 2 3 4 5; do
+    port=$(services_free_port)
+    # Every benchmark client comes from 127.0.0.1: the abuse limits are off
+    # unless the caller sets them.
+    # shellcheck disable=SC2086
+    CHAT_RATE_LIMIT_PER_MINUTE=${CHAT_RATE_LIMIT_PER_MINUTE:-0} CHAT_MAX_STREAMS=${CHAT_MAX_STREAMS:-0} \
+    LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
+      ${SERVICE_PREFIX:-} "${CHAT_BIN:-build/chrysopedia-chat}" serve >"$work/service.log" 2>&1 &
+    service_pid=$!
+    _stack_pids+=("$service_pid")
+    for i in $(seq 1 600); do
+      curl -sf "localhost:$port/healthz" >/dev/null && return 0
+      kill -0 "$service_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    echo "bench: the service did not start (attempt $attempt); its log:" >&2
+    cat "$work/service.log" >&2
   done
-  echo "bench: the service did not start; its log:" >&2
-  cat "$work/service.log" >&2
   return 1
 }
 

@@ -371,8 +371,17 @@ awaitable<void> Session::write_chunk(std::string_view payload) {
     fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
     out_.append(payload).append("\r\n");
   }
-  start_flush();
+  // The write starts once the handler pauses, not now: tokens that arrived
+  // in one read from the upstream then leave in one write, not one each.
+  if (!writing_ && !flush_posted_) {
+    flush_posted_ = true;
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->start_flush();
+    });
+  }
   while (out_.size() > kOutputBound) {
+    start_flush();
     co_await wait_for_writer();
     throw_if_broken();
   }

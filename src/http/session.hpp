@@ -77,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_;
   std::string in_flight_;
   bool writing_ = false;
+  bool flush_posted_ = false;
   boost::asio::steady_timer writer_done_;  // cancelled when a write ends
   bool broken_ = false;                    // a write failed: the connection is unusable
   boost::system::error_code broken_ec_;
