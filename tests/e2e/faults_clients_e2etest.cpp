@@ -187,8 +187,14 @@ TEST_F(ClientFaults, TenThousandAbandonedConnectionsAreReclaimedAndChatsGoOn) {
                       " KiB, after the floods " + std::to_string(after_first) + " and " +
                       std::to_string(after_second) + " KiB";
   std::printf("%s\n", memory.c_str());
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's allocator keeps freed memory in quarantine and never trims it:
+  // the bounds below hold for the release build, which CI also runs.
+  std::printf("memory bounds not checked under AddressSanitizer\n");
+#else
   EXPECT_LT(after_second, after_first + 16 * 1024) << "nothing kept per connection: " << memory;
   EXPECT_LT(after_second, idle_kib + 64 * 1024) << memory;
+#endif
   EXPECT_EQ(post_chat(service.port(), chat_body("after")).text, "answer to after");
 }
 
