@@ -16,24 +16,12 @@
 #include "support/sse_parser.hpp"
 
 using chrysopedia::http::SseFramer;
+using chrysopedia::test::normalise_newlines;
 using chrysopedia::test::parse_sse;
 
 namespace {
 
 constexpr std::string_view kEvents[] = {"token", "sources", "done", "error"};
-
-std::string normalise_newlines(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\r') {
-      out += '\n';
-      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 struct Run {
   std::string event;

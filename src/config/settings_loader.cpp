@@ -109,41 +109,6 @@ std::string parse_http_url(const std::string& text) {
   return out;
 }
 
-// An origin is what a browser sends in `Origin`: scheme, host and port,
-// lower-case, nothing after them.
-std::vector<std::string> parse_origins(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    start = end + 1;
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) {
-      if (text.find_first_not_of(" \t,") == std::string::npos) continue;  // all blank: off
-      throw Invalid{"has an empty entry; list origins such as https://app.example.com, or *"};
-    }
-    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
-    if (item == "*") {
-      out.push_back(item);
-      continue;
-    }
-    for (auto& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (item.size() > 1 && item.back() == '/') item.pop_back();
-    const auto u = parse_url(item);
-    if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty() ||
-        !u->path.empty() || !u->query.empty() || !u->user.empty() ||
-        item.find_first_of(" \t*") != std::string::npos) {
-      throw Invalid{"has \"" + item +
-                    "\", which is not an origin (scheme://host[:port], such as "
-                    "https://app.example.com) or *"};
-    }
-    out.push_back(item);
-  }
-  return out;
-}
-
 // Comma-separated items, blanks around them trimmed; an all-blank list is
 // empty, an empty item between commas is a mistake.
 std::vector<std::string> split_list(const std::string& text, const char* what) {
@@ -158,6 +123,26 @@ std::vector<std::string> split_list(const std::string& text, const char* what) {
     const auto first = item.find_first_not_of(" \t");
     if (first == std::string::npos) throw Invalid{std::string("has an empty entry; list ") + what};
     out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return out;
+}
+
+// An origin is what a browser sends in `Origin`: scheme, host and port,
+// lower-case, nothing after them.
+std::vector<std::string> parse_origins(const std::string& text) {
+  std::vector<std::string> out = split_list(text, "origins such as https://app.example.com, or *");
+  for (auto& item : out) {
+    if (item == "*") continue;
+    for (auto& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (item.size() > 1 && item.back() == '/') item.pop_back();
+    const auto u = parse_url(item);
+    if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty() ||
+        !u->path.empty() || !u->query.empty() || !u->user.empty() ||
+        item.find_first_of(" \t*") != std::string::npos) {
+      throw Invalid{"has \"" + item +
+                    "\", which is not an origin (scheme://host[:port], such as "
+                    "https://app.example.com) or *"};
+    }
   }
   return out;
 }

@@ -20,13 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string sample_corpus() {
-  std::ifstream in(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/sample-corpus.jsonl");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// One database with the sample corpus for the whole suite.
 class Chat : public ::testing::Test {
  protected:

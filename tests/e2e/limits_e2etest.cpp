@@ -26,13 +26,6 @@ constexpr const char* kKey = "ck-live-7f3a9c2e5b1d4f60a8e2";
 constexpr const char* kOtherKey = "ck-live-0b7e1d9c3a5f2e4d6c81";
 constexpr const char* kWrongKey = "ck-live-7f3a9c2e5b1d4f60a8e3";
 
-std::string sample_corpus() {
-  std::ifstream in(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/sample-corpus.jsonl");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class Limits : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

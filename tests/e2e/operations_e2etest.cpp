@@ -24,13 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string sample_corpus() {
-  std::ifstream in(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/sample-corpus.jsonl");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class Operations : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

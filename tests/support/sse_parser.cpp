@@ -41,4 +41,17 @@ std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments) 
   return out;
 }
 
+std::string normalise_newlines(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      out += '\n';
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace chrysopedia::test

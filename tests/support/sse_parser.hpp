@@ -18,4 +18,8 @@ struct SseEvent {
 /// an event with empty data is not dispatched.
 std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments = nullptr);
 
+/// The text with CR LF and lone CR turned into LF: what a client rebuilds
+/// from framed data, to compare with what was sent.
+std::string normalise_newlines(std::string_view s);
+
 }  // namespace chrysopedia::test

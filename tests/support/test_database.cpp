@@ -1,5 +1,7 @@
 #include "support/test_database.hpp"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -76,6 +78,13 @@ std::string page_line(const std::string& slug, const std::string& title,
                       {"summary", summary},
                       {"sections", nlohmann::json::parse(sections_json)}};
   return j.dump() + "\n";
+}
+
+std::string sample_corpus() {
+  std::ifstream in(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/sample-corpus.jsonl");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace chrysopedia::test

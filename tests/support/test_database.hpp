@@ -27,6 +27,9 @@ class TestDatabase {
   std::string url_;
 };
 
+/// The text of data/sample-corpus.jsonl, for suites that import it.
+std::string sample_corpus();
+
 /// The server URL scripts/test exported (fails the test when missing).
 std::string test_postgres_url();
 

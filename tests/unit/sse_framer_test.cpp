@@ -6,6 +6,7 @@
 #include "support/sse_parser.hpp"
 
 using chrysopedia::http::SseFramer;
+using chrysopedia::test::normalise_newlines;
 using chrysopedia::test::parse_sse;
 using chrysopedia::test::SseEvent;
 
@@ -23,19 +24,6 @@ std::string client_text(const std::vector<std::string>& deltas) {
     text += e.data;
   }
   return text;
-}
-
-std::string normalise_newlines(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\r') {
-      out += '\n';
-      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 }  // namespace
