@@ -39,6 +39,7 @@ constexpr std::size_t kWatchChunk = 512;
 constexpr std::size_t kOutputBound = 16 * 1024;
 // Output buffers larger than this are released once written.
 constexpr std::size_t kKeepBuffer = 2 * 1024;
+constexpr auto kCoalesceWindow = std::chrono::milliseconds(1);
 
 bool quiet_close(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -83,6 +84,7 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       router_(std::move(router)),
       registry_(registry),
       writer_done_(stream_.get_executor(), Clock::time_point::max()),
+      coalesce_(stream_.get_executor()),
       cors_(options.cors_allowed_origins) {
   beast::error_code ec;
   const auto peer = stream_.socket().remote_endpoint(ec);
@@ -360,6 +362,7 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
     throw beast::system_error(ec);
   }
   streaming_ = true;
+  stream_writes_ = 0;
   last_write_ = Clock::now();
 }
 
@@ -373,12 +376,26 @@ awaitable<void> Session::write_chunk(std::string_view payload) {
   }
   // The write starts once the handler pauses, not now: tokens that arrived
   // in one read from the upstream then leave in one write, not one each.
+  // And a write that would follow the last one within kCoalesceWindow
+  // waits for the window to pass: an upstream that bursts (a fast local
+  // model) then costs one packet per millisecond instead of one per read.
+  // The sources and the first token never wait: they are what users wait
+  // for; at a model's usual pace (tens of ms a token) nothing ever does.
   if (!writing_ && !flush_posted_) {
     flush_posted_ = true;
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->flush_posted_ = false;
-      self->start_flush();
-    });
+    const auto due = last_write_ + kCoalesceWindow;
+    if (stream_writes_ >= 2 && Clock::now() < due) {
+      coalesce_.expires_at(due);
+      coalesce_.async_wait([self = shared_from_this()](const beast::error_code&) {
+        self->flush_posted_ = false;
+        self->start_flush();
+      });
+    } else {
+      net::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->start_flush();
+      });
+    }
   }
   while (out_.size() > kOutputBound) {
     start_flush();
@@ -405,6 +422,7 @@ void Session::start_flush() {
   in_flight_.swap(out_);
   out_.clear();
   writing_ = true;
+  ++stream_writes_;
   // A reader that takes nothing for this long is treated as gone.
   stream_.expires_after(options_.write_timeout);
   net::async_write(stream_, net::buffer(in_flight_),

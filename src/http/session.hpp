@@ -79,6 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool flush_posted_ = false;
   boost::asio::steady_timer writer_done_;  // cancelled when a write ends
+  boost::asio::steady_timer coalesce_;     // a held write's start
+  unsigned stream_writes_ = 0;             // writes since the stream opened
   bool broken_ = false;                    // a write failed: the connection is unusable
   boost::system::error_code broken_ec_;
   bool streaming_ = false;

@@ -12,6 +12,7 @@
 
 #include "chrysopedia/config/settings.hpp"
 #include "common/json_string.hpp"
+#include "llm/http_transport.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
 namespace chrysopedia::llm {
@@ -52,22 +53,24 @@ namespace {
 constexpr std::size_t kPauseAbove = 256 * 1024;
 constexpr std::size_t kMaxErrorBody = 2048;
 
-/// Everything one completion needs, shared by the stream handle, curl's
-/// callbacks and the completion posted by CurlMulti (which may outlive the
-/// handle by one turn of the loop).
-struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
-  State(CurlMulti& m, const OpenAiOptions& o, std::string b)
-      : multi(m),
-        options(o),
+/// Everything one completion needs, shared by the stream handle and the
+/// exchange's events (a retry's timer may outlive the handle by a turn).
+struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_from_this<State> {
+  State(net::io_context& ctx, const OpenAiOptions& o, UpstreamTransport& curl,
+        UpstreamTransport* native, std::string b)
+      : options(o),
+        curl(curl),
+        native(native),
         body(std::move(b)),
         parser(o.max_line),
-        wake(m.context()),
-        retry_timer(m.context()),
-        idle_timer(m.context()) {}
-  ~State() override { release_easy(); }
+        wake(ctx),
+        retry_timer(ctx),
+        idle_timer(ctx) {}
+  ~State() { release_exchange(); }
 
-  CurlMulti& multi;
   const OpenAiOptions& options;
+  UpstreamTransport& curl;
+  UpstreamTransport* native;  // null when forced to curl
   std::string body;
   UpstreamSseParser parser;
   net::steady_timer wake;
@@ -75,9 +78,7 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
   net::steady_timer idle_timer;
   Clock::time_point last_activity;
 
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  long status = 0;
+  std::unique_ptr<UpstreamExchange> exchange;
   std::string error_body;
   std::chrono::milliseconds retry_after{0};
   int attempt = 0;
@@ -106,105 +107,68 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
 
   void notify() { wake.cancel(); }
 
-  // Once a delta has come there is no retry, and once curl has sent the
-  // whole body it reads it no more: a stream open for minutes need not
-  // hold its prompt (kilobytes each, thousands of streams).
+  // Once a delta has come there is no retry, and once the whole body has
+  // been sent it is read no more: a stream open for minutes need not hold
+  // its prompt (kilobytes each, thousands of streams).
   void release_body() {
-    if (body.empty() || !easy) return;
-    curl_off_t sent = 0;
-    if (curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK &&
-        sent == static_cast<curl_off_t>(body.size())) {
-      std::string().swap(body);
-    }
+    if (!body.empty() && exchange && exchange->request_sent()) std::string().swap(body);
   }
 
-  void release_easy() {
+  void release_exchange() {
     idle_timer.cancel();
-    if (easy) {
-      multi.remove(easy);
-      curl_easy_cleanup(easy);
-      easy = nullptr;
+    exchange.reset();  // closes the connection if the exchange still runs
+  }
+
+  // Exchange events
+  void on_header(std::string_view name, std::string_view value) override {
+    constexpr std::string_view kRetryAfter = "retry-after";
+    if (name.size() != kRetryAfter.size()) return;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != kRetryAfter[i]) return;
     }
-    if (headers) {
-      curl_slist_free_all(headers);
-      headers = nullptr;
+    try {
+      retry_after = std::chrono::seconds(std::stol(std::string(value)));
+    } catch (const std::exception&) {
+      // an HTTP date: fall back to our own backoff
     }
   }
 
-  static size_t on_header(char* data, size_t size, size_t n, void* self_ptr) {
-    auto* self = static_cast<State*>(self_ptr);
-    std::string_view line(data, size * n);
-    constexpr std::string_view kRetryAfter = "retry-after:";
-    if (line.size() > kRetryAfter.size()) {
-      std::string lower(line.substr(0, kRetryAfter.size()));
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == kRetryAfter) {
-        try {
-          self->retry_after =
-              std::chrono::seconds(std::stol(std::string(line.substr(kRetryAfter.size()))));
-        } catch (const std::exception&) {
-          // an HTTP date: fall back to our own backoff
-        }
-      }
+  Take on_body(int status, std::string_view bytes) override {
+    last_activity = Clock::now();
+    if (status < 200 || status > 299) {
+      const auto room = kMaxErrorBody - std::min(kMaxErrorBody, error_body.size());
+      error_body.append(bytes.substr(0, room));
+      return Take::all;
     }
-    return size * n;
-  }
-
-  static size_t on_write(char* data, size_t size, size_t n, void* self_ptr) {
-    auto* self = static_cast<State*>(self_ptr);
-    const std::string_view bytes(data, size * n);
-    self->last_activity = Clock::now();
-    if (self->status == 0) curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &self->status);
-    if (self->status < 200 || self->status > 299) {
-      const auto room = kMaxErrorBody - std::min(kMaxErrorBody, self->error_body.size());
-      self->error_body.append(bytes.substr(0, room));
-      return bytes.size();
+    if (queued > kPauseAbove) {
+      paused = true;
+      return Take::pause;
     }
-    if (self->queued > kPauseAbove) {
-      self->paused = true;
-      return CURL_WRITEFUNC_PAUSE;  // the same bytes come again after unpausing
+    if (auto err = parser.feed(bytes, *this)) {
+      parse_error = *err;
+      return Take::abort;
     }
-    if (auto err = self->parser.feed(bytes, *self)) {
-      self->parse_error = *err;
-      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    if (!deltas.empty()) {
+      release_body();
+      notify();
     }
-    if (!self->deltas.empty()) {
-      self->release_body();
-      self->notify();
-    }
-    return bytes.size();
+    return Take::all;
   }
 
   void begin(const std::string& base_url) {
     url = base_url + "/chat/completions";
-    status = 0;
     error_body.clear();
     retry_after = std::chrono::milliseconds(0);
-    easy = curl_easy_init();
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: text/event-stream");
-    if (!options.api_key.empty()) {
-      headers = curl_slist_append(headers, ("Authorization: Bearer " + options.api_key).c_str());
-    }
-    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &State::on_write);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &State::on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    // Tokens come a few hundred bytes at a time; curl's 16 KiB default
-    // receive buffer is mostly idle memory when thousands stream at once.
-    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 8192L);
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
-    auto self = shared_from_this();
-    multi.add(easy, [self](CURLcode code) { self->done(code); });
+    ExchangeRequest request;
+    request.url = url;
+    request.body = body;
+    request.headers = {"Content-Type: application/json", "Accept: text/event-stream"};
+    if (!options.api_key.empty())
+      request.headers.push_back("Authorization: Bearer " + options.api_key);
+    request.connect_timeout = options.connect_timeout;
+    request.total_timeout = options.total_timeout;
+    UpstreamTransport& transport = native && AsioHttpTransport::handles(url) ? *native : curl;
+    exchange = transport.start(request, *this);
     last_activity = Clock::now();
     arm_idle_timer();
   }
@@ -216,12 +180,12 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
     std::weak_ptr<State> weak = shared_from_this();
     idle_timer.async_wait([weak](boost::system::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || !self->easy) return;
+      if (ec || !self || !self->exchange) return;
       if (Clock::now() - self->last_activity < self->options.idle_timeout) {
         self->arm_idle_timer();
         return;
       }
-      self->release_easy();
+      self->release_exchange();
       self->error = std::make_exception_ptr(LlmError(
           LlmError::Kind::timeout, "the upstream sent nothing for " +
                                        std::to_string(self->options.idle_timeout.count()) + " ms"));
@@ -232,13 +196,12 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
     });
   }
 
-  void done(CURLcode code) {
-    if (!easy) return;  // cancelled meanwhile
-    long http = status;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
-    std::exception_ptr failure = classify(code, http);
-    const bool retryable = failure && !delivered && deltas.empty() && is_retryable(code, http);
-    release_easy();
+  void on_end(ExchangeOutcome outcome) override {
+    if (!exchange) return;           // cancelled meanwhile
+    auto keep = shared_from_this();  // releasing the exchange must not end us
+    std::exception_ptr failure = classify(outcome);
+    const bool retryable = failure && !delivered && deltas.empty() && is_retryable(outcome);
+    release_exchange();
     if (retryable && attempt < options.max_retries) {
       schedule_retry(on_fallback ? options.fallback_url : options.url, failure);
       return;
@@ -264,18 +227,19 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
     notify();
   }
 
-  std::exception_ptr classify(CURLcode code, long http) {
+  std::exception_ptr classify(const ExchangeOutcome& outcome) {
     using K = LlmError::Kind;
     if (!parse_error.empty())
       return std::make_exception_ptr(LlmError(
           parse_error.find("reported an error") != std::string::npos ? K::upstream : K::protocol,
           parse_error));
+    const int http = outcome.status;
     if (http != 0 && (http < 200 || http > 299)) {
       return std::make_exception_ptr(LlmError(K::http_status,
                                               "the upstream answered HTTP " + std::to_string(http),
-                                              static_cast<int>(http), sanitize_utf8(error_body)));
+                                              http, sanitize_utf8(error_body)));
     }
-    if (code == CURLE_OK || got_done || !result.finish_reason.empty()) {
+    if (outcome.complete || got_done || !result.finish_reason.empty()) {
       if (auto err = parser.finish(*this))
         return std::make_exception_ptr(LlmError(K::protocol, *err));
       if (!got_done && result.finish_reason.empty()) {
@@ -284,28 +248,14 @@ struct State : UpstreamSseParser::Handler, std::enable_shared_from_this<State> {
       }
       return nullptr;
     }
-    const std::string what = curl_easy_strerror(code);
-    switch (code) {
-      case CURLE_OPERATION_TIMEDOUT:
-        return std::make_exception_ptr(LlmError(K::timeout, "the upstream timed out: " + what));
-      case CURLE_COULDNT_CONNECT:
-      case CURLE_COULDNT_RESOLVE_HOST:
-      case CURLE_COULDNT_RESOLVE_PROXY:
-      case CURLE_SSL_CONNECT_ERROR:
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SEND_ERROR:
-        return std::make_exception_ptr(LlmError(K::connect, "cannot reach the upstream: " + what));
-      default:
-        return std::make_exception_ptr(
-            LlmError(K::truncated, "the upstream connection failed mid-stream: " + what));
-    }
+    return std::make_exception_ptr(LlmError(outcome.kind, outcome.what));
   }
 
-  static bool is_retryable(CURLcode code, long http) {
+  static bool is_retryable(const ExchangeOutcome& outcome) {
+    const int http = outcome.status;
     if (http == 429 || http == 502 || http == 503 || http == 504) return true;
     if (http != 0 && http >= 200 && http <= 299) return false;
-    return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-           code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING || code == CURLE_RECV_ERROR;
+    return outcome.retryable;
   }
 
   void schedule_retry(const std::string& base, std::exception_ptr why,
@@ -340,7 +290,7 @@ class OpenAiStream final : public CompletionStream {
   ~OpenAiStream() override {
     state_->finished = true;
     state_->retry_timer.cancel();
-    state_->release_easy();  // closes the upstream connection now
+    state_->release_exchange();  // closes the upstream connection now
   }
 
   net::awaitable<std::optional<std::string>> next() override {
@@ -351,9 +301,9 @@ class OpenAiStream final : public CompletionStream {
         s.deltas.pop_front();
         s.queued -= delta.size();
         s.delivered = true;
-        if (s.paused && s.queued < kPauseAbove / 2 && s.easy) {
+        if (s.paused && s.queued < kPauseAbove / 2 && s.exchange) {
           s.paused = false;
-          curl_easy_pause(s.easy, CURLPAUSE_CONT);
+          s.exchange->resume();
         }
         co_return delta;
       }
@@ -379,10 +329,15 @@ class OpenAiStream final : public CompletionStream {
 }  // namespace
 
 OpenAiStreamClient::OpenAiStreamClient(CurlMulti& multi, OpenAiOptions options)
-    : multi_(multi), options_(std::move(options)) {}
+    : ctx_(multi.context()), options_(std::move(options)), curl_(multi) {
+  if (!options_.curl_only) native_ = std::make_unique<AsioHttpTransport>(ctx_);
+}
+
+OpenAiStreamClient::~OpenAiStreamClient() = default;
 
 std::unique_ptr<CompletionStream> OpenAiStreamClient::start(const CompletionRequest& request) {
-  auto state = std::make_shared<State>(multi_, options_, completion_body(request));
+  auto state =
+      std::make_shared<State>(ctx_, options_, curl_, native_.get(), completion_body(request));
   state->begin(options_.url);
   return std::make_unique<OpenAiStream>(std::move(state));
 }

@@ -5,6 +5,7 @@
 
 #include "chrysopedia/llm/llm_client.hpp"
 #include "llm/curl_multi.hpp"
+#include "llm/curl_transport.hpp"
 
 namespace chrysopedia::llm {
 
@@ -18,19 +19,27 @@ struct OpenAiOptions {
   int max_retries = 2;                               ///< before the first token only
   std::chrono::milliseconds retry_base{500};
   std::size_t max_line = 1 << 20;
+  /// Every request through libcurl, plain http:// included (tests of the
+  /// curl path; an escape hatch).
+  bool curl_only = false;
 };
 
 /// LlmClient for any OpenAI-compatible server (OpenAI, Ollama, vLLM,
-/// llama.cpp), streaming over libcurl on the caller's event loop. One per
-/// event loop: it shares that loop's CurlMulti, and so its connections.
+/// llama.cpp), streaming on the caller's event loop: plain http:// on the
+/// loop's own sockets (AsioHttpTransport), https:// and proxied requests
+/// through libcurl. One per event loop: it shares that loop's CurlMulti,
+/// and so its connections.
 class OpenAiStreamClient final : public LlmClient {
  public:
   OpenAiStreamClient(CurlMulti& multi, OpenAiOptions options);
+  ~OpenAiStreamClient() override;
   std::unique_ptr<CompletionStream> start(const CompletionRequest& request) override;
 
  private:
-  CurlMulti& multi_;
+  boost::asio::io_context& ctx_;
   OpenAiOptions options_;
+  CurlTransport curl_;
+  std::unique_ptr<UpstreamTransport> native_;
 };
 
 /// The JSON body of a streaming chat-completion request (SPEC §4).

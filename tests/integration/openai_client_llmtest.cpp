@@ -34,8 +34,13 @@ llm::CompletionRequest request(const std::string& user = "How do I sidechain?") 
   return r;
 }
 
+// Every test runs twice: plain http:// on the loop's own sockets (what the
+// service uses for it) and through libcurl (what https:// uses).
+bool g_curl_only = false;
+
 llm::OpenAiOptions options_for(const std::string& url) {
   llm::OpenAiOptions o;
+  o.curl_only = g_curl_only;
   o.url = url;
   o.api_key = "sk-test-key";
   o.retry_base = std::chrono::milliseconds(10);
@@ -81,9 +86,19 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
+class OpenAiClient : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { g_curl_only = GetParam(); }
+};
+
 }  // namespace
 
-TEST(OpenAiClient, StreamsDeltasAndTheResult) {
+INSTANTIATE_TEST_SUITE_P(Transports, OpenAiClient, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "curl" : "native");
+                         });
+
+TEST_P(OpenAiClient, StreamsDeltasAndTheResult) {
   FakeLlmServer fake;
   const auto r = run(options_for(fake.url()));
   ASSERT_FALSE(r.error) << r.error->what();
@@ -97,7 +112,7 @@ TEST(OpenAiClient, StreamsDeltasAndTheResult) {
   EXPECT_EQ(r.result->usage->completion_tokens, 4);
 }
 
-TEST(OpenAiClient, SendsTheRequestTheSpecDescribes) {
+TEST_P(OpenAiClient, SendsTheRequestTheSpecDescribes) {
   FakeLlmServer fake;
   run(options_for(fake.url()));
   const auto reqs = fake.requests();
@@ -121,7 +136,7 @@ TEST(OpenAiClient, SendsTheRequestTheSpecDescribes) {
   EXPECT_FALSE(nlohmann::json::parse(fake.requests().back().body).contains("stream_options"));
 }
 
-TEST(OpenAiClient, DeltasArriveAsTheyAreSent) {
+TEST_P(OpenAiClient, DeltasArriveAsTheyAreSent) {
   FakeLlmServer fake;
   fake.push(openai_stream({"one", " two", " three"}, std::chrono::milliseconds(250)));
   const auto r = run(options_for(fake.url()));
@@ -131,7 +146,7 @@ TEST(OpenAiClient, DeltasArriveAsTheyAreSent) {
   EXPECT_GE(r.arrivals[2] - r.arrivals[0], std::chrono::milliseconds(400));
 }
 
-TEST(OpenAiClient, ANon2xxIsAnHttpErrorWithTheBody) {
+TEST_P(OpenAiClient, ANon2xxIsAnHttpErrorWithTheBody) {
   FakeLlmServer fake;
   fake.push(error_reply(401, "Incorrect API key provided"));
   const auto r = run(options_for(fake.url()));
@@ -143,7 +158,7 @@ TEST(OpenAiClient, ANon2xxIsAnHttpErrorWithTheBody) {
   EXPECT_EQ(std::string(r.error->what()).find("sk-test-key"), std::string::npos);
 }
 
-TEST(OpenAiClient, RetriesA429HonouringRetryAfter) {
+TEST_P(OpenAiClient, RetriesA429HonouringRetryAfter) {
   FakeLlmServer fake;
   fake.push(error_reply(429, "slow down", {{"Retry-After", "1"}}));
   const auto start = Clock::now();
@@ -154,7 +169,7 @@ TEST(OpenAiClient, RetriesA429HonouringRetryAfter) {
   EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(950));
 }
 
-TEST(OpenAiClient, GivesUpAfterTwoRetries) {
+TEST_P(OpenAiClient, GivesUpAfterTwoRetries) {
   FakeLlmServer fake;
   fake.set_default(error_reply(503, "overloaded"));
   const auto r = run(options_for(fake.url()));
@@ -163,7 +178,7 @@ TEST(OpenAiClient, GivesUpAfterTwoRetries) {
   EXPECT_EQ(fake.requests().size(), 3u);
 }
 
-TEST(OpenAiClient, FallsBackToTheSecondUpstream) {
+TEST_P(OpenAiClient, FallsBackToTheSecondUpstream) {
   FakeLlmServer fallback;
   auto options = options_for("http://127.0.0.1:1/v1");  // nobody listens
   options.fallback_url = fallback.url();
@@ -173,14 +188,14 @@ TEST(OpenAiClient, FallsBackToTheSecondUpstream) {
   EXPECT_EQ(fallback.requests().size(), 1u);
 }
 
-TEST(OpenAiClient, ARefusedConnectionIsAConnectError) {
+TEST_P(OpenAiClient, ARefusedConnectionIsAConnectError) {
   auto options = options_for("http://127.0.0.1:1/v1");
   const auto r = run(options);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::connect);
 }
 
-TEST(OpenAiClient, ADropMidStreamIsTruncatedAfterTheDeltasSoFar) {
+TEST_P(OpenAiClient, ADropMidStreamIsTruncatedAfterTheDeltasSoFar) {
   FakeLlmServer fake;
   auto reply = openai_stream({"partial", " answer"}, 0ms, false, "", false);
   reply.end = FakeReply::End::drop;
@@ -191,7 +206,7 @@ TEST(OpenAiClient, ADropMidStreamIsTruncatedAfterTheDeltasSoFar) {
   EXPECT_EQ(fake.requests().size(), 1u) << "no retry once tokens have flowed";
 }
 
-TEST(OpenAiClient, AnErrorChunkFailsTheCompletion) {
+TEST_P(OpenAiClient, AnErrorChunkFailsTheCompletion) {
   FakeLlmServer fake;
   auto reply = openai_stream({"a"}, 0ms, false, "", false);
   reply.chunks.push_back(
@@ -203,7 +218,7 @@ TEST(OpenAiClient, AnErrorChunkFailsTheCompletion) {
   EXPECT_NE(std::string(r.error->what()).find("context length exceeded"), std::string::npos);
 }
 
-TEST(OpenAiClient, AFinishReasonWithoutDoneIsComplete) {
+TEST_P(OpenAiClient, AFinishReasonWithoutDoneIsComplete) {
   FakeLlmServer fake;
   fake.push(openai_stream({"done", " anyway"}, 0ms, false, "stop", false));
   const auto r = run(options_for(fake.url()));
@@ -212,7 +227,7 @@ TEST(OpenAiClient, AFinishReasonWithoutDoneIsComplete) {
   EXPECT_FALSE(r.result->usage);
 }
 
-TEST(OpenAiClient, NeitherDoneNorFinishReasonIsTruncated) {
+TEST_P(OpenAiClient, NeitherDoneNorFinishReasonIsTruncated) {
   FakeLlmServer fake;
   fake.push(openai_stream({"cut"}, 0ms, false, "", false));
   const auto r = run(options_for(fake.url()));
@@ -220,7 +235,7 @@ TEST(OpenAiClient, NeitherDoneNorFinishReasonIsTruncated) {
   EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::truncated);
 }
 
-TEST(OpenAiClient, SilencePastTheIdleTimeoutIsATimeout) {
+TEST_P(OpenAiClient, SilencePastTheIdleTimeoutIsATimeout) {
   FakeLlmServer fake;
   auto reply = openai_stream({"first"}, 0ms, false, "", false);
   reply.end = FakeReply::End::hang;
@@ -234,7 +249,7 @@ TEST(OpenAiClient, SilencePastTheIdleTimeoutIsATimeout) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
 }
 
-TEST(OpenAiClient, AHugeLineIsAProtocolErrorNotMemory) {
+TEST_P(OpenAiClient, AHugeLineIsAProtocolErrorNotMemory) {
   FakeLlmServer fake;
   FakeReply reply;
   reply.chunks.push_back({0ms, "data: {\"x\": \"" + std::string(3 * 1024 * 1024, 'a')});
@@ -245,7 +260,7 @@ TEST(OpenAiClient, AHugeLineIsAProtocolErrorNotMemory) {
   EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::protocol);
 }
 
-TEST(OpenAiClient, CancellingClosesTheUpstreamConnectionAtOnce) {
+TEST_P(OpenAiClient, CancellingClosesTheUpstreamConnectionAtOnce) {
   FakeLlmServer fake;
   auto reply = openai_stream({"first"}, 0ms, false, "", false);
   reply.end = FakeReply::End::hang;
@@ -279,7 +294,7 @@ TEST(OpenAiClient, CancellingClosesTheUpstreamConnectionAtOnce) {
   EXPECT_LT(Clock::now() - cancelled_at, 1s);
 }
 
-TEST(OpenAiClient, ConnectionsAreReused) {
+TEST_P(OpenAiClient, ConnectionsAreReused) {
   FakeLlmServer fake;
   net::io_context ctx;
   llm::CurlMulti multi(ctx);
@@ -301,7 +316,7 @@ TEST(OpenAiClient, ConnectionsAreReused) {
   EXPECT_EQ(fake.connections_accepted(), 1);
 }
 
-TEST(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
+TEST_P(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
   FakeLlmServer fake;
   fake.set_handler([](const RecordedRequest& req) {
     const auto body = nlohmann::json::parse(req.body);
@@ -339,7 +354,7 @@ TEST(OpenAiClient, TwoHundredConcurrentStreamsOnOneLoopEachGetTheirOwnDeltas) {
   EXPECT_TRUE(ctx.stopped()) << "work was left on the loop after every stream ended";
 }
 
-TEST(OpenAiClient, TlsCertificatesAreVerified) {
+TEST_P(OpenAiClient, TlsCertificatesAreVerified) {
   // A real TLS server with a self-signed certificate: the client must
   // refuse it rather than talk to whoever answers.
   char dir[] = "/tmp/chrysopedia-tls-XXXXXX";
@@ -370,7 +385,7 @@ TEST(OpenAiClient, TlsCertificatesAreVerified) {
   EXPECT_NE(std::string(r.error->what()).find("certificate"), std::string::npos) << r.error->what();
 }
 
-TEST(OpenAiClient, TheTotalCapEndsAStreamThatNeverFinishes) {
+TEST_P(OpenAiClient, TheTotalCapEndsAStreamThatNeverFinishes) {
   FakeLlmServer fake;
   std::vector<std::string> many(100, "tick ");
   fake.push(openai_stream(many, std::chrono::milliseconds(50)));
@@ -384,7 +399,7 @@ TEST(OpenAiClient, TheTotalCapEndsAStreamThatNeverFinishes) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }
 
-TEST(OpenAiClient, AnUnresolvableHostFailsPromptly) {
+TEST_P(OpenAiClient, AnUnresolvableHostFailsPromptly) {
   auto options = options_for("http://nonexistent.invalid/v1");
   options.max_retries = 0;
   const auto start = Clock::now();
@@ -396,7 +411,7 @@ TEST(OpenAiClient, AnUnresolvableHostFailsPromptly) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
 }
 
-TEST(OpenAiClient, AStreamArrivingAllAtOnceIsReadToTheEnd) {
+TEST_P(OpenAiClient, AStreamArrivingAllAtOnceIsReadToTheEnd) {
   // Half a megabyte in one burst: curl reads it a buffer at a time, and
   // Asio's reactor signals readiness only once (edge-triggered).
   FakeLlmServer fake;

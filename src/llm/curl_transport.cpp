@@ -1,0 +1,138 @@
+#include "llm/curl_transport.hpp"
+
+#include <memory>
+
+namespace chrysopedia::llm {
+
+namespace {
+
+class CurlExchange final : public UpstreamExchange {
+ public:
+  CurlExchange(CurlMulti& multi, const ExchangeRequest& request, ExchangeEvents& events)
+      : multi_(multi), events_(events), url_(request.url) {
+    easy_ = curl_easy_init();
+    for (const auto& h : request.headers) headers_ = curl_slist_append(headers_, h.c_str());
+    curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    body_size_ = request.body.size();
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &CurlExchange::on_write);
+    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header);
+    curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
+    curl_easy_setopt(easy_, CURLOPT_TCP_NODELAY, 1L);
+    // Tokens come a few hundred bytes at a time; curl's 16 KiB default
+    // receive buffer is mostly idle memory when thousands stream at once.
+    curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 8192L);
+    curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+    // The completion is posted: it may arrive after this exchange is gone.
+    std::weak_ptr<CurlExchange*> alive = alive_;
+    multi_.add(easy_, [alive](CURLcode code) {
+      if (auto self = alive.lock()) (*self)->done(code);
+    });
+  }
+
+  ~CurlExchange() override {
+    multi_.remove(easy_);  // closes the connection if the transfer still runs
+    curl_easy_cleanup(easy_);
+    curl_slist_free_all(headers_);
+  }
+
+  void resume() override { curl_easy_pause(easy_, CURLPAUSE_CONT); }
+
+  bool request_sent() const override {
+    curl_off_t sent = 0;
+    return curl_easy_getinfo(easy_, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK &&
+           sent == static_cast<curl_off_t>(body_size_);
+  }
+
+ private:
+  static size_t on_header(char* data, size_t size, size_t n, void* self_ptr) {
+    auto* self = static_cast<CurlExchange*>(self_ptr);
+    std::string_view line(data, size * n);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' ||
+                                value.back() == ' ' || value.back() == '\t')) {
+        value.remove_suffix(1);
+      }
+      self->events_.on_header(line.substr(0, colon), value);
+    }
+    return size * n;
+  }
+
+  static size_t on_write(char* data, size_t size, size_t n, void* self_ptr) {
+    auto* self = static_cast<CurlExchange*>(self_ptr);
+    if (self->status_ == 0) curl_easy_getinfo(self->easy_, CURLINFO_RESPONSE_CODE, &self->status_);
+    switch (self->events_.on_body(static_cast<int>(self->status_), {data, size * n})) {
+      case ExchangeEvents::Take::all:
+        return size * n;
+      case ExchangeEvents::Take::pause:
+        return CURL_WRITEFUNC_PAUSE;  // the same bytes come again after unpausing
+      case ExchangeEvents::Take::abort:
+        break;
+    }
+    return 0;  // ends the transfer with CURLE_WRITE_ERROR
+  }
+
+  // CurlMulti posts this, so it never runs inside another curl call.
+  void done(CURLcode code) {
+    ExchangeOutcome out;
+    long http = status_;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http);
+    out.status = static_cast<int>(http);
+    out.complete = code == CURLE_OK;
+    const std::string what = curl_easy_strerror(code);
+    switch (code) {
+      case CURLE_OK:
+        break;
+      case CURLE_OPERATION_TIMEDOUT:
+        out.kind = LlmError::Kind::timeout;
+        out.what = "the upstream timed out: " + what;
+        break;
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SEND_ERROR:
+        out.kind = LlmError::Kind::connect;
+        out.what = "cannot reach the upstream: " + what;
+        break;
+      default:
+        out.kind = LlmError::Kind::truncated;
+        out.what = "the upstream connection failed mid-stream: " + what;
+    }
+    out.retryable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                    code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING ||
+                    code == CURLE_RECV_ERROR;
+    events_.on_end(std::move(out));
+  }
+
+  CurlMulti& multi_;
+  ExchangeEvents& events_;
+  std::string url_;  // curl keeps the pointer
+  CURL* easy_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  std::size_t body_size_ = 0;
+  long status_ = 0;
+  std::shared_ptr<CurlExchange*> alive_ = std::make_shared<CurlExchange*>(this);
+};
+
+}  // namespace
+
+std::unique_ptr<UpstreamExchange> CurlTransport::start(const ExchangeRequest& request,
+                                                       ExchangeEvents& events) {
+  return std::make_unique<CurlExchange>(multi_, request, events);
+}
+
+}  // namespace chrysopedia::llm
