@@ -374,29 +374,7 @@ awaitable<void> Session::write_chunk(std::string_view payload) {
     fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
     out_.append(payload).append("\r\n");
   }
-  // The write starts once the handler pauses, not now: tokens that arrived
-  // in one read from the upstream then leave in one write, not one each.
-  // And a write that would follow the last one within kCoalesceWindow
-  // waits for the window to pass: an upstream that bursts (a fast local
-  // model) then costs one packet per millisecond instead of one per read.
-  // The sources and the first token never wait: they are what users wait
-  // for; at a model's usual pace (tens of ms a token) nothing ever does.
-  if (!writing_ && !flush_posted_) {
-    flush_posted_ = true;
-    const auto due = last_write_ + kCoalesceWindow;
-    if (stream_writes_ >= 2 && Clock::now() < due) {
-      coalesce_.expires_at(due);
-      coalesce_.async_wait([self = shared_from_this()](const beast::error_code&) {
-        self->flush_posted_ = false;
-        self->start_flush();
-      });
-    } else {
-      net::post(stream_.get_executor(), [self = shared_from_this()] {
-        self->flush_posted_ = false;
-        self->start_flush();
-      });
-    }
-  }
+  schedule_flush();
   while (out_.size() > kOutputBound) {
     start_flush();
     co_await wait_for_writer();
@@ -415,6 +393,31 @@ awaitable<void> Session::write_last_chunk() {
 
 void Session::throw_if_broken() const {
   if (broken_) throw beast::system_error(broken_ec_);
+}
+
+// The write starts once the handler pauses, not now: tokens that arrived
+// in one read from the upstream then leave in one write, not one each.
+// And a write that would follow the last one within kCoalesceWindow waits
+// for the window to pass: an upstream that bursts (a fast local model)
+// then costs one packet a millisecond instead of one per read. The sources
+// and the first token never wait: they are what users wait for; at a
+// model's usual pace (tens of ms a token) nothing ever does.
+void Session::schedule_flush() {
+  if (writing_ || flush_posted_ || out_.empty()) return;
+  flush_posted_ = true;
+  const auto due = last_write_ + kCoalesceWindow;
+  if (stream_writes_ >= 2 && Clock::now() < due) {
+    coalesce_.expires_at(due);
+    coalesce_.async_wait([self = shared_from_this()](const beast::error_code&) {
+      self->flush_posted_ = false;
+      self->start_flush();
+    });
+  } else {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->start_flush();
+    });
+  }
 }
 
 void Session::start_flush() {
@@ -442,14 +445,17 @@ void Session::on_flushed(const beast::error_code& ec) {
     broken_ = true;
     broken_ec_ = ec;
   } else {
-    start_flush();
+    schedule_flush();  // what queued meanwhile: through the window too
   }
   writer_done_.cancel();
 }
 
 awaitable<void> Session::drain() {
-  start_flush();
-  while (writing_ || (!out_.empty() && !broken_)) co_await wait_for_writer();
+  // Each turn starts what queued meanwhile itself: a write held for the
+  // coalescing window is not waited for.
+  for (start_flush(); writing_ || (!out_.empty() && !broken_); start_flush()) {
+    co_await wait_for_writer();
+  }
   throw_if_broken();
 }
 

@@ -54,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
   boost::asio::awaitable<void> write_last_chunk();
   boost::asio::awaitable<void> wait_for_writer();
+  void schedule_flush();
   void start_flush();
   void on_flushed(const boost::system::error_code& ec);
   boost::asio::awaitable<void> drain();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,6 +21,8 @@ using boost::asio::awaitable;
 
 namespace {
 
+constexpr int kBurstTokens = 3000;
+
 awaitable<void> sleep_for(std::chrono::milliseconds d) {
   boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
   co_await t.async_wait(boost::asio::use_awaitable);
@@ -31,6 +34,7 @@ struct Probe {
   std::atomic<bool> finished{false};   ///< the handler's frame unwound
   std::atomic<bool> completed{false};  ///< ... by returning normally
   std::atomic<bool> release{false};
+  std::atomic<int> elapsed_ms{0};
 };
 
 struct FinishGuard {
@@ -77,6 +81,26 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
     co_await sleep_for(30s);
     probe.completed = true;
   });
+  // The sources and a first token, then tokens as fast as the loop turns
+  // (each would be a write of its own), then done.
+  r->add("GET", "/burst", [&probe](http::Exchange& ex) -> awaitable<void> {
+    FinishGuard guard{probe};
+    auto* stream = co_await ex.open_event_stream();
+    co_await stream->send("sources", "[]");
+    co_await stream->send("token", "first");
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kBurstTokens; ++i) {
+      co_await stream->send("token", "t");
+      ++probe.sent;
+      co_await boost::asio::post(co_await boost::asio::this_coro::executor,
+                                 boost::asio::use_awaitable);
+    }
+    probe.elapsed_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count());
+    co_await stream->send("done", "{}");
+    probe.completed = true;
+  });
   // Silent for a while, then one event.
   r->add("GET", "/quiet", [&probe](http::Exchange& ex) -> awaitable<void> {
     FinishGuard guard{probe};
@@ -121,6 +145,27 @@ TEST(SseStream, HeadersThenEachEventFlushedAsItHappens) {
   // The connection stays usable after a finished stream.
   c.send(make_request("GET", "/nothing-here"));
   EXPECT_EQ(c.read_response().status, 404);
+}
+
+TEST(SseStream, ABurstOfTokensLeavesInAWriteAMillisecondNotOneEach) {
+  Probe probe;
+  TestServer server(routes(probe));
+  RawClient c(server.port());
+  c.send(make_request("GET", "/burst"));
+  EXPECT_EQ(c.read_head().status, 200);
+  const auto before = c.segments_in();
+  std::string body;
+  while (auto chunk = c.read_chunk()) body += *chunk;
+  const auto segments = c.segments_in() - before;
+  const auto events = parse_sse(body);
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(probe.sent) + 3);  // nothing lost
+  EXPECT_EQ(events[1], (SseEvent{"token", "first"}));
+  // One loop turn per token: each would leave on its own (a segment each)
+  // without the window; with it, about one write a millisecond, plus one
+  // per 16 KiB the output buffer's bound forces out.
+  const unsigned allowed = static_cast<unsigned>(probe.elapsed_ms) + body.size() / 16384 + 20;
+  EXPECT_LE(segments, allowed) << probe.sent << " tokens in " << probe.elapsed_ms << " ms";
+  EXPECT_LT(segments, static_cast<unsigned>(kBurstTokens) / 10);
 }
 
 TEST(SseStream, HeartbeatsWhileNothingElseIsWritten) {

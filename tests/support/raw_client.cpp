@@ -1,6 +1,7 @@
 #include "support/raw_client.hpp"
 
 #include <arpa/inet.h>
+#include <linux/tcp.h>  // tcp_info with tcpi_segs_in (glibc's lacks it)
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -161,6 +162,13 @@ std::string make_request(std::string_view method, std::string_view target, std::
   }
   r.append("\r\n").append(body);
   return r;
+}
+
+unsigned RawClient::segments_in() const {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+  return info.tcpi_segs_in;
 }
 
 }  // namespace chrysopedia::test

@@ -55,6 +55,10 @@ class RawClient {
 
   void close();
 
+  /// TCP segments received so far (TCP_INFO): one per write of the server,
+  /// however the reads here happen to merge them.
+  unsigned segments_in() const;
+
  private:
   bool fill(std::chrono::steady_clock::time_point deadline);  // false on EOF
   std::string read_line(std::chrono::steady_clock::time_point deadline);
