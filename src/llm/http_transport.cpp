@@ -346,6 +346,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       // this off): otherwise each read_some parses one chunk and completes,
       // the consumer wakes between them and writes each token on its own.
       parser_->eager(true);
+      bool buffered = buffer_.size() > 0;  // body bytes that came with the header
       while (!parser_->is_done()) {
         while (paused_) {
           resume_timer_.expires_at(Clock::time_point::max());
@@ -358,28 +359,51 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           if (!deliver(bytes)) co_return ExchangeOutcome{};
           continue;
         }
+        if (buffered) {
+          // The parser is eager: one put takes every event the buffer holds
+          // and stops at a partial one (need_more), which the next read ends.
+          error_code parse_ec;
+          buffer_.consume(parser_->put(buffer_.data(), parse_ec));
+          if (stopped() || aborted_) co_return ExchangeOutcome{};
+          if (parse_ec && parse_ec != bhttp::error::need_more) {
+            co_return failure(LlmError::Kind::truncated,
+                              "the upstream sent a malformed response: " + parse_ec.message(),
+                              false);
+          }
+          buffered = !parse_ec && buffer_.size() > 0;
+          continue;
+        }
         // An upstream that bursts (a fast local model, tokens a fraction of
         // a millisecond apart) is read at most once per kReadPace: each read
         // then takes a burst, not a token. At a model's usual pace (tens of
-        // ms a token) no read ever waits.
+        // ms a token) no read ever waits. (Reads are ours, not Beast's
+        // read_some, which reads again at once whenever an event is split.)
         const auto since = Clock::now() - last_read_;
         if (since < kReadPace) {
           pace_timer_.expires_after(kReadPace - since);
           co_await pace_timer_.async_wait(net::as_tuple(net::use_awaitable));
           if (stopped()) co_return ExchangeOutcome{};
         }
-        auto [ec, n] = co_await bhttp::async_read_some(socket_, buffer_, *parser_,
-                                                       net::as_tuple(net::use_awaitable));
+        const std::size_t room =
+            std::max(kReadBuffer - std::min(kReadBuffer, buffer_.size()), kReadBuffer / 4);
+        auto space = buffer_.prepare(room);
+        auto [ec, n] = co_await socket_.async_read_some(space, net::as_tuple(net::use_awaitable));
         last_read_ = Clock::now();
-        if (stopped() || aborted_) co_return ExchangeOutcome{};
+        if (stopped()) co_return ExchangeOutcome{};
+        buffer_.commit(n);
+        buffered = n > 0;
+        if (ec == net::error::eof) {
+          // A body delimited by the close ends here; any other is cut short.
+          error_code eof_ec;
+          parser_->put_eof(eof_ec);
+          if (!eof_ec && parser_->is_done()) break;
+        }
         if (ec) {
           const bool reset = ec == net::error::connection_reset;
           co_return failure(
               LlmError::Kind::truncated,
               "the upstream connection failed mid-stream: " +
-                  (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream
-                       ? std::string("the connection closed")
-                       : ec.message()),
+                  (ec == net::error::eof ? std::string("the connection closed") : ec.message()),
               reset);
         }
       }
