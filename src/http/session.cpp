@@ -39,7 +39,10 @@ constexpr std::size_t kWatchChunk = 512;
 constexpr std::size_t kOutputBound = 16 * 1024;
 // Output buffers larger than this are released once written.
 constexpr std::size_t kKeepBuffer = 2 * 1024;
-constexpr auto kCoalesceWindow = std::chrono::milliseconds(1);
+// Writes closer together than this wait (see schedule_flush). 2 ms: far
+// below what a reader sees, and at 1 ms a burst still cost half again as
+// much CPU (docs/PERFORMANCE.md, throughput).
+constexpr auto kCoalesceWindow = std::chrono::milliseconds(2);
 
 bool quiet_close(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -399,7 +402,7 @@ void Session::throw_if_broken() const {
 // in one read from the upstream then leave in one write, not one each.
 // And a write that would follow the last one within kCoalesceWindow waits
 // for the window to pass: an upstream that bursts (a fast local model)
-// then costs one packet a millisecond instead of one per read. The sources
+// then costs one packet per window instead of one per read. The sources
 // and the first token never wait: they are what users wait for; at a
 // model's usual pace (tens of ms a token) nothing ever does.
 void Session::schedule_flush() {

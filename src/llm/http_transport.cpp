@@ -35,7 +35,9 @@ namespace {
 constexpr auto kIdleLimit = std::chrono::seconds(30);
 // One read takes what a burst of tokens brings (curl's buffer was the same).
 constexpr std::size_t kReadBuffer = 8192;
-constexpr auto kReadPace = std::chrono::milliseconds(1);
+// A bursting upstream is read at most this often (the same window as the
+// session's write coalescing: reads and writes then batch alike).
+constexpr auto kReadPace = std::chrono::milliseconds(2);
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;

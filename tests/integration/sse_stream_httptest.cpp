@@ -161,7 +161,7 @@ TEST(SseStream, ABurstOfTokensLeavesInAWriteAMillisecondNotOneEach) {
   ASSERT_EQ(events.size(), static_cast<std::size_t>(probe.sent) + 3);  // nothing lost
   EXPECT_EQ(events[1], (SseEvent{"token", "first"}));
   // One loop turn per token: each would leave on its own (a segment each)
-  // without the window; with it, about one write a millisecond, plus one
+  // without the window; with it, at most one write per 2 ms window, plus one
   // per 16 KiB the output buffer's bound forces out.
   const unsigned allowed = static_cast<unsigned>(probe.elapsed_ms) + body.size() / 16384 + 20;
   EXPECT_LE(segments, allowed) << probe.sent << " tokens in " << probe.elapsed_ms << " ms";
