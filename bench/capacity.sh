@@ -18,6 +18,18 @@ scripts/build >/dev/null
 . bench/lib/stack.sh
 stack_start --tokens "$answer_tokens" --gap-ms "$gap"
 
+# The same load straight at the fake upstream first: what the load
+# generator and the fake alone make of the gap on this machine, so the
+# service's own share shows (UPSTREAM_BASELINE=0 skips it).
+upstream_row=""
+if [ "${UPSTREAM_BASELINE:-1}" != 0 ]; then
+  upstream_row=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
+    --concurrency "$streams" --seconds "$duration" --ramp-seconds "$ramp" --label upstream \
+    --summary "$work/upstream.txt" || true)
+  # shellcheck disable=SC1091
+  up_gap=$(. "$work/upstream.txt"; echo "$gap_p50_ms / $gap_p99_ms / $gap_p100_ms")
+fi
+
 # Idle: after a few chats, so what is allocated once (connections to
 # Postgres and Redis, first-use caches) counts as the idle process.
 build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 4 \
@@ -52,6 +64,7 @@ Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis
 | | measured | target |
 |---|---|---|
 | token gap seen by clients p50 / p99 / max | ${gap_p50_ms} / ${gap_p99_ms} / ${gap_p100_ms} ms | p99 ≤ 150 ms: $(verdict "$gap_p99_ms" 150) |
+| the same load straight from the fake upstream: gap p50 / p99 / max | ${up_gap:-not run} ms | |
 | chats completed / failed | ${completed} / ${errors} | none failed: $([ "$errors" = 0 ] && echo met || echo "NOT met") |
 | first token p50 / p99 | ${first_token_p50_ms} / ${first_token_p99_ms} ms | |
 | service memory idle → peak | $((idle_kib / 1024)) → $((peak_kib / 1024)) MiB | |
@@ -59,6 +72,7 @@ Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis
 | service CPU | $(awk -v a="$cpu0" -v b="$cpu1" -v d="$elapsed_s" 'BEGIN { printf "%.1f s in %.1f s (%.0f%% of one core)", b - a, d, 100 * (b - a) / d }') | |
 
 $row
+$upstream_row
 MD
 )
 echo "$report"
