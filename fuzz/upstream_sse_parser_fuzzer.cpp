@@ -17,6 +17,7 @@
 #include "fuzz_check.hpp"
 #include "llm/chunk_scanner.hpp"
 #include "llm/upstream_sse_parser.hpp"
+#include "support/json_surrogates.hpp"
 
 using chrysopedia::fuzz::Rng;
 using chrysopedia::fuzz::valid_utf8;
@@ -108,7 +109,7 @@ void differential(std::string_view text) {
   if (text.starts_with("\xEF\xBB\xBF") || text.find('\0') != std::string_view::npos) return;
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(sanitize_utf8(text));
+    doc = nlohmann::json::parse(chrysopedia::test::lone_surrogates_replaced(sanitize_utf8(text)));
   } catch (const nlohmann::json::parse_error&) {
     FUZZ_CHECK(scan == ChunkScan::not_json);
     return;

@@ -323,12 +323,20 @@ class Scanner {
         case 'u': {
           int cp = hex4();
           if (cp < 0) return false;
-          if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a lone low surrogate
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (!literal("\\u")) return false;
-            const int low = hex4();
-            if (low < 0xDC00 || low > 0xDFFF) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          // A surrogate without its other half (a proxy that split a pair
+          // between chunks, a model emitting half an emoji) becomes U+FFFD,
+          // as invalid UTF-8 bytes do: one bad character, not a failed answer.
+          if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD;
+          } else if (cp >= 0xD800 && cp <= 0xDBFF) {
+            const std::size_t after = i_;
+            const int low = literal("\\u") ? hex4() : -1;
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              cp = 0xFFFD;
+              i_ = after;  // what followed is read on its own
+            }
           }
           if (out) append_code_point(*out, static_cast<std::uint32_t>(cp));
           continue;

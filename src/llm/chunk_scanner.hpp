@@ -28,8 +28,8 @@ enum class ChunkScan { ok, not_json, not_object };
 /// at most 256 deep) and extracts the fields above, without building a
 /// document: the upstream sends one of these per token, and a DOM parse
 /// was half the service's instructions per chat. Invalid UTF-8 inside
-/// strings is accepted and replaced with U+FFFD, as a peer's text is; an
-/// unpaired surrogate escape is not JSON.
+/// strings is accepted and replaced with U+FFFD, as a peer's text is, and
+/// so is an unpaired surrogate escape (strict JSON would refuse it).
 ChunkScan scan_chunk(std::string_view json, ChunkFields& out);
 
 }  // namespace chrysopedia::llm

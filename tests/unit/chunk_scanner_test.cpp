@@ -10,6 +10,7 @@
 
 #include "llm/chunk_scanner.hpp"
 #include "llm/upstream_sse_parser.hpp"
+#include "support/json_surrogates.hpp"
 
 namespace chrysopedia::llm {
 namespace {
@@ -23,7 +24,7 @@ Oracle oracle(std::string_view data) {
   Oracle o;
   nlohmann::json chunk;
   try {
-    chunk = nlohmann::json::parse(sanitize_utf8(data));
+    chunk = nlohmann::json::parse(test::lone_surrogates_replaced(sanitize_utf8(data)));
   } catch (const nlohmann::json::exception&) {
     o.scan = ChunkScan::not_json;
     return o;
@@ -168,6 +169,27 @@ TEST(ChunkScanner, AgreesWithAFullJsonParserOnMutatedChunks) {
     expect_same(s);
     if (testing::Test::HasFailure()) return;
   }
+}
+
+TEST(ChunkScanner, ALoneSurrogateEscapeIsOneReplacementCharacterNotAFailure) {
+  // A proxy that splits an emoji's escaped pair between chunks, or a model
+  // that emits half of one: the answer goes on with U+FFFD in its place.
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"choices":[{"delta":{"content":"a\ud83c"}}]})", "a" + fffd},
+      {R"({"choices":[{"delta":{"content":"\udf89b"}}]})", fffd + "b"},
+      {R"({"choices":[{"delta":{"content":"\ud83c\u0041"}}]})", fffd + "A"},
+      {R"({"choices":[{"delta":{"content":"\ud83c\ud83c\udf89"}}]})", fffd + "\xF0\x9F\x8E\x89"},
+      {R"({"choices":[{"delta":{"content":"\ud83c\udf89"}}]})", "\xF0\x9F\x8E\x89"},
+  };
+  for (const auto& [chunk, content] : cases) {
+    ChunkFields f;
+    ASSERT_EQ(scan_chunk(chunk, f), ChunkScan::ok) << chunk;
+    EXPECT_EQ(f.content, content) << chunk;
+  }
+  ChunkFields f;  // a broken escape after the high half is still not JSON
+  EXPECT_EQ(scan_chunk(R"({"choices":[{"delta":{"content":"\ud83c\u00zz"}}]})", f),
+            ChunkScan::not_json);
 }
 
 TEST(ChunkScanner, RejectsNestingDeeperThanItsLimitInsteadOfOverflowingTheStack) {
