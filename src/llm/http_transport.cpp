@@ -324,12 +324,23 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
       buffer_.clear();
       buffer_.reserve(kReadBuffer);
-      parser_.emplace(*this);
-      parser_->header_limit(64 * 1024);
-      parser_->body_limit(boost::none);
-      auto [header_ec, header_bytes] = co_await bhttp::async_read_header(
-          socket_, buffer_, *parser_, net::as_tuple(net::use_awaitable));
-      if (stopped()) co_return ExchangeOutcome{};
+      error_code header_ec;
+      for (;;) {
+        parser_.emplace(*this);
+        parser_->header_limit(64 * 1024);
+        parser_->body_limit(boost::none);
+        auto [ec, header_bytes] = co_await bhttp::async_read_header(
+            socket_, buffer_, *parser_, net::as_tuple(net::use_awaitable));
+        header_ec = ec;
+        if (stopped()) co_return ExchangeOutcome{};
+        // An interim answer (100 Continue, 103 Early Hints) comes before
+        // the real one: skipped, as curl does.
+        if (!ec && status_ >= 100 && status_ < 200 && status_ != 101) {
+          status_ = 0;
+          continue;
+        }
+        break;
+      }
       if (header_ec) {
         const bool nothing = !parser_->got_some() && buffer_.size() == 0;
         if (nothing && reused) {

@@ -464,8 +464,9 @@ namespace {
 // closes it while the client holds it idle in its pool.
 class ClosingServer {
  public:
-  ClosingServer() : acceptor_(ctx_, {net::ip::make_address("127.0.0.1"), 0}) {
-    thread_ = std::thread([this] {
+  explicit ClosingServer(std::string interim = "")
+      : acceptor_(ctx_, {net::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, interim] {
       for (int i = 0; i < 2; ++i) {
         net::ip::tcp::socket s(ctx_);
         boost::system::error_code ec;
@@ -489,10 +490,10 @@ class ClosingServer {
             "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
             "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
             "data: [DONE]\n\n";
-        const std::string reply =
-            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-            "Content-Length: " +
-            std::to_string(body.size()) + "\r\n\r\n" + body;
+        const std::string reply = interim +
+                                  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                  "Content-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body;
         net::write(s, net::buffer(reply), ec);
         if (i == 0) {
           std::this_thread::sleep_for(100ms);
@@ -552,4 +553,14 @@ TEST(NativeHttp, APooledConnectionTheServerClosedIsReplaced) {
   EXPECT_EQ(failure, "");
   EXPECT_EQ(texts, (std::vector<std::string>{"hi", "hi"}));
   EXPECT_EQ(server.accepted, 2);
+}
+
+TEST(NativeHttp, AnInterimResponseBeforeTheAnswerIsSkipped) {
+  ClosingServer server(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n");
+  auto options = options_for(server.url());
+  options.curl_only = false;
+  const auto r = run(options);
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(joined(r.deltas), "hi");
 }
