@@ -42,6 +42,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.idle_timeout = settings.llm_idle_timeout;
     o.total_timeout = settings.llm_total_timeout;
     o.max_retries = settings.llm_max_retries;
+    o.curl_only = settings.llm_http_client == "curl";
     w->multi = std::make_unique<llm::CurlMulti>(ctx);
     w->llm = std::make_unique<llm::OpenAiStreamClient>(*w->multi, o);
     w->peers.llm = w->llm.get();

@@ -230,6 +230,10 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.llm_max_retries = parse_int<int>(v, 0, 10, "a number of retries");
        }},
+      {"LLM_HTTP_CLIENT", false,
+       [](Settings& s, const std::string& v) {
+         s.llm_http_client = parse_one_of(v, {"auto", "curl"});
+       }},
       {"LLM_API_KEY", true, [](Settings& s, const std::string& v) { s.llm_api_key = v; }},
       {"LLM_MODEL", false,
        [](Settings& s, const std::string& v) {

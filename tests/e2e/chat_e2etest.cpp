@@ -192,6 +192,27 @@ TEST_F(Chat, AnUnreachableDatabaseIsSearchFailedAndTheServerStaysUp) {
   EXPECT_TRUE(fake.requests().empty()) << "no model call without sources";
 }
 
+TEST_F(Chat, LlmHttpClientCurlSendsPlainHttpThroughLibcurl) {
+  // Told apart by the requests: libcurl offers content encodings, the
+  // native client names itself and offers none.
+  for (const std::string client : {"auto", "curl"}) {
+    FakeLlmServer fake;
+    auto e = env(&fake, nullptr);
+    e["LLM_HTTP_CLIENT"] = client;
+    ServiceProcess service(e);
+    const auto r = post_chat(service.port(), chat_body("sidechain"));
+    EXPECT_EQ(r.names(), (std::vector<std::string>{"sources", "token", "done"})) << client;
+    const auto requests = fake.requests();
+    ASSERT_EQ(requests.size(), 1u) << client;
+    const auto& headers = requests[0].headers;
+    const bool by_curl = headers.count("accept-encoding") > 0;
+    EXPECT_EQ(by_curl, client == "curl") << client;
+    EXPECT_EQ(headers.count("user-agent") && headers.at("user-agent") == "chrysopedia-chat",
+              client == "auto")
+        << client;
+  }
+}
+
 TEST_F(Chat, EveryBadInputIsRefusedWithAMessageNamingTheField) {
   ServiceProcess service(env(nullptr, nullptr));
   struct Case {

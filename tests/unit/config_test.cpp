@@ -59,6 +59,7 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_DOUBLE_EQ(s.llm_temperature, 0.3);
   EXPECT_EQ(s.llm_max_tokens, 2048);
   EXPECT_TRUE(s.llm_stream_usage);
+  EXPECT_EQ(s.llm_http_client, "auto");
   EXPECT_EQ(s.chat_max_context_sources, 10);
   EXPECT_EQ(s.chat_history_max_turn_pairs, 10);
   EXPECT_EQ(s.chat_history_ttl_seconds, 3600);
@@ -81,6 +82,7 @@ TEST(Config, EnvironmentOverridesDefaults) {
                                            {"LLM_TEMPERATURE", "0.7"},
                                            {"REDIS_URL", ""},
                                            {"LOG_FORMAT", "JSON"},
+                                           {"LLM_HTTP_CLIENT", "Curl"},
                                            {"SSE_HEARTBEAT_SECONDS", "0.25"}}),
                                    std::nullopt);
   EXPECT_EQ(s.port, 9001);
@@ -90,6 +92,7 @@ TEST(Config, EnvironmentOverridesDefaults) {
   EXPECT_DOUBLE_EQ(s.llm_temperature, 0.7);
   EXPECT_EQ(s.redis_url, "") << "empty REDIS_URL turns memory off";
   EXPECT_EQ(s.log_format, "json");
+  EXPECT_EQ(s.llm_http_client, "curl");
   EXPECT_EQ(s.sse_heartbeat_interval, std::chrono::milliseconds(250));
 }
 
@@ -118,6 +121,7 @@ TEST(Config, BadValuesNameTheVariableInOneLine) {
       {{"LLM_MAX_RETRIES", "11"}},
       {{"SEARCH_TIMEOUT_SECONDS", "-1"}},
       {{"LOG_FORMAT", "xml"}},
+      {{"LLM_HTTP_CLIENT", "native"}},
       {{"SHUTDOWN_GRACE_SECONDS", "forever"}},
   };
   for (const auto& vars : bad) {

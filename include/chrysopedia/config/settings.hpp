@@ -33,6 +33,9 @@ struct Settings {
   std::chrono::milliseconds llm_idle_timeout{60'000};  ///< longest silence mid-stream
   std::chrono::milliseconds llm_total_timeout{600'000};
   int llm_max_retries = 2;  ///< before the first token only
+  /// "auto": plain http:// on the service's own sockets, the rest through
+  /// libcurl; "curl": everything through libcurl (an escape hatch).
+  std::string llm_http_client = "auto";
 
   // Chat
   int chat_max_context_sources = 10;
