@@ -408,18 +408,16 @@ void Session::throw_if_broken() const {
 void Session::schedule_flush() {
   if (writing_ || flush_posted_ || out_.empty()) return;
   flush_posted_ = true;
+  auto flush = [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->start_flush();
+  };
   const auto due = last_write_ + kCoalesceWindow;
   if (stream_writes_ >= 2 && Clock::now() < due) {
     coalesce_.expires_at(due);
-    coalesce_.async_wait([self = shared_from_this()](const beast::error_code&) {
-      self->flush_posted_ = false;
-      self->start_flush();
-    });
+    coalesce_.async_wait([flush](const beast::error_code&) { flush(); });
   } else {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->flush_posted_ = false;
-      self->start_flush();
-    });
+    net::post(stream_.get_executor(), std::move(flush));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "common/hex.hpp"
 #include "common/utf8.hpp"
 
 namespace chrysopedia::llm {
@@ -228,21 +229,8 @@ class Scanner {
   }
 
   int hex4() {
-    if (i_ + 4 > s_.size()) return -1;
-    int v = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = s_[i_ + k];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v |= c - 'A' + 10;
-      else
-        return -1;
-    }
-    i_ += 4;
+    const int v = common::hex4_at(s_, i_);
+    if (v >= 0) i_ += 4;
     return v;
   }
 

@@ -20,6 +20,8 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "chrysopedia/config/url.hpp"
+
 namespace chrysopedia::llm {
 
 namespace net = boost::asio;
@@ -39,14 +41,6 @@ constexpr std::size_t kReadBuffer = 8192;
 // session's write coalescing: reads and writes then batch alike).
 constexpr auto kReadPace = std::chrono::milliseconds(2);
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
 bool env_set(const char* name) {
   const char* v = std::getenv(name);
   return v && *v;
@@ -55,45 +49,20 @@ bool env_set(const char* name) {
 }  // namespace
 
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
-  if (!starts_with_nocase(url, "http://")) return std::nullopt;
-  std::string_view rest = url.substr(7);
-  const auto slash = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view target = slash == std::string_view::npos ? "" : rest.substr(slash);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  if (const auto hash = target.find('#'); hash != std::string_view::npos)
-    target = target.substr(0, hash);
+  const auto parts = config::parse_url(std::string(url));
+  if (!parts || parts->scheme != "http" || parts->host.empty() || !parts->user.empty() ||
+      parts->password) {
+    return std::nullopt;  // credentials in the URL stay with curl
+  }
   HttpUrl out;
-  std::string_view port;
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = authority.substr(1, close - 1);
-    const auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    out.host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
-  if (out.host.empty() || (out.host.find(':') != std::string::npos && authority.front() != '[')) {
-    return std::nullopt;
-  }
-  if (!port.empty()) {
-    if (port.size() > 5) return std::nullopt;
-    for (char c : port)
-      if (c < '0' || c > '9') return std::nullopt;
-    if (std::stoi(std::string(port)) > 65535 || std::stoi(std::string(port)) == 0)
-      return std::nullopt;
-  }
-  out.port = port.empty() ? "80" : std::string(port);
-  out.target = target.empty()          ? "/"
-               : target.front() == '?' ? "/" + std::string(target)
-                                       : std::string(target);
-  out.authority = std::string(authority);
+  out.host = parts->host;
+  out.port = std::to_string(parts->port.value_or(80));
+  std::string target = parts->path.empty() ? "/" : parts->path;
+  if (!parts->query.empty()) target.append("?").append(parts->query);
+  out.target = target.substr(0, target.find('#'));
+  const bool v6 = out.host.find(':') != std::string::npos;
+  out.authority = v6 ? "[" + out.host + "]" : out.host;
+  if (parts->port) out.authority.append(":").append(out.port);
   return out;
 }
 
@@ -361,15 +330,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       parser_->eager(true);
       bool buffered = buffer_.size() > 0;  // body bytes that came with the header
       while (!parser_->is_done()) {
-        while (paused_) {
-          resume_timer_.expires_at(Clock::time_point::max());
-          co_await resume_timer_.async_wait(net::as_tuple(net::use_awaitable));
-          if (stopped()) co_return ExchangeOutcome{};
-        }
-        if (!pending_.empty()) {
-          std::string bytes = std::move(pending_);
-          pending_.clear();
-          if (!deliver(bytes)) co_return ExchangeOutcome{};
+        if (paused_ || !pending_.empty()) {
+          if (!co_await deliver_held()) co_return ExchangeOutcome{};
           continue;
         }
         if (buffered) {
@@ -421,17 +383,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         }
       }
       // Deliver what a pause held back, then the connection may go back.
-      while (!pending_.empty() || paused_) {
-        if (paused_) {
-          resume_timer_.expires_at(Clock::time_point::max());
-          co_await resume_timer_.async_wait(net::as_tuple(net::use_awaitable));
-          if (stopped()) co_return ExchangeOutcome{};
-          continue;
-        }
-        std::string bytes = std::move(pending_);
-        pending_.clear();
-        if (!deliver(bytes)) co_return ExchangeOutcome{};
-      }
+      if (!co_await deliver_held()) co_return ExchangeOutcome{};
       if (parser_->keep_alive() && buffer_.size() == 0) {
         if (auto pool = pool_.lock()) pool->give_back(key_, std::move(socket_));
       }
@@ -440,6 +392,23 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       done.complete = true;
       co_return done;
     }
+  }
+
+  // Waits for resume() and hands over what a pause held back, until the
+  // consumer takes it all; false when the exchange ended meanwhile.
+  net::awaitable<bool> deliver_held() {
+    while (paused_ || !pending_.empty()) {
+      if (paused_) {
+        resume_timer_.expires_at(Clock::time_point::max());
+        co_await resume_timer_.async_wait(net::as_tuple(net::use_awaitable));
+        if (stopped()) co_return false;
+        continue;
+      }
+      std::string bytes = std::move(pending_);
+      pending_.clear();
+      if (!deliver(bytes)) co_return false;
+    }
+    co_return true;
   }
 
   void close() {
@@ -545,7 +514,7 @@ AsioHttpTransport::~AsioHttpTransport() = default;
 
 std::unique_ptr<UpstreamExchange> AsioHttpTransport::start(const ExchangeRequest& request,
                                                            ExchangeEvents& events) {
-  auto url = parse_http_url(request.url);
+  auto url = parse_http_url(request.url);  // the caller asked handles() first
   auto x = std::make_shared<Exchange>(pool_, pool_->ctx, std::move(*url), request, events);
   x->begin();
   return std::make_unique<Handle>(std::move(x));

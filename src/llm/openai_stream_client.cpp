@@ -56,11 +56,11 @@ constexpr std::size_t kMaxErrorBody = 2048;
 /// Everything one completion needs, shared by the stream handle and the
 /// exchange's events (a retry's timer may outlive the handle by a turn).
 struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_from_this<State> {
-  State(net::io_context& ctx, const OpenAiOptions& o, UpstreamTransport& curl,
-        UpstreamTransport* native, std::string b)
+  State(net::io_context& ctx, const OpenAiOptions& o, UpstreamTransport& primary,
+        UpstreamTransport& fallback, std::string b)
       : options(o),
-        curl(curl),
-        native(native),
+        primary(primary),
+        fallback(fallback),
         body(std::move(b)),
         parser(o.max_line),
         wake(ctx),
@@ -69,8 +69,8 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
   ~State() { release_exchange(); }
 
   const OpenAiOptions& options;
-  UpstreamTransport& curl;
-  UpstreamTransport* native;  // null when forced to curl
+  UpstreamTransport& primary;   // carries options.url
+  UpstreamTransport& fallback;  // carries options.fallback_url
   std::string body;
   UpstreamSseParser parser;
   net::steady_timer wake;
@@ -167,8 +167,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
       request.headers.push_back("Authorization: Bearer " + options.api_key);
     request.connect_timeout = options.connect_timeout;
     request.total_timeout = options.total_timeout;
-    UpstreamTransport& transport = native && AsioHttpTransport::handles(url) ? *native : curl;
-    exchange = transport.start(request, *this);
+    exchange = (on_fallback ? fallback : primary).start(request, *this);
     last_activity = Clock::now();
     arm_idle_timer();
   }
@@ -330,14 +329,21 @@ class OpenAiStream final : public CompletionStream {
 
 OpenAiStreamClient::OpenAiStreamClient(CurlMulti& multi, OpenAiOptions options)
     : ctx_(multi.context()), options_(std::move(options)), curl_(multi) {
-  if (!options_.curl_only) native_ = std::make_unique<AsioHttpTransport>(ctx_);
+  // Decided once: the URLs and the environment's proxies do not change.
+  auto pick = [this](const std::string& base) -> UpstreamTransport& {
+    if (options_.curl_only || !AsioHttpTransport::handles(base + "/chat/completions")) return curl_;
+    if (!native_) native_ = std::make_unique<AsioHttpTransport>(ctx_);
+    return *native_;
+  };
+  primary_ = &pick(options_.url);
+  fallback_ = &pick(options_.fallback_url);
 }
 
 OpenAiStreamClient::~OpenAiStreamClient() = default;
 
 std::unique_ptr<CompletionStream> OpenAiStreamClient::start(const CompletionRequest& request) {
   auto state =
-      std::make_shared<State>(ctx_, options_, curl_, native_.get(), completion_body(request));
+      std::make_shared<State>(ctx_, options_, *primary_, *fallback_, completion_body(request));
   state->begin(options_.url);
   return std::make_unique<OpenAiStream>(std::move(state));
 }

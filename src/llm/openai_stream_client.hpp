@@ -39,7 +39,9 @@ class OpenAiStreamClient final : public LlmClient {
   boost::asio::io_context& ctx_;
   OpenAiOptions options_;
   CurlTransport curl_;
-  std::unique_ptr<UpstreamTransport> native_;
+  std::unique_ptr<UpstreamTransport> native_;  // made when a URL needs it
+  UpstreamTransport* primary_;
+  UpstreamTransport* fallback_;
 };
 
 /// The JSON body of a streaming chat-completion request (SPEC §4).

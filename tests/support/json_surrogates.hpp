@@ -3,29 +3,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.hpp"
+
 namespace chrysopedia::test {
 
 /// JSON text with every lone UTF-16 surrogate escape (\uD800–\uDFFF not in
 /// a high-then-low pair) replaced by \uFFFD: what the chunk scanner decodes
 /// them to. nlohmann refuses them, so as an oracle it is given this.
 inline std::string lone_surrogates_replaced(std::string_view s) {
-  auto hex4 = [&](std::size_t at) -> int {
-    if (at + 4 > s.size()) return -1;
-    int v = 0;
-    for (std::size_t k = at; k < at + 4; ++k) {
-      const char c = s[k];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v |= c - 'A' + 10;
-      else
-        return -1;
-    }
-    return v;
-  };
+  auto hex4 = [&](std::size_t at) { return common::hex4_at(s, at); };
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0;
