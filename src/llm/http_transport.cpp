@@ -350,10 +350,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         }
         // An upstream that bursts (a fast local model, tokens a fraction of
         // a millisecond apart) is read at most once per kReadPace: each read
-        // then takes a burst, not a token. At a model's usual pace (tens of
-        // ms a token) no read ever waits. (Reads are ours, not Beast's
+        // then takes a burst, not a token. Reads are paced by when they
+        // start: at a model's usual pace (tens of ms a token) the previous
+        // read began long ago, so no timer is ever armed (pacing from when
+        // it ended armed one per token). (Reads are ours, not Beast's
         // read_some, which reads again at once whenever an event is split.)
-        const auto since = Clock::now() - last_read_;
+        const auto since = Clock::now() - read_started_;
         if (since < kReadPace) {
           pace_timer_.expires_after(kReadPace - since);
           co_await pace_timer_.async_wait(net::as_tuple(net::use_awaitable));
@@ -362,8 +364,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         const std::size_t room =
             std::max(kReadBuffer - std::min(kReadBuffer, buffer_.size()), kReadBuffer / 4);
         auto space = buffer_.prepare(room);
+        read_started_ = Clock::now();
         auto [ec, n] = co_await socket_.async_read_some(space, net::as_tuple(net::use_awaitable));
-        last_read_ = Clock::now();
         if (stopped()) co_return ExchangeOutcome{};
         buffer_.commit(n);
         buffered = n > 0;
@@ -482,7 +484,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   net::steady_timer connect_timer_;
   net::steady_timer resume_timer_;
   net::steady_timer pace_timer_;
-  Clock::time_point last_read_;
+  Clock::time_point read_started_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::string pending_;
