@@ -105,3 +105,24 @@ TEST(Champions, ACommonWordStillFindsTheBestPages) {
         << "all-words matches come first: " << rare.items[i].slug;
   }
 }
+
+TEST(Champions, AnExclusionCannotLeaveAQueryShort) {
+  // Fifty pages hold both words in their titles and "sidechain"; ten hold
+  // only "compression", in the body. Cut to the best-scored champions first,
+  // "-sidechain" would remove every candidate and leave nothing to answer.
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    text += i < 50 ? page_line("s" + std::to_string(i), "Glue compression " + std::to_string(i),
+                               "c", "C", "mixing", "sidechain pumping")
+                   : page_line("b" + std::to_string(i), "Page " + std::to_string(i), "c", "C",
+                               "mixing", "a long body mentioning compression once");
+  }
+  TestDatabase db;
+  db.import(text);
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 5000);
+  const auto r = search::run_cascade(conn, {"glue compression -sidechain", std::nullopt, 10});
+  EXPECT_EQ(r.cascade_tier, "global");
+  ASSERT_EQ(r.items.size(), 10u);
+  for (const auto& item : r.items) EXPECT_EQ(item.slug[0], 'b') << item.slug;
+}
