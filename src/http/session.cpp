@@ -1,7 +1,5 @@
 #include "http/session.hpp"
 
-#include <sys/socket.h>
-
 #include <array>
 #include <cerrno>
 
@@ -21,6 +19,7 @@
 
 #include "chrysopedia/http/json_error.hpp"
 #include "chrysopedia/observability/request_id.hpp"
+#include "common/send_now.hpp"
 #include "http/session_exchange.hpp"
 #include "http/session_registry.hpp"
 
@@ -429,11 +428,10 @@ void Session::start_flush() {
   in_flight_.swap(out_);
   out_.clear();
   ++stream_writes_;
-  // A write almost always fits in the socket's send buffer: sent here and
-  // now, it costs one syscall, where an asynchronous write also armed and
-  // cancelled the timeout and posted its completion (per token, thousands
-  // of streams). Only what the socket cannot take at once waits for it.
-  const auto sent = send_now(in_flight_);
+  // A write almost always fits in the socket's send buffer: sent at once
+  // (per token, thousands of streams, see send_now). Only what the socket
+  // cannot take now waits for it, under the timeout.
+  const auto sent = common::send_now(stream_.socket().native_handle(), in_flight_);
   if (!sent || *sent == in_flight_.size()) {
     on_flushed(sent ? beast::error_code{}
                     : beast::error_code(errno, net::error::get_system_category()));
@@ -447,17 +445,6 @@ void Session::start_flush() {
                    [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
                      self->on_flushed(ec);
                    });
-}
-
-std::optional<std::size_t> Session::send_now(std::string_view bytes) {
-  const int fd = stream_.socket().native_handle();
-  for (;;) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return std::nullopt;  // errno says why
-  }
 }
 
 void Session::on_flushed(const beast::error_code& ec) {

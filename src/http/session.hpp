@@ -2,9 +2,7 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,9 +56,6 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> wait_for_writer();
   void schedule_flush();
   void start_flush();
-  // Bytes the socket took without waiting (0: none); nullopt on an error,
-  // which errno names.
-  std::optional<std::size_t> send_now(std::string_view bytes);
   void on_flushed(const boost::system::error_code& ec);
   boost::asio::awaitable<void> drain();
   void throw_if_broken() const;
