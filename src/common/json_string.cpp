@@ -1,8 +1,43 @@
 #include "common/json_string.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include "common/utf8.hpp"
 
 namespace chrysopedia::common {
+
+namespace {
+
+// Whether any of the 8 bytes in `w` is a control character, a quote, a
+// backslash or not ASCII: the bytes a JSON string cannot take as they are.
+// (Bit tricks from "Bit Twiddling Hacks": exact as a yes or no, which is
+// all that is asked.)
+bool needs_care(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return ((w & kHigh) | below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) !=
+         0;
+}
+
+// The end of the run from `i` of bytes that go into a JSON string as they
+// are. Prompts and sources are kilobytes of plain text per chat: eight
+// bytes a step, not one.
+std::size_t plain_run_end(std::string_view text, std::size_t i) {
+  for (std::uint64_t w; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&w, text.data() + i, 8);
+    if (needs_care(w)) break;
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+  }
+  return i;
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -11,11 +46,7 @@ void append_json_string(std::string& out, std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t run = i;
-    while (i < text.size()) {
-      const auto c = static_cast<unsigned char>(text[i]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++i;
-    }
+    i = plain_run_end(text, i);
     out.append(text.data() + run, i - run);
     if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);

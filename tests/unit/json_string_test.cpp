@@ -34,6 +34,23 @@ TEST(JsonString, WritesWhatAJsonLibraryWrites) {
   }
 }
 
+TEST(JsonString, ABytePlainTextCannotHoldIsFoundWhereverItSits) {
+  // Plain text is scanned eight bytes a step: each byte that must be
+  // escaped (or checked as UTF-8), at every offset in and around a step.
+  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f", 9) + '\0' + "\x7f\xC3\xA9";
+  for (std::size_t at = 0; at < 40; ++at) {
+    for (char c : specials) {
+      std::string s(41, 'a');
+      s[at] = c;
+      if (c == '\xC3') s[at + 1] = '\xA9';
+      EXPECT_EQ(ours(s), theirs(s))
+          << "byte " << int(static_cast<unsigned char>(c)) << " at " << at;
+    }
+  }
+  // Bytes just past the ones that must be escaped are plain.
+  EXPECT_EQ(ours(std::string(64, ' ') + "!#[]~"), theirs(std::string(64, ' ') + "!#[]~"));
+}
+
 TEST(JsonString, RandomTextRoundTripsThroughAParser) {
   std::mt19937 rng(7);
   for (int round = 0; round < 20000; ++round) {
