@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < tokens; ++i) deltas.push_back(" token" + std::to_string(i));
   }
   chrysopedia::test::FakeLlmServer server(static_cast<std::uint16_t>(port));
+  server.keep_last_requests(64);  // /_fake/stats shows the latest
   const auto reply = chrysopedia::test::openai_stream(deltas, std::chrono::milliseconds(gap_ms));
   server.set_handler([reply, fail_on](const chrysopedia::test::RecordedRequest& req) {
     if (!fail_on.empty()) {

@@ -84,6 +84,7 @@ struct FakeLlmServer::Impl {
   FakeReply fallback = openai_stream({"Hello", " from", " the", " fake."});
   std::function<FakeReply(const RecordedRequest&)> handler;
   std::vector<RecordedRequest> recorded;
+  std::size_t record_limit = 0;  // 0: every request
   std::atomic<int> accepted{0};
   std::atomic<int> closed_by_client{0};
   std::atomic<int> started{0};
@@ -92,6 +93,9 @@ struct FakeLlmServer::Impl {
   FakeReply next_reply(const RecordedRequest& req) {
     std::lock_guard lock(mutex);
     recorded.push_back(req);
+    if (record_limit != 0 && recorded.size() > 2 * record_limit) {
+      recorded.erase(recorded.begin(), recorded.end() - static_cast<std::ptrdiff_t>(record_limit));
+    }
     if (!queue.empty()) {
       FakeReply r = std::move(queue.front());
       queue.pop_front();
@@ -288,6 +292,11 @@ void FakeLlmServer::set_default(FakeReply reply) {
 void FakeLlmServer::set_handler(std::function<FakeReply(const RecordedRequest&)> handler) {
   std::lock_guard lock(impl_->mutex);
   impl_->handler = std::move(handler);
+}
+
+void FakeLlmServer::keep_last_requests(std::size_t n) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->record_limit = n;
 }
 
 std::vector<RecordedRequest> FakeLlmServer::requests() const {

@@ -65,6 +65,9 @@ class FakeLlmServer {
   void set_handler(std::function<FakeReply(const RecordedRequest&)> handler);
 
   std::vector<RecordedRequest> requests() const;
+  /// Keeps about the last `n` requests only (a benchmark's fake serves
+  /// hundreds of thousands, kilobytes of prompt each).
+  void keep_last_requests(std::size_t n);
   /// Connections accepted so far, and how many of them the client closed.
   int connections_accepted() const;
   int connections_closed_by_client() const;
