@@ -6,6 +6,15 @@
 #                                 start on a free port, export REDIS_URL
 #   services_stop                 stop whatever was started (idempotent)
 # Postgres refuses to run as root, so as root it runs as the "postgres" user.
+# CHRYSOPEDIA_PG_ENV: environment for the Postgres server (default: the
+# malloc tunables below; empty: none).
+
+# glibc hands the memory a search's executor freed back to the kernel after
+# every statement (the heap top passes the 128 KiB trim threshold), and the
+# next search faults it in again: about 130 page faults per search, half of
+# a backend's time under load. Kept, a backend reuses its heap. (The same
+# setting is in docker/docker-compose.yml; see docs/OPERATIONS.md.)
+CHRYSOPEDIA_PG_MALLOC="GLIBC_TUNABLES=glibc.malloc.trim_threshold=16777216:glibc.malloc.mmap_threshold=4194304"
 
 _svc_pg_dir=""
 _svc_redis_dir=""
@@ -56,7 +65,8 @@ services_start_postgres() {
   fi
   for attempt in 1 2 3 4 5; do
     port=$(services_free_port)
-    if _svc_as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    # shellcheck disable=SC2086
+    if _svc_as_pg env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
       start >/dev/null; then
       _svc_pg_dir=$dir
@@ -78,9 +88,9 @@ services_start_postgres() {
   export PGPORT_CHRYSOPEDIA=$port
   # How a test stops and starts this server again (same port, same data).
   if [ "$(id -u)" -eq 0 ]; then
-    export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- $bin/pg_ctl -D $dir"
+    export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} $bin/pg_ctl -D $dir"
   else
-    export CHRYSOPEDIA_PG_CTL="$bin/pg_ctl -D $dir"
+    export CHRYSOPEDIA_PG_CTL="env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} $bin/pg_ctl -D $dir"
   fi
   export CHRYSOPEDIA_PG_START="$CHRYSOPEDIA_PG_CTL -l $dir/server.log -w -t 60 start -o '-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}'"
 

@@ -132,6 +132,11 @@ if command -v kubectl >/dev/null; then
 fi
 grep -qF 'docker compose -f docker/docker-compose.yml up --build' "$repo/README.md" ||
   fail "README.md does not give the compose command"
+# Postgres as deployed runs with the malloc settings the tests and benchmarks
+# use (scripts/lib/services.sh): the same string in both places.
+pg_malloc=$(sed -n 's/^CHRYSOPEDIA_PG_MALLOC="GLIBC_TUNABLES=\(.*\)"$/\1/p' "$repo/scripts/lib/services.sh")
+[ -n "$pg_malloc" ] && grep -qF "GLIBC_TUNABLES: $pg_malloc" "$repo/docker/docker-compose.yml" ||
+  fail "docker-compose.yml's postgres lacks GLIBC_TUNABLES: $pg_malloc (scripts/lib/services.sh)"
 for f in "$repo"/docker/*.sh "$0"; do bash -n "$f" || fail "bash -n $f"; done
 
 [ "$failed" = 0 ] && echo "packaging: all checks passed"
