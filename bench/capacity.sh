@@ -2,7 +2,7 @@
 # Capacity benchmark (issue 7): STREAMS concurrent chats (default 5,000) of
 # TOKENS tokens (64) at GAP_MS between tokens (100), clients started over
 # RAMP_SECONDS (10) and chatting back to back for DURATION seconds (40), so
-# that after the ramp every client holds an open stream. Reports the gap
+# that after the ramp every client holds an open stream; REPEATS runs (3). Reports the gap
 # between tokens as the clients see it, failures, and the service's peak
 # memory above its idle size, per open stream. Prints the table and appends
 # it, with the machine it ran on, to docs/PERFORMANCE.md.
@@ -30,26 +30,39 @@ if [ "${UPSTREAM_BASELINE:-1}" != 0 ]; then
   up_gap=$(. "$work/upstream.txt"; echo "$gap_p50_ms / $gap_p99_ms / $gap_p100_ms")
 fi
 
-# Idle: after a few chats, so what is allocated once (connections to
-# Postgres and Redis, first-use caches) counts as the idle process.
-build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 4 \
-  --requests 8 --queries-file data/retrieval-eval.jsonl >/dev/null
-sleep 1
-idle_kib=$(stack_status_kib "$service_pid" VmRSS)
-cpu0=$(stack_cpu_seconds "$service_pid")
-
-# Sample the service's resident size while the load runs.
-(while kill -0 "$service_pid" 2>/dev/null; do
-   stack_status_kib "$service_pid" VmRSS; sleep 0.5
- done) >"$work/rss.txt" &
-sampler=$!
-row=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
-  --queries-file data/retrieval-eval.jsonl --concurrency "$streams" --seconds "$duration" \
-  --ramp-seconds "$ramp" --label service --header --summary "$work/summary.txt" || true)
-cpu1=$(stack_cpu_seconds "$service_pid")
-peak_kib=$(stack_status_kib "$service_pid" VmHWM)
-kill "$sampler" 2>/dev/null || true
-. "$work/summary.txt"
+# REPEATS runs (3), each with a fresh service (fresh peak memory); the run
+# with the median gap p99 is the one reported, with every run's p99 beside
+# it (one run's tail moves by tens of ms on a shared 2-core machine).
+repeats=${REPEATS:-3}
+runs=()
+for r in $(seq 1 "$repeats"); do
+  [ "$r" = 1 ] || stack_restart_service
+  # Idle: after a few chats, so what is allocated once (connections to
+  # Postgres and Redis, first-use caches) counts as the idle process.
+  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 4 \
+    --requests 8 --queries-file data/retrieval-eval.jsonl >/dev/null
+  sleep 1
+  idle_kib=$(stack_status_kib "$service_pid" VmRSS)
+  cpu0=$(stack_cpu_seconds "$service_pid")
+  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
+    --queries-file data/retrieval-eval.jsonl --concurrency "$streams" --seconds "$duration" \
+    --ramp-seconds "$ramp" --label "service, run $r" --header \
+    --summary "$work/summary.$r.txt" >"$work/row.$r.txt" || true
+  cpu1=$(stack_cpu_seconds "$service_pid")
+  peak_kib=$(stack_status_kib "$service_pid" VmHWM)
+  {
+    echo "idle_kib=$idle_kib"
+    echo "peak_kib=$peak_kib"
+    echo "cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')"
+  } >>"$work/summary.$r.txt"
+  # shellcheck disable=SC1090
+  runs+=("$(. "$work/summary.$r.txt"; echo "$gap_p99_ms $r")")
+done
+median_run=$(printf '%s\n' "${runs[@]}" | sort -n | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }')
+all_p99=$(printf '%s\n' "${runs[@]}" | sort -k2 -n | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
+# shellcheck disable=SC1090
+. "$work/summary.$median_run.txt"
+row=$(cat "$work/row.$median_run.txt")
 per_stream=$(awk -v p="$peak_kib" -v i="$idle_kib" -v n="$streams" 'BEGIN { printf "%.1f", (p - i) / n }')
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "NOT met" }'; }
 
@@ -63,13 +76,14 @@ Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis
 
 | | measured | target |
 |---|---|---|
-| token gap seen by clients p50 / p99 / max | ${gap_p50_ms} / ${gap_p99_ms} / ${gap_p100_ms} ms | p99 ≤ 150 ms: $(verdict "$gap_p99_ms" 150) |
+| token gap seen by clients p50 / p99 / max (median run of $repeats) | ${gap_p50_ms} / ${gap_p99_ms} / ${gap_p100_ms} ms | p99 ≤ 150 ms: $(verdict "$gap_p99_ms" 150) |
+| gap p99 of each run | ${all_p99} ms | |
 | the same load straight from the fake upstream: gap p50 / p99 / max | ${up_gap:-not run} ms | |
 | chats completed / failed | ${completed} / ${errors} | none failed: $([ "$errors" = 0 ] && echo met || echo "NOT met") |
 | first token p50 / p99 | ${first_token_p50_ms} / ${first_token_p99_ms} ms | |
 | service memory idle → peak | $((idle_kib / 1024)) → $((peak_kib / 1024)) MiB | |
 | peak memory per open stream | ${per_stream} KiB | < 64 KiB: $(verdict "$per_stream" 64) |
-| service CPU | $(awk -v a="$cpu0" -v b="$cpu1" -v d="$elapsed_s" 'BEGIN { printf "%.1f s in %.1f s (%.0f%% of one core)", b - a, d, 100 * (b - a) / d }') | |
+| service CPU | $(awk -v c="$cpu_s" -v d="$elapsed_s" 'BEGIN { printf "%.1f s in %.1f s (%.0f%% of one core)", c, d, 100 * c / d }') | |
 
 $row
 $upstream_row
