@@ -12,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -213,6 +214,12 @@ struct FakeLlmServer::Impl {
         if (chunk.delay.count() > 0) {
           pause.expires_after(chunk.delay);
           co_await pause.async_wait(use_tuple);
+        } else {
+          // No gap: still one chunk per turn of the loop, the other
+          // streams' between, as when each write's completion was awaited
+          // (sent all at once, an answer would reach the service in a few
+          // reads, and the throughput benchmark would measure that instead).
+          co_await net::post(ctx, net::use_awaitable);
         }
         if (chunk.bytes.empty()) continue;
         framed.clear();
