@@ -53,7 +53,7 @@ services_pg_can_use() {
 }
 
 services_start_postgres() {
-  local dir=$1 bin port attempt
+  local dir=$1 bin port attempt pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
   bin=$(_svc_pg_bin)
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
@@ -66,7 +66,7 @@ services_start_postgres() {
   for attempt in 1 2 3 4 5; do
     port=$(services_free_port)
     # shellcheck disable=SC2086
-    if _svc_as_pg env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    if _svc_as_pg env $pg_env "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
       start >/dev/null; then
       _svc_pg_dir=$dir
@@ -88,9 +88,9 @@ services_start_postgres() {
   export PGPORT_CHRYSOPEDIA=$port
   # How a test stops and starts this server again (same port, same data).
   if [ "$(id -u)" -eq 0 ]; then
-    export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} $bin/pg_ctl -D $dir"
+    export CHRYSOPEDIA_PG_CTL="runuser -u postgres -- env $pg_env $bin/pg_ctl -D $dir"
   else
-    export CHRYSOPEDIA_PG_CTL="env ${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC} $bin/pg_ctl -D $dir"
+    export CHRYSOPEDIA_PG_CTL="env $pg_env $bin/pg_ctl -D $dir"
   fi
   export CHRYSOPEDIA_PG_START="$CHRYSOPEDIA_PG_CTL -l $dir/server.log -w -t 60 start -o '-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}'"
 

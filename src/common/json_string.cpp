@@ -9,11 +9,17 @@ namespace chrysopedia::common {
 
 namespace {
 
+// A byte a JSON string cannot take as it is (or, past ASCII, not without a
+// UTF-8 check).
+bool needs_care(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
 // Whether any of the 8 bytes in `w` is a control character, a quote, a
 // backslash or not ASCII: the bytes a JSON string cannot take as they are.
 // (Bit tricks from "Bit Twiddling Hacks": exact as a yes or no, which is
 // all that is asked.)
-bool needs_care(std::uint64_t w) {
+bool word_needs_care(std::uint64_t w) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
   const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
@@ -28,12 +34,9 @@ bool needs_care(std::uint64_t w) {
 std::size_t plain_run_end(std::string_view text, std::size_t i) {
   for (std::uint64_t w; i + 8 <= text.size(); i += 8) {
     std::memcpy(&w, text.data() + i, 8);
-    if (needs_care(w)) break;
+    if (word_needs_care(w)) break;
   }
-  for (; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-  }
+  while (i < text.size() && !needs_care(static_cast<unsigned char>(text[i]))) ++i;
   return i;
 }
 

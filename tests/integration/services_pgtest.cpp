@@ -1,8 +1,5 @@
 // The Postgres that scripts/test starts is real, reachable, has what the
 // search needs (pg_trgm), and runs as deployed (its malloc settings).
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -10,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
+#include "support/process_stats.hpp"
 #include "support/test_database.hpp"
 
 TEST(TestPostgres, AnswersAndHasTrigramSupport) {
@@ -22,22 +20,6 @@ TEST(TestPostgres, AnswersAndHasTrigramSupport) {
   tx.abort();
 }
 
-namespace {
-
-long minor_faults(long pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  // Fields after the parenthesised name: state is 3rd, minflt the 10th.
-  std::istringstream rest(text.substr(text.rfind(')') + 2));
-  std::string field;
-  for (int i = 3; i < 10; ++i) rest >> field;
-  long faults = -1;
-  rest >> faults;
-  return faults;
-}
-
-}  // namespace
-
 TEST(TestPostgres, ABackendKeepsItsHeapBetweenSearches) {
   // scripts/lib/services.sh starts Postgres with glibc's trim threshold
   // raised, as docker-compose does: otherwise each search's freed executor
@@ -48,16 +30,16 @@ TEST(TestPostgres, ABackendKeepsItsHeapBetweenSearches) {
   pqxx::connection conn(db.url());
   chrysopedia::search::configure_search_session(conn, 5000);
   const long pid = conn.backendpid();
-  ASSERT_GE(minor_faults(pid), 0) << "cannot read /proc/" << pid << "/stat";
+  ASSERT_GE(chrysopedia::test::minor_page_faults(pid), 0) << "cannot read /proc/" << pid << "/stat";
   const std::vector<std::string> questions = {"how do I stop my kick and bass fighting?",
                                               "why does my mix sound quiet on spotify",
                                               "sidechain compression on a bass"};
   for (const auto& q : questions) chrysopedia::search::run_cascade(conn, {q, std::nullopt, 10});
-  const long before = minor_faults(pid);
+  const long before = chrysopedia::test::minor_page_faults(pid);
   constexpr int kSearches = 300;
   for (int i = 0; i < kSearches; ++i) {
     chrysopedia::search::run_cascade(conn, {questions[i % questions.size()], std::nullopt, 10});
   }
-  const double per_search = double(minor_faults(pid) - before) / kSearches;
+  const double per_search = double(chrysopedia::test::minor_page_faults(pid) - before) / kSearches;
   EXPECT_LT(per_search, 10) << "page faults per search in the Postgres backend";
 }

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "support/raw_client.hpp"
@@ -27,6 +29,20 @@ long resident_kib(pid_t pid) {
 
 long peak_resident_kib(pid_t pid) {
   return status_field_kib(pid, "VmHWM");
+}
+
+long minor_page_faults(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto name_end = text.rfind(')');
+  if (name_end == std::string::npos) return -1;
+  // Fields after the parenthesised name: state is the 3rd, minflt the 10th.
+  std::istringstream rest(text.substr(name_end + 2));
+  std::string field;
+  for (int i = 3; i < 10; ++i) rest >> field;
+  long faults = -1;
+  rest >> faults;
+  return faults;
 }
 
 int open_fds(pid_t pid) {

@@ -11,6 +11,10 @@ namespace chrysopedia::test {
 long resident_kib(pid_t pid);
 long peak_resident_kib(pid_t pid);
 
+/// Minor page faults the process has taken (/proc/PID/stat); -1 if it
+/// cannot be read.
+long minor_page_faults(pid_t pid);
+
 /// How many file descriptors the process has open (/proc/PID/fd).
 int open_fds(pid_t pid);
 
