@@ -58,6 +58,7 @@ stack_restart_service() {
     # unless the caller sets them.
     # shellcheck disable=SC2086
     CHAT_RATE_LIMIT_PER_MINUTE=${CHAT_RATE_LIMIT_PER_MINUTE:-0} CHAT_MAX_STREAMS=${CHAT_MAX_STREAMS:-0} \
+    HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT=${HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT:-0} \
     LLM_API_URL=$upstream PORT=$port HOST=127.0.0.1 LOG_LEVEL=${SERVICE_LOG_LEVEL:-warn} \
       ${SERVICE_PREFIX:-} "${CHAT_BIN:-build/chrysopedia-chat}" serve >"$work/service.log" 2>&1 &
     service_pid=$!

@@ -37,6 +37,9 @@ http::ServerOptions server_options(const config::Settings& s) {
   o.heartbeat_interval = s.sse_heartbeat_interval;
   o.shutdown_grace = s.shutdown_grace;
   o.cors_allowed_origins = s.cors_allowed_origins;
+  o.max_idle_connections_per_client =
+      static_cast<std::size_t>(s.http_max_idle_connections_per_client);
+  o.idle_cap_exempt = s.trusted_proxies;
   o.on_request = [](std::string_view route, int status) {
     // 0: the client left before any answer (nginx's 499).
     observability::service_metrics().request(route.empty() ? "unmatched" : route,

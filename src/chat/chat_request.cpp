@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "chrysopedia/http/media_type.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
 namespace chrysopedia::chat {
@@ -12,6 +14,25 @@ namespace chrysopedia::chat {
 namespace {
 
 constexpr std::size_t kMaxQuery = 2000;
+
+std::string control_character_message(std::string_view field, std::string_view text,
+                                      std::size_t at) {
+  // The code point, found again from its character position.
+  std::size_t chars = 0;
+  unsigned code = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;
+    if (chars++ == at) {
+      code = c == 0xC2 ? static_cast<unsigned char>(text[i + 1]) : c;
+      break;
+    }
+  }
+  return fmt::format(
+      "Field '{}' contains the control character U+{:04X} at character {}; a question needs "
+      "none (tabs and line breaks are fine): remove it and send again.",
+      field, code, at + 1);
+}
 
 ChatRequestError bad(std::string code, std::string message) {
   return {400, std::move(code), std::move(message)};
@@ -43,6 +64,23 @@ std::string trim(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::size_t> first_control_character(std::string_view text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;
+    // Tabs and line breaks are how people paste; the rest (NUL, ESC, BEL,
+    // DEL, the C1 block) are in no question and break what comes after:
+    // Postgres refuses NUL in text, terminals act on ESC.
+    const bool c0 = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+    const bool c1 =
+        c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (c0 || c1) return chars;
+    ++chars;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::size_t> utf8_length(std::string_view text) {
   if (llm::sanitize_utf8(text) != text) return std::nullopt;
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
@@ -58,13 +96,17 @@ bool valid_conversation_id(std::string_view id) {
 
 std::variant<ChatRequest, ChatRequestError> parse_chat_request(
     std::optional<std::string_view> content_type, std::string_view body) {
-  std::string type = content_type ? std::string(*content_type) : std::string();
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (type.substr(0, type.find(';')).find("application/json") == std::string::npos) {
-    return ChatRequestError{415, "unsupported_media_type",
-                            "Send the question as JSON with Content-Type: application/json, "
-                            "e.g. {\"query\": \"how do I sidechain a bass?\"}."};
+  switch (http::json_content_type(content_type)) {
+    case http::JsonContentType::json:
+      break;
+    case http::JsonContentType::not_json:
+      return ChatRequestError{415, "unsupported_media_type",
+                              "Send the question as JSON with Content-Type: application/json, "
+                              "e.g. {\"query\": \"how do I sidechain a bass?\"}."};
+    case http::JsonContentType::bad_charset:
+      return ChatRequestError{415, "unsupported_media_type",
+                              "Send the JSON body in UTF-8: Content-Type: application/json, "
+                              "with no charset or charset=utf-8."};
   }
   nlohmann::json doc;
   try {
@@ -93,6 +135,9 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
   const auto length = utf8_length(out.query);
   if (!length) return bad("invalid_field", "Field 'query' is not valid UTF-8.");
   if (*length == 0) return bad("invalid_field", "Field 'query' is empty; ask a question.");
+  if (const auto at = first_control_character(out.query)) {
+    return bad("invalid_field", control_character_message("query", out.query, *at));
+  }
   if (*length > kMaxQuery) {
     return bad("invalid_field", "Field 'query' is " + std::to_string(*length) +
                                     " characters long; the limit is 2000.");
@@ -107,6 +152,9 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
     const auto n = utf8_length(c);
     if (!n) return bad("invalid_field", "Field 'creator' is not valid UTF-8.");
     if (*n > 200) return bad("invalid_field", "Field 'creator' is longer than 200 characters.");
+    if (const auto at = first_control_character(c)) {
+      return bad("invalid_field", control_character_message("creator", c, *at));
+    }
     if (!c.empty()) out.creator = std::move(c);
   }
 

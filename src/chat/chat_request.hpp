@@ -29,6 +29,10 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
 /// `^[A-Za-z0-9_-]{1,64}$`
 bool valid_conversation_id(std::string_view id);
 
+/// The position (in characters) of the first control character that no
+/// question needs (C0 but tab, LF and CR; DEL; C1), or nullopt.
+std::optional<std::size_t> first_control_character(std::string_view text);
+
 /// Number of Unicode characters in valid UTF-8, or nullopt if it is not.
 std::optional<std::size_t> utf8_length(std::string_view text);
 

@@ -1,7 +1,6 @@
 #include "chat/chat_service.hpp"
 
 #include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +11,8 @@
 #include "chat/offline_answerer.hpp"
 #include "chat/prompt.hpp"
 #include "chrysopedia/http/json_error.hpp"
+#include "common/log_text.hpp"
+#include "common/os_random.hpp"
 
 namespace chrysopedia::chat {
 
@@ -25,23 +26,7 @@ constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})"
 
 // A value for a key=value log line: quoted, escaped, and cut short.
 std::string log_value(std::string_view s) {
-  std::string out = "\"";
-  std::size_t n = 0;
-  for (char c : s) {
-    if (++n > 200) {
-      out += "…";
-      break;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n' || c == '\r') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return common::log_quote(s);
 }
 
 std::string log_value(const std::optional<std::string>& s) {
@@ -55,15 +40,26 @@ std::string log_value(const std::string& s) {
   return log_value(std::string_view(s));
 }
 
+// Where an owner's conversation is stored: keys' conversations apart
+// from each other's (another key naming the same id finds nothing, and
+// writes to its own), conversations without keys as before.
+std::string stored_id(const std::string& owner, const std::string& conversation_id) {
+  return owner.empty() ? conversation_id : owner + ":" + conversation_id;
+}
+
+http::Response unknown_conversation(const std::string& id) {
+  return http::json_error(
+      400, "unknown_conversation",
+      "There is no conversation " + id +
+          " to continue: this server takes only conversation ids it made (they expire an hour "
+          "after their last turn). Send no conversation_id to start a new conversation; its id "
+          "comes in the done event.");
+}
+
 }  // namespace
 
 std::string make_uuid4() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+  return common::random_uuid4();
 }
 
 ChatService::ChatService(const config::Settings& settings, PeersOfThisLoop peers)
@@ -91,21 +87,37 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_return;
   }
   const ChatRequest request = std::get<ChatRequest>(std::move(parsed));
-  const std::string cid = request.conversation_id.value_or(make_uuid4());
   const std::string& rid = http_request.request_id;
   const ChatPeers peers = peers_();
-  auto* events = co_await ex.open_event_stream();
-  StreamMetrics metrics(started);
+  const std::string cid = request.conversation_id.value_or(make_uuid4());
+  const std::string stored = stored_id(http_request.owner, cid);
 
   // Memory is never in the way: a failure is logged and the turn goes on.
+  // Except where only the service's own ids are taken: then an id must be
+  // known before the stream opens, and a store that cannot tell is a 503.
   std::vector<history::Message> history;
+  const bool must_exist = request.conversation_id && !settings_.chat_client_conversation_ids;
+  bool load_failed = false;
   if (peers.history && request.conversation_id) {
     try {
-      history = co_await peers.history->load(cid);
+      history = co_await peers.history->load(stored);
     } catch (const history::HistoryError& e) {
       spdlog::warn("chat_history_load_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
+      load_failed = true;
     }
   }
+  if (must_exist && (load_failed || history.empty())) {
+    http::Response refusal =
+        load_failed ? http::json_error(503, "memory_unavailable",
+                                       "Conversation memory is unavailable right now, so the "
+                                       "conversation cannot be continued; retry shortly, or send "
+                                       "no conversation_id to start a new one.")
+                    : unknown_conversation(cid);
+    co_await ex.respond(std::move(refusal));
+    co_return;
+  }
+  auto* events = co_await ex.open_event_stream();
+  StreamMetrics metrics(started);
 
   // (No co_await inside a catch block: the error event is sent after it.)
   search::SearchResult found;
@@ -174,7 +186,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
 
   if (peers.history && settings_.chat_history_max_turn_pairs > 0) {
     try {
-      co_await peers.history->append_turn(cid, request.query, result.text);
+      co_await peers.history->append_turn(stored, request.query, result.text);
     } catch (const history::HistoryError& e) {
       spdlog::warn("chat_history_save_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
     }
@@ -210,7 +222,7 @@ net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {
                                 "Conversation memory is off on this server (REDIS_URL is empty).");
   } else {
     try {
-      const auto messages = co_await peers.history->get(id);
+      const auto messages = co_await peers.history->get(stored_id(ex.request().owner, id));
       if (!messages) {
         response = http::json_error(404, "not_found",
                                     "There is no conversation " + id +
@@ -242,7 +254,7 @@ net::awaitable<void> ChatService::delete_conversation(http::Exchange& ex) {
                                 "The conversation id must be 1-64 letters, digits, '_' or '-'.");
   } else if (peers.history) {
     try {
-      co_await peers.history->remove(id);
+      co_await peers.history->remove(stored_id(ex.request().owner, id));
     } catch (const history::HistoryError& e) {
       spdlog::warn("conversation_delete_error cid={} error={}", id, log_value(e.what()));
       response =

@@ -9,11 +9,18 @@
 
 namespace chrysopedia::chat {
 
-/// The numbered context block of SPEC §3; "(No sources available)" when empty.
+/// The numbered context block of SPEC §3, each source quoted between
+/// `<source N>` and `</source N>` lines (issue 15: text inside a page cannot
+/// pose as our instructions); "(No sources available)" when empty.
 std::string context_block(const std::vector<search::SearchItem>& items);
 
-/// The system message of SPEC §3, exactly.
+/// The system message of SPEC §3, with one more line saying that what the
+/// source tags quote is reference text, never instructions.
 std::string system_prompt(const std::vector<search::SearchItem>& items);
+
+/// `text` with every `<source` and `</source` (any case) written `‹source`,
+/// so that page text cannot open or close a source quotation.
+std::string defuse_source_tags(std::string_view text);
 
 /// System message, then the stored history, then the user's query.
 std::vector<llm::ChatMessage> build_messages(const std::vector<search::SearchItem>& items,

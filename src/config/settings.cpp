@@ -112,6 +112,8 @@ std::string Settings::redacted_json() const {
   j["HTTP_WRITE_TIMEOUT_SECONDS"] = seconds(http_write_timeout);
   j["SSE_HEARTBEAT_SECONDS"] = seconds(sse_heartbeat_interval);
   j["SHUTDOWN_GRACE_SECONDS"] = seconds(shutdown_grace);
+  j["HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT"] = http_max_idle_connections_per_client;
+  j["CHAT_CLIENT_CONVERSATION_IDS"] = chat_client_conversation_ids;
   std::string origins;
   for (const auto& o : cors_allowed_origins) origins += (origins.empty() ? "" : ",") + o;
   j["CORS_ALLOWED_ORIGINS"] = origins;

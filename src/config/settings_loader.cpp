@@ -262,6 +262,8 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.chat_history_ttl_seconds = parse_int<int>(v, 1, 31'536'000, "a number of seconds");
        }},
+      {"CHAT_CLIENT_CONVERSATION_IDS", false,
+       [](Settings& s, const std::string& v) { s.chat_client_conversation_ids = parse_bool(v); }},
       {"LOG_LEVEL", false,
        [](Settings& s, const std::string& v) {
          s.log_level =
@@ -286,6 +288,11 @@ const std::vector<Field>& fields() {
       {"SSE_HEARTBEAT_SECONDS", false,
        [](Settings& s, const std::string& v) {
          s.sse_heartbeat_interval = parse_seconds(v, 0.01, 3600);
+       }},
+      {"HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT", false,
+       [](Settings& s, const std::string& v) {
+         s.http_max_idle_connections_per_client =
+             parse_int<int>(v, 0, 10'000'000, "a number of connections (0: no cap)");
        }},
       {"SHUTDOWN_GRACE_SECONDS", false,
        [](Settings& s, const std::string& v) { s.shutdown_grace = parse_seconds(v, 0, 3600); }},

@@ -64,6 +64,8 @@ AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_strea
     return v;
   }
 
+  if (key >= 0) v.owner = keys_.owner(key);
+
   if (opens_stream && streams_) {
     v.slot = streams_->try_acquire();
     if (!v.slot) {
@@ -93,6 +95,7 @@ net::awaitable<void> AccessGuard::run(const Handler& handler, Exchange& exchange
     co_await exchange.respond(std::move(refusal));
     co_return;
   }
+  exchange.set_owner(std::move(verdict.owner));
   // The slot stays in this frame until the handler is done (or cancelled).
   co_await handler(exchange);
 }

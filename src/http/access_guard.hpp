@@ -39,6 +39,7 @@ class AccessGuard {
   struct Verdict {
     std::optional<Response> refusal;  ///< set: answer this and stop
     std::optional<StreamLimiter::Slot> slot;
+    std::string owner;  ///< Request::owner for an admitted request
   };
   Verdict check(const Request& request, bool opens_stream);
 

@@ -1,6 +1,9 @@
 #include "http/api_keys.hpp"
 
 #include <cctype>
+#include <stdexcept>
+
+#include <openssl/evp.h>
 
 namespace chrysopedia::http {
 
@@ -44,6 +47,26 @@ std::optional<std::string_view> presented_api_key(const Request& request) {
     if (!trimmed.empty()) return trimmed;
   }
   return std::nullopt;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0x0F]);
+  }
+  return out;
+}
+
+ApiKeys::ApiKeys(std::vector<std::string> keys) : keys_(std::move(keys)) {
+  owners_.reserve(keys_.size());
+  for (const auto& key : keys_) owners_.push_back("key." + sha256_hex(key).substr(0, 32));
 }
 
 int ApiKeys::match(std::string_view presented) const {

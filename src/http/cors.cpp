@@ -43,7 +43,10 @@ bool Cors::allows(std::string_view origin) const {
 HeaderList Cors::response_headers(const Request& request) const {
   if (!enabled()) return {};
   const auto origin = request.header("origin");
-  if (!origin || !allows(*origin)) return {};
+  // Whether the answer carries CORS headers depends on the Origin sent, so
+  // every answer says so: a cache must not hand one origin's answer (with
+  // or without them) to another.
+  if (!origin || !allows(*origin)) return {{"Vary", "Origin"}};
   // The origin is echoed rather than `*`, so the answer depends on it:
   // caches must key on it.
   return {{"Access-Control-Allow-Origin", std::string(*origin)},

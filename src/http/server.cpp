@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "http/idle_connections.hpp"
 #include "http/session.hpp"
 #include "http/session_registry.hpp"
 
@@ -47,7 +48,7 @@ struct Worker {
 };
 
 net::awaitable<void> accept_loop(Worker& w, const ServerOptions& options,
-                                 std::shared_ptr<const Router> router) {
+                                 std::shared_ptr<const Router> router, IdleConnections& idle) {
   for (;;) {
     auto [ec, socket] = co_await w.acceptor.async_accept(net::as_tuple(net::use_awaitable));
     if (ec) {
@@ -62,7 +63,7 @@ net::awaitable<void> accept_loop(Worker& w, const ServerOptions& options,
     if (w.stopping) continue;
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session>(std::move(socket), options, router, w.sessions);
+    auto session = std::make_shared<Session>(std::move(socket), options, router, w.sessions, idle);
     net::co_spawn(w.ctx, session->run(), net::detached);
   }
 }
@@ -96,6 +97,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   Server::WorkerHook on_worker_start;
   std::atomic<std::uint16_t> port{0};
+  std::unique_ptr<IdleConnections> idle;
 
   void begin_stop(Worker& w) {
     if (w.stopping) return;
@@ -130,6 +132,12 @@ Server::Server(ServerOptions options, std::shared_ptr<const Router> router)
   impl_->options = std::move(options);
   impl_->router = std::move(router);
   if (impl_->options.workers == 0) impl_->options.workers = 1;
+  std::vector<IpAddress> exempt;
+  for (const auto& a : impl_->options.idle_cap_exempt) {
+    if (auto ip = IpAddress::parse(a)) exempt.push_back(*ip);
+  }
+  impl_->idle = std::make_unique<IdleConnections>(impl_->options.max_idle_connections_per_client,
+                                                  std::move(exempt));
 }
 
 Server::~Server() {
@@ -170,7 +178,8 @@ void Server::start() {
     w.thread = std::thread([this, &w] {
       std::shared_ptr<void> resources;
       if (impl_->on_worker_start) resources = impl_->on_worker_start(w.index, w.ctx);
-      net::co_spawn(w.ctx, accept_loop(w, impl_->options, impl_->router), net::detached);
+      net::co_spawn(w.ctx, accept_loop(w, impl_->options, impl_->router, *impl_->idle),
+                    net::detached);
       net::co_spawn(w.ctx, release_memory_after_bursts(w), net::detached);
       w.ctx.run();
       resources.reset();

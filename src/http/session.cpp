@@ -19,6 +19,7 @@
 
 #include "chrysopedia/http/json_error.hpp"
 #include "chrysopedia/observability/request_id.hpp"
+#include "common/log_text.hpp"
 #include "common/send_now.hpp"
 #include "http/session_exchange.hpp"
 #include "http/session_registry.hpp"
@@ -45,13 +46,6 @@ constexpr std::size_t kKeepBuffer = 2 * 1024;
 // below what a reader sees, and at 1 ms a burst still cost half again as
 // much CPU (docs/PERFORMANCE.md, throughput).
 constexpr auto kCoalesceWindow = std::chrono::milliseconds(2);
-
-bool quiet_close(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-         ec == net::error::bad_descriptor || ec == net::error::broken_pipe ||
-         ec == bhttp::error::partial_message;
-}
 
 Request to_request(bhttp::request<bhttp::string_body>&& raw) {
   Request req;
@@ -83,17 +77,21 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 }  // namespace
 
 Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
-                 std::shared_ptr<const Router> router, SessionRegistry& registry)
+                 std::shared_ptr<const Router> router, SessionRegistry& registry,
+                 IdleConnections& idle)
     : stream_(std::move(socket)),
       options_(options),
       router_(std::move(router)),
       registry_(registry),
       writer_done_(stream_.get_executor(), Clock::time_point::max()),
       coalesce_(stream_.get_executor()),
-      cors_(options.cors_allowed_origins) {
+      cors_(options.cors_allowed_origins),
+      limits_{options.header_limit, options.body_limit},
+      idle_(idle) {
   beast::error_code ec;
   const auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_address_ = peer.address().to_string();
+  idle_client_ = idle_.client_of(peer_address_);
   registry_.add(this);
 }
 
@@ -138,79 +136,112 @@ void Session::close_socket() {
 awaitable<bool> Session::read_request(bhttp::request<bhttp::string_body>& out) {
   state_ = State::idle;
   if (closing_) co_return false;
+  // Waiting for a request, the connection counts against its client's cap.
+  if (!idle_slot_) {
+    idle_slot_ = idle_.try_acquire(idle_client_);
+    if (!idle_slot_) {
+      co_await refuse_idle_connection();
+      co_return false;
+    }
+  }
+  RequestReader reader(limits_);
+  const auto read_some = [this, &reader] {
+    return stream_.async_read_some(buffer_.prepare(std::min(kReadChunk, reader.room(buffer_))),
+                                   use_tuple);
+  };
   if (buffer_.size() == 0) {
     // Waiting for a request to start is bounded by the idle timeout; once a
     // byte has come, the whole request must arrive within the request
     // timeout, so a client trickling bytes cannot hold the connection.
     stream_.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
+    auto [ec, n] = co_await read_some();
     if (ec) co_return false;
     buffer_.commit(n);
   }
   state_ = State::reading;
-
-  bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-  parser.body_limit(options_.body_limit);
   stream_.expires_after(options_.request_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
-  if (!ec && !parser.is_done()) {
-    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] = co_await net::async_write(
-          stream_, net::buffer(kContinue.data(), kContinue.size()), use_tuple);
-      ec = wec;
+  for (;;) {
+    const auto step = reader.parse(buffer_);
+    if (step == RequestReader::Step::done) break;
+    if (step == RequestReader::Step::rejected) {
+      co_await reject(reader.rejection(), reader);
+      co_return false;
     }
-    if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+    if (step == RequestReader::Step::wants_continue) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [ec, n] = co_await net::async_write(
+          stream_, net::buffer(kContinue.data(), kContinue.size()), use_tuple);
+      if (ec) co_return false;
+      continue;
+    }
+    auto [ec, n] = co_await read_some();
+    if (ec == beast::error::timeout) {
+      const Rejection late{408, "request_timeout",
+                           "The request did not arrive in time; send it whole, without pauses."};
+      co_await reject(late, reader);
+      co_return false;
+    }
+    if (ec) co_return false;  // gone mid-request: there is nobody to answer
+    buffer_.commit(n);
   }
-  if (!ec) {
-    out = parser.release();
-    // A stream may hold this connection for minutes: give back the read
-    // buffer (watch_client reads little while the handler runs).
-    if (buffer_.size() == 0) buffer_.shrink_to_fit();
-    co_return true;
-  }
-  if (quiet_close(ec)) co_return false;
+  out = reader.release();
+  // A stream may hold this connection for minutes: give back the read
+  // buffer (watch_client reads little while the handler runs).
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();
+  co_return true;
+}
 
-  Response error;
-  if (ec == bhttp::error::body_limit) {
-    error = json_error(
-        413, "payload_too_large",
-        fmt::format("The request body is larger than the limit of {} bytes.", options_.body_limit));
-  } else if (ec == bhttp::error::header_limit) {
-    error = json_error(431, "headers_too_large",
-                       fmt::format("The request headers are larger than the limit of {} bytes.",
-                                   options_.header_limit));
-  } else if (ec == beast::error::timeout) {
-    error = json_error(408, "request_timeout",
-                       "The request did not arrive in time; send it whole, without pauses.");
-  } else {
-    error = json_error(400, "bad_request", "The request is not valid HTTP/1.1: " + ec.message());
-  }
+awaitable<void> Session::reject(const Rejection& why, const RequestReader& reader) {
+  Response error = json_error(why.status, why.code, why.message);
   Request req;
   req.request_id = observability::make_request_id();
-  // The head may have been read: a page over its body limit still learns why.
-  const auto& head = parser.get();
-  if (const auto origin = head[bhttp::field::origin]; !origin.empty()) {
-    req.headers.emplace_back("origin", std::string(origin));
+  // A request whose head was read is counted under its route (a page over
+  // its body limit also learns why, through CORS); one that never got
+  // that far has no route, and is counted as malformed.
+  std::string_view route = "malformed";
+  Router::Match match;
+  if (reader.header_done()) {
+    const auto& head = reader.head();
+    if (const auto origin = head[bhttp::field::origin]; !origin.empty()) {
+      req.headers.emplace_back("origin", std::string(origin));
+    }
+    const auto target = head.target();
+    match = router_->match(head.method_string(), target.substr(0, target.find('?')));
+    route = match.pattern;
   }
   cors_headers_ = cors_.response_headers(req);
-  if (options_.on_request) {
-    const auto target = head.target();
-    const auto route = router_->match(head.method_string(), target.substr(0, target.find('?')));
-    options_.on_request(route.pattern, error.status);
-  }
-  spdlog::info("http_rejected rid={} status={} reason=\"{}\"", req.request_id, error.status,
-               ec.message());
+  if (options_.on_request) options_.on_request(route, error.status);
+  spdlog::info("http_rejected rid={} status={} reason={}", req.request_id, error.status,
+               common::log_quote(why.message));
   state_ = State::handling;
   co_await write_response(req, std::move(error), false);
   co_await lingering_close();
-  co_return false;
+}
+
+awaitable<void> Session::refuse_idle_connection() {
+  spdlog::info("http_idle_connections_refused peer={} max={}", peer_address_,
+               idle_.max_per_client());
+  if (served_ > 0) co_return;  // a kept-alive connection: closing it says enough
+  Response busy = json_error(
+      503, "too_many_connections",
+      fmt::format("This client already holds {} idle connections to the server; reuse one of "
+                  "them, or close some.",
+                  idle_.max_per_client()));
+  busy.headers.emplace_back("Retry-After", "1");
+  if (options_.on_request) options_.on_request("malformed", busy.status);
+  Request req;
+  req.request_id = observability::make_request_id();
+  cors_headers_.clear();
+  state_ = State::handling;
+  co_await write_response(req, std::move(busy), false);
+  co_await lingering_close();
 }
 
 awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   const auto started = Clock::now();
   state_ = State::handling;
+  ++served_;
+  idle_slot_.release();
   const bool client_keep_alive = raw.keep_alive();
   http10_ = raw.version() < 11;
   Request req = to_request(std::move(raw));
@@ -268,7 +299,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
       spdlog::error("http_handler_error rid={} method={} path={} error=\"{}\"", req.request_id,
-                    req.method, req.path, e.what());
+                    req.method, common::log_quote(req.path), e.what());
     }
   }
   if (socket_ok && !exchange.started()) {
@@ -286,7 +317,8 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   if (options_.on_request) options_.on_request(match.pattern, status);
   const auto level = status >= 500 ? spdlog::level::warn : spdlog::level::debug;
   spdlog::log(level, "http_request rid={} method={} path={} status={} ms={:.1f}{}", req.request_id,
-              req.method, req.path, status, ms, client_gone ? " client_gone=true" : "");
+              req.method, common::log_quote(req.path), status, ms,
+              client_gone ? " client_gone=true" : "");
   co_return socket_ok && !failure && exchange.keep_alive() && !closing_ &&
       !(http10_ && exchange.streaming());
 }
@@ -294,7 +326,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
 awaitable<void> Session::watch_client() {
   auto& socket = stream_.socket();
   for (;;) {
-    if (buffer_.size() >= options_.body_limit + options_.header_limit) {
+    if (buffer_.size() >= RequestReader::buffer_limit(limits_)) {
       // A client pipelining this much is not waiting for our answer; stop
       // reading until the handler is done (which cancels this wait).
       net::steady_timer hold(socket.get_executor(), Clock::time_point::max());
@@ -333,6 +365,12 @@ awaitable<void> Session::write_response(const Request& request, Response&& respo
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
   if (!response.content_type.empty()) res.set(bhttp::field::content_type, response.content_type);
   res.set("X-Request-Id", request.request_id);
+  // No browser may guess another type for what we send, and no cache keep
+  // an API answer (a conversation is private to whoever may read it).
+  res.set("X-Content-Type-Options", "nosniff");
+  if (response.content_type.rfind("application/json", 0) == 0) {
+    res.set(bhttp::field::cache_control, "no-store");
+  }
   for (auto& [name, value] : cors_headers_) res.set(name, value);
   for (auto& [name, value] : response.headers) res.set(name, value);
   res.keep_alive(keep_alive && !closing_);
@@ -353,6 +391,7 @@ awaitable<void> Session::write_event_stream_head(const Request& request, bool ke
   res.set(bhttp::field::content_type, "text/event-stream");
   res.set(bhttp::field::cache_control, "no-cache");
   res.set("X-Accel-Buffering", "no");
+  res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Request-Id", request.request_id);
   for (auto& [name, value] : cors_headers_) res.set(name, value);
   res.keep_alive(keep_alive && !closing_ && !http10_);

@@ -15,6 +15,8 @@
 #include "chrysopedia/http/router.hpp"
 #include "chrysopedia/http/server.hpp"
 #include "http/cors.hpp"
+#include "http/idle_connections.hpp"
+#include "http/request_reader.hpp"
 
 namespace chrysopedia::http {
 
@@ -26,7 +28,7 @@ class SessionRegistry;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket socket, const ServerOptions& options,
-          std::shared_ptr<const Router> router, SessionRegistry& registry);
+          std::shared_ptr<const Router> router, SessionRegistry& registry, IdleConnections& idle);
   ~Session();
 
   boost::asio::awaitable<void> run();
@@ -44,6 +46,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::asio::awaitable<bool> read_request(
       boost::beast::http::request<boost::beast::http::string_body>& out);
+  boost::asio::awaitable<void> reject(const Rejection& why, const RequestReader& reader);
+  boost::asio::awaitable<void> refuse_idle_connection();
   boost::asio::awaitable<bool> handle(
       boost::beast::http::request<boost::beast::http::string_body> raw);
   boost::asio::awaitable<void> watch_client();
@@ -69,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionRegistry& registry_;
   State state_ = State::idle;
   bool closing_ = false;
+  std::uint64_t served_ = 0;  // requests handled on this connection
 
   // An event stream's output: events are appended to out_ and the socket
   // takes them one write at a time, everything that queued up meanwhile in
@@ -92,6 +97,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Cors cors_;
   HeaderList cors_headers_;   // for the response being written now
   std::string peer_address_;  // asked once: it cannot change on a connection
+  RequestLimits limits_;
+  IdleConnections& idle_;
+  std::string idle_client_;          // this peer's key in idle_ ("" when not capped)
+  IdleConnections::Slot idle_slot_;  // held while no request is being handled
 };
 
 }  // namespace chrysopedia::http

@@ -11,10 +11,11 @@ class Session;
 /// Session. Lives in the session's handle() frame for the request's span.
 class SessionExchange final : public Exchange, public EventStream {
  public:
-  SessionExchange(Session& session, const Request& request, bool keep_alive)
+  SessionExchange(Session& session, Request& request, bool keep_alive)
       : session_(session), request_(request), keep_alive_(keep_alive) {}
 
   const Request& request() const override { return request_; }
+  void set_owner(std::string owner) override { request_.owner = std::move(owner); }
   boost::asio::awaitable<void> respond(Response&& response) override;
   boost::asio::awaitable<EventStream*> open_event_stream() override;
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data) override;
@@ -26,7 +27,7 @@ class SessionExchange final : public Exchange, public EventStream {
 
  private:
   Session& session_;
-  const Request& request_;
+  Request& request_;
   bool keep_alive_;
   bool streaming_ = false;
   int status_ = 0;

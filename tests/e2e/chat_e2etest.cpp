@@ -83,7 +83,7 @@ TEST_F(Chat, TheWholeHappyPath) {
   EXPECT_EQ(body["model"], "e2e-model");
   const std::string system = body["messages"][0]["content"];
   EXPECT_EQ(system.rfind("You are Chrysopedia, an expert encyclopedic assistant", 0), 0u);
-  EXPECT_NE(system.find("Sources:\n[1] " + sources[0]["title"].get<std::string>()),
+  EXPECT_NE(system.find("Sources:\n<source 1>\n[1] " + sources[0]["title"].get<std::string>()),
             std::string::npos);
   EXPECT_EQ(body["messages"].back()["content"], "how do I sidechain my bass to the kick?");
 

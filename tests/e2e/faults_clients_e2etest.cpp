@@ -81,7 +81,9 @@ class ClientFaults : public ::testing::Test {
 };
 
 TEST_F(ClientFaults, TricklingClientsAreCutOffAtTheRequestTimeoutAndOthersAreServed) {
-  ServiceProcess service(env({{"HTTP_REQUEST_TIMEOUT_SECONDS", "1"}}));
+  // The timeout alone, from one address: the per-client cap is its own test.
+  ServiceProcess service(
+      env({{"HTTP_REQUEST_TIMEOUT_SECONDS", "1"}, {"HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT", "0"}}));
   const std::string request = chat_request("sidechain");
   std::vector<std::unique_ptr<RawClient>> tricklers;
   for (int i = 0; i < 100; ++i) tricklers.push_back(std::make_unique<RawClient>(service.port()));
@@ -125,8 +127,9 @@ TEST_F(ClientFaults, TenThousandAbandonedConnectionsAreReclaimedAndChatsGoOn) {
   }
   if (limit.rlim_cur < kConnections + 500) GTEST_SKIP() << "RLIMIT_NOFILE is too low";
 
-  ServiceProcess service(
-      env({{"HTTP_IDLE_TIMEOUT_SECONDS", "1"}, {"HTTP_REQUEST_TIMEOUT_SECONDS", "1"}}));
+  ServiceProcess service(env({{"HTTP_IDLE_TIMEOUT_SECONDS", "1"},
+                              {"HTTP_REQUEST_TIMEOUT_SECONDS", "1"},
+                              {"HTTP_MAX_IDLE_CONNECTIONS_PER_CLIENT", "0"}}));
   const pid_t pid = service.process().pid();
   ASSERT_EQ(post_chat(service.port(), chat_body("warm")).text, "answer to warm");
   const int idle_fds = open_fds(pid);

@@ -41,6 +41,9 @@ struct Settings {
   int chat_max_context_sources = 10;
   int chat_history_max_turn_pairs = 10;
   int chat_history_ttl_seconds = 3600;
+  /// false: a chat may name only a conversation the service made (and so
+  /// an unguessable id); a client's own id (`my-session-1`) gets 400.
+  bool chat_client_conversation_ids = true;
 
   // Logging
   std::string log_level = "info";
@@ -52,6 +55,9 @@ struct Settings {
   std::chrono::milliseconds http_write_timeout{60'000};    ///< one write to a stalled reader
   std::chrono::milliseconds sse_heartbeat_interval{15'000};
   std::chrono::milliseconds shutdown_grace{25'000};
+  /// Connections one client (address, IPv6 by /64) may hold open while not
+  /// in a request (idle keep-alive, or a request still arriving); 0: no cap.
+  int http_max_idle_connections_per_client = 64;
 
   /// Browser origins allowed to call the API (`https://host[:port]`, or
   /// `*` for any); empty: no CORS headers at all.

@@ -16,6 +16,10 @@ class Exchange {
 
   virtual const Request& request() const = 0;
 
+  /// Records whom the request acts for (Request::owner); the access guard
+  /// calls it once it has checked the key, before the handler runs.
+  virtual void set_owner(std::string owner) = 0;
+
   /// Writes a complete response.
   ///
   /// Callers: build the Response in a named variable, never as a braced

@@ -21,6 +21,10 @@ struct Request {
   std::string request_id;    ///< X-Request-Id given by the client, or made up
   std::string peer_address;  ///< the connection's peer IP (a proxy's, behind one)
   std::unordered_map<std::string, std::string> params;  ///< from `{name}` route segments
+  /// Whom the request acts for, set by the access guard: with API keys on,
+  /// `key.` and the fingerprint of the key it presented; empty without
+  /// keys. What a request stores (a conversation) belongs to its owner.
+  std::string owner;
 
   /// The first value of a header, by case-insensitive name.
   std::optional<std::string_view> header(std::string_view name) const;

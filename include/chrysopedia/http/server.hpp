@@ -28,6 +28,10 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{60'000};
   std::chrono::milliseconds heartbeat_interval{15'000};
   std::chrono::milliseconds shutdown_grace{25'000};
+  /// Connections a client may hold while not in a request; 0: no cap.
+  std::size_t max_idle_connections_per_client = 0;
+  /// Peers not held to that cap (trusted proxies): IP addresses.
+  std::vector<std::string> idle_cap_exempt;
   /// Origins (or `*`) whose pages may call us (CORS); empty: no CORS headers.
   std::vector<std::string> cors_allowed_origins;
   /// Told of each request answered, on its worker's thread: the pattern of

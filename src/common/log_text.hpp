@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace chrysopedia::common {
+
+/// Client text made safe for a one-line `key="value"` log field: quoted;
+/// `"` and `\` escaped; line breaks, tabs and every other control
+/// character (C0, DEL and C1, which terminals act on: ESC sequences, BEL,
+/// window titles) written as `\n`, `\xNN` or `\u00NN`; bytes that are not
+/// UTF-8 as `\xNN`. Longer than `max_bytes` of input, it is cut on a
+/// character boundary and ends with `…`.
+std::string log_quote(std::string_view text, std::size_t max_bytes = 200);
+
+}  // namespace chrysopedia::common
