@@ -231,7 +231,7 @@ awaitable<void> Session::refuse_idle_connection() {
   if (options_.on_request) options_.on_request("malformed", busy.status);
   Request req;
   req.request_id = observability::make_request_id();
-  cors_headers_.clear();
+  cors_headers_ = cors_.response_headers(req);  // no origin known: Vary only
   state_ = State::handling;
   co_await write_response(req, std::move(busy), false);
   co_await lingering_close();

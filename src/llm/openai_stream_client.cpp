@@ -12,6 +12,7 @@
 
 #include "chrysopedia/config/settings.hpp"
 #include "common/json_string.hpp"
+#include "common/log_text.hpp"
 #include "llm/http_transport.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
@@ -218,8 +219,10 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
       try {
         std::rethrow_exception(error);
       } catch (const LlmError& e) {
-        spdlog::warn("llm_request_failed url={} status={} attempts={} error=\"{}\"",
-                     config::redact_url(url), e.status(), attempt + 1, e.what());
+        // The upstream's own words (an error chunk, an error body) are text
+        // a model or a proxy chose: quoted and escaped like client input.
+        spdlog::warn("llm_request_failed url={} status={} attempts={} error={}",
+                     config::redact_url(url), e.status(), attempt + 1, common::log_quote(e.what()));
       }
     }
     finished = true;
@@ -273,7 +276,8 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     try {
       std::rethrow_exception(why);
     } catch (const std::exception& e) {
-      spdlog::info("llm_retry attempt={} in_ms={} reason=\"{}\"", attempt, wait.count(), e.what());
+      spdlog::info("llm_retry attempt={} in_ms={} reason={}", attempt, wait.count(),
+                   common::log_quote(e.what()));
     }
     auto self = shared_from_this();
     retry_timer.expires_after(wait);

@@ -2,8 +2,6 @@
 
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
-
 namespace chrysopedia::test {
 
 using namespace std::chrono_literals;
@@ -20,10 +18,10 @@ ServiceProcess::ServiceProcess(std::map<std::string, std::string> env) {
   env.emplace("CHAT_RATE_LIMIT_PER_MINUTE", "0");
   process_ =
       std::make_unique<ChildProcess>(std::vector<std::string>{CHRYSOPEDIA_BINARY, "serve"}, env);
-  const auto line = process_->wait_for_line("\"listening", 15s);
+  // The same words in either log format (a test may ask for text).
+  const auto line = process_->wait_for_line("listening host=", 15s);
   if (!line) throw std::runtime_error("the service did not start: " + process_->output());
-  const auto msg = nlohmann::json::parse(*line)["msg"].get<std::string>();
-  port_ = static_cast<std::uint16_t>(std::stoi(msg.substr(msg.find("port=") + 5)));
+  port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->find(" port=") + 6)));
 }
 
 }  // namespace chrysopedia::test
