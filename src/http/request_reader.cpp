@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/rfc7230.hpp>
+
+#include "common/ascii.hpp"
 
 namespace chrysopedia::http {
 
@@ -18,6 +19,12 @@ namespace {
 // What one read may add to the buffer past the header limit: a header at
 // its limit plus the start of the body may arrive in one read.
 constexpr std::size_t kReadSlack = 4096;
+
+// RFC 9110 §5.6.2: the characters of a token (a method, a coding).
+bool is_tchar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
 
 std::string_view view(const beast::flat_buffer& buffer) {
   const auto data = buffer.data();
@@ -60,21 +67,47 @@ RequestReader::Step RequestReader::reject(int status, std::string code, std::str
 
 std::optional<RequestReader::Step> RequestReader::check_header_bytes(
     const beast::flat_buffer& buffer) {
-  // Beast parses a header only once it is whole, and unfolds obs-folded
-  // lines as it does: they must be found in the raw bytes, before it.
+  // The parser is given the header only once it is whole, in one piece:
+  // given part of it, Beast takes the request line and each complete
+  // field as it goes, checks its limit per call rather than in total, and
+  // unfolds obs-folded lines as it reads them. Whole, every rule below
+  // holds for all of it whatever the reads' sizes.
   const auto bytes = view(buffer);
-  const auto from = header_scanned_ >= 3 ? header_scanned_ - 3 : 0;
-  const auto end = bytes.find("\r\n\r\n", from);
-  const auto scan_to = end == std::string_view::npos ? bytes.size() : end + 2;
-  for (auto at = bytes.find('\n', from); at != std::string_view::npos && at + 1 < scan_to;
-       at = bytes.find('\n', at + 1)) {
-    if (bytes[at + 1] == ' ' || bytes[at + 1] == '\t') {
+  const auto from = header_scanned_;
+  // Something that is not HTTP at all (a TLS handshake, a stray protocol)
+  // is told so at once, not after the request timeout: a method is a token.
+  const auto method_end = std::min(bytes.find(' '), bytes.size());
+  if (from < method_end || from == 0) {
+    const auto method = bytes.substr(0, method_end);
+    if (!std::all_of(method.begin(), method.end(), is_tchar)) {
+      return reject(400, "bad_request",
+                    "This is not an HTTP/1.1 request (is it TLS? this port speaks plain HTTP).");
+    }
+  }
+  const auto end = bytes.find("\r\n\r\n", from >= 3 ? from - 3 : 0);
+  const auto scan_to = end == std::string_view::npos ? bytes.size() : end + 4;
+  if (scan_to > limits_.header_limit) {
+    return reject(431, "headers_too_large",
+                  fmt::format("The request headers are larger than the limit of {} bytes.",
+                              limits_.header_limit));
+  }
+  // From the last byte checked: a line break there may only now be
+  // followed by the space that folds it.
+  for (auto at = bytes.find('\n', from > 0 ? from - 1 : 0);
+       at != std::string_view::npos && at < scan_to; at = bytes.find('\n', at + 1)) {
+    if (at == 0 || bytes[at - 1] != '\r') {
+      return reject(400, "bad_request",
+                    "A line of the request header ends without a carriage return; end each "
+                    "line with CR LF.");
+    }
+    if (at + 1 < scan_to && (bytes[at + 1] == ' ' || bytes[at + 1] == '\t')) {
       return reject(400, "bad_request",
                     "A header field is continued on a second line (obs-fold, RFC 9112 §5.2); "
                     "send each field on one line.");
     }
   }
   header_scanned_ = scan_to;
+  header_whole_ = end != std::string_view::npos;
   return std::nullopt;
 }
 
@@ -99,18 +132,30 @@ std::optional<RequestReader::Step> RequestReader::check_header() {
                   "Transfer-Encoding is not allowed in an HTTP/1.0 request (RFC 9112 §6.1); "
                   "send Content-Length.");
   }
-  if (!parser_.chunked()) {
+  // Read here, not by Beast: its token list ends quietly at a malformed
+  // element ("chunked junk", "chunked;q=1" read as "chunked"), and it
+  // looks at only one field of several ("gzip" then "chunked").
+  std::vector<std::string_view> codings;
+  const auto [first, last] = h.equal_range(bhttp::field::transfer_encoding);
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = field->value();
+    for (;;) {
+      const auto comma = list.find(',');
+      codings.push_back(common::trim_ows(list.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  const bool malformed = std::any_of(codings.begin(), codings.end(), [](std::string_view c) {
+    return c.empty() || !std::all_of(c.begin(), c.end(), is_tchar);
+  });
+  if (malformed || !common::ascii_iequals(codings.back(), "chunked")) {
     // Read as having no body, its body would be read as the next request.
     return reject(400, "bad_request",
-                  "The last Transfer-Encoding must be chunked (RFC 9112 §6.3); send "
+                  "The Transfer-Encoding must be exactly chunked (RFC 9112 §6.3); send "
                   "\"Transfer-Encoding: chunked\" or Content-Length.");
   }
-  std::size_t codings = 0;
-  for (const auto& coding : bhttp::token_list{te->value()}) {
-    (void)coding;
-    ++codings;
-  }
-  if (codings != 1) {
+  if (codings.size() > 1) {
     return reject(501, "not_implemented",
                   "This server takes no transfer coding but chunked; send the body "
                   "uncompressed with \"Transfer-Encoding: chunked\" or Content-Length.");
@@ -147,6 +192,7 @@ RequestReader::Step RequestReader::parse(beast::flat_buffer& buffer) {
     if (buffer.size() > 0) started_ = true;
     if (!parser_.is_header_done()) {
       if (auto refused = check_header_bytes(buffer)) return *refused;
+      if (!header_whole_) return need_more(buffer);
     }
     if (buffer.size() == 0 && !parser_.is_done()) return Step::need_more;
     boost::system::error_code ec;
@@ -155,30 +201,31 @@ RequestReader::Step RequestReader::parse(beast::flat_buffer& buffer) {
     if (ec && ec != bhttp::error::need_more) return fail(ec);
     if (parser_.is_header_done() && !header_checked_) {
       if (auto refused = check_header()) return *refused;
-      if (!parser_.is_done() && !continue_asked_ &&
-          beast::iequals(parser_.get()[bhttp::field::expect], "100-continue")) {
+      // An HTTP/1.0 client knows no 100 Continue (RFC 9110 §10.1.1).
+      const auto& h = parser_.get();
+      if (!parser_.is_done() && !continue_asked_ && h.version() >= 11 &&
+          common::ascii_iequals(h[bhttp::field::expect], "100-continue")) {
         continue_asked_ = true;
         return Step::wants_continue;
       }
     }
     if (parser_.is_done()) return Step::done;
-    if (ec == bhttp::error::need_more || n == 0) {
-      if (room(buffer) == 0) {
-        // The parser holds a whole line (a chunk size with its extensions)
-        // or the whole trailer in the buffer before it takes any of it.
-        return parser_.is_header_done()
-                   ? reject(400, "bad_request",
-                            fmt::format("A chunk-size line or the trailer of the request is "
-                                        "longer than {} bytes.",
-                                        buffer_limit(limits_)))
-                   : reject(431, "headers_too_large",
-                            fmt::format("The request headers are larger than the limit of {} "
-                                        "bytes.",
-                                        limits_.header_limit));
-      }
-      return Step::need_more;
-    }
+    if (ec == bhttp::error::need_more || n == 0) return need_more(buffer);
   }
+}
+
+RequestReader::Step RequestReader::need_more(const beast::flat_buffer& buffer) {
+  if (room(buffer) > 0) return Step::need_more;
+  // The parser holds a whole line (a chunk size with its extensions) or
+  // the whole trailer in the buffer before it takes any of it.
+  return parser_.is_header_done()
+             ? reject(400, "bad_request",
+                      fmt::format("A chunk-size line or the trailer of the request is longer "
+                                  "than {} bytes.",
+                                  buffer_limit(limits_)))
+             : reject(431, "headers_too_large",
+                      fmt::format("The request headers are larger than the limit of {} bytes.",
+                                  limits_.header_limit));
 }
 
 RequestReader::Message RequestReader::release() {

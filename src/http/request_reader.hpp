@@ -81,6 +81,7 @@ class RequestReader {
   std::optional<Step> check_header_bytes(const boost::beast::flat_buffer& buffer);
   std::optional<Step> check_header();
   Step fail(const boost::system::error_code& ec);
+  Step need_more(const boost::beast::flat_buffer& buffer);
 
   struct ChunkHeaderBudget {
     RequestReader* reader;
@@ -93,7 +94,9 @@ class RequestReader {
   ChunkHeaderBudget on_chunk_header_{this};
   std::size_t extension_bytes_ = 0;
   bool extensions_over_ = false;
-  std::size_t header_scanned_ = 0;                           // bytes of the header already searched
+  std::size_t header_scanned_ = 0;  // bytes of the unparsed header already checked
+  bool header_whole_ = false;  // its end is in the buffer                           // bytes of the
+                               // header already searched
   std::optional<boost::beast::http::fields> header_fields_;  // a chunked request's, before trailers
   bool header_checked_ = false;
   bool head_read_ = false;  // whole, though the parser stopped on its Content-Length
