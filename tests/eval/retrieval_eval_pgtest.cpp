@@ -1,10 +1,15 @@
-// Retrieval quality on the sample corpus: producer-style questions, each
-// with the pages that answer it. Reports recall@1, recall@5 and MRR and
-// fails if any falls below the floor recorded in
-// data/retrieval-eval-floor.json, so ranking changes cannot quietly regress.
+// Retrieval quality on the sample corpus, per kind of question (keyword,
+// lay, synonym, typo, long, non-English; written by someone who never read
+// the search code) and for two-turn conversations. Prints recall@1,
+// recall@5 and MRR per kind and fails if any falls below the floor in
+// data/retrieval-eval-floor.json, so ranking changes cannot quietly
+// regress. The targets of issue 16 are above the floors; the tables in
+// docs/PERFORMANCE.md say where each kind stands.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -16,6 +21,7 @@
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
+using nlohmann::json;
 
 namespace {
 
@@ -27,56 +33,143 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-}  // namespace
+std::vector<json> read_lines(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
 
-TEST(RetrievalEval, SampleCorpusQuestionsFindTheirPages) {
-  const std::string root = CHRYSOPEDIA_SOURCE_DIR;
-  TestDatabase db;
-  db.import(read_file(root + "/data/sample-corpus.jsonl"));
-  pqxx::connection conn(db.url());
-  search::configure_search_session(conn, 10000);
-
-  std::istringstream questions(read_file(root + "/data/retrieval-eval.jsonl"));
-  std::string line;
-  int n = 0, hit1 = 0, hit5 = 0;
-  double reciprocal = 0;
-  std::string misses;
-  while (std::getline(questions, line)) {
-    if (line.empty()) continue;
-    const auto q = nlohmann::json::parse(line);
-    search::SearchRequest request{q["question"].get<std::string>(), std::nullopt, 10};
-    if (q.contains("creator") && q["creator"].is_string()) request.creator = q["creator"];
-    const auto result = search::run_cascade(conn, request);
-    // Rank pages, not items: a page's sections count as the page.
-    std::vector<std::string> pages;
-    for (const auto& item : result.items) {
-      if (std::find(pages.begin(), pages.end(), item.slug) == pages.end()) pages.push_back(item.slug);
-    }
-    const auto& relevant = q["relevant"];
-    int rank = 0;
-    for (std::size_t i = 0; i < pages.size() && rank == 0; ++i) {
-      for (const auto& r : relevant) {
-        if (r == pages[i]) rank = static_cast<int>(i) + 1;
-      }
-    }
-    ++n;
-    if (rank == 1) ++hit1;
-    if (rank >= 1 && rank <= 5) ++hit5;
-    if (rank > 0) reciprocal += 1.0 / rank;
-    if (rank != 1) {
-      misses += fmt::format("  rank {:>2} [{}] {}  (want {}, got {})\n", rank, result.cascade_tier,
-                            request.query, relevant[0].get<std::string>(),
-                            pages.empty() ? "nothing" : pages[0]);
+// The rank (1-based) of the first relevant page among the result's pages
+// (a page's sections count as the page), 0 when none is there.
+int rank_of(const search::SearchResult& result, const json& relevant) {
+  std::vector<std::string> pages;
+  for (const auto& item : result.items) {
+    if (std::find(pages.begin(), pages.end(), item.slug) == pages.end()) pages.push_back(item.slug);
+  }
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    for (const auto& r : relevant) {
+      if (r == pages[i]) return static_cast<int>(i) + 1;
     }
   }
-  ASSERT_GE(n, 40);
-  const double recall1 = double(hit1) / n, recall5 = double(hit5) / n, mrr = reciprocal / n;
-  std::cout << fmt::format("retrieval eval: {} questions, recall@1 {:.3f}, recall@5 {:.3f}, MRR {:.3f}\n",
-                           n, recall1, recall5, mrr)
-            << "not ranked first:\n" << misses;
+  return 0;
+}
 
-  const auto floor = nlohmann::json::parse(read_file(root + "/data/retrieval-eval-floor.json"));
-  EXPECT_GE(recall1, floor["recall_at_1"].get<double>());
-  EXPECT_GE(recall5, floor["recall_at_5"].get<double>());
-  EXPECT_GE(mrr, floor["mrr"].get<double>());
+struct Score {
+  int n = 0, hit1 = 0, hit5 = 0;
+  double reciprocal = 0;
+  void add(int rank) {
+    ++n;
+    hit1 += rank == 1;
+    hit5 += rank >= 1 && rank <= 5;
+    reciprocal += rank > 0 ? 1.0 / rank : 0;
+  }
+  double recall1() const { return n ? double(hit1) / n : 0; }
+  double recall5() const { return n ? double(hit5) / n : 0; }
+  double mrr() const { return n ? reciprocal / n : 0; }
+};
+
+std::string table(const std::map<std::string, Score>& by_kind, const Score& all) {
+  std::string out = "| kind | n | recall@1 | recall@5 | MRR |\n|---|---|---|---|---|\n";
+  for (const auto& [kind, s] : by_kind) {
+    out += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f} |\n", kind, s.n, s.recall1(),
+                       s.recall5(), s.mrr());
+  }
+  out += fmt::format("| all | {} | {:.3f} | {:.3f} | {:.3f} |\n", all.n, all.recall1(),
+                     all.recall5(), all.mrr());
+  return out;
+}
+
+void expect_floor(const json& floor, const std::string& name, const Score& s) {
+  if (!floor.contains(name)) {
+    ADD_FAILURE() << "no floor for " << name << " in data/retrieval-eval-floor.json";
+    return;
+  }
+  const auto& f = floor[name];
+  EXPECT_GE(s.recall1(), f["recall_at_1"].get<double>()) << name;
+  EXPECT_GE(s.recall5(), f["recall_at_5"].get<double>()) << name;
+  EXPECT_GE(s.mrr(), f["mrr"].get<double>()) << name;
+}
+
+class RetrievalEval : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new TestDatabase();
+    db_->import(read_file(root() + "/data/sample-corpus.jsonl"));
+    conn_ = new pqxx::connection(db_->url());
+    search::configure_search_session(*conn_, 10000);
+    floor_ = json::parse(read_file(root() + "/data/retrieval-eval-floor.json"));
+  }
+  static void TearDownTestSuite() {
+    delete conn_;
+    delete db_;
+  }
+  static std::string root() { return CHRYSOPEDIA_SOURCE_DIR; }
+
+  static TestDatabase* db_;
+  static pqxx::connection* conn_;
+  static json floor_;
+};
+
+TestDatabase* RetrievalEval::db_ = nullptr;
+pqxx::connection* RetrievalEval::conn_ = nullptr;
+json RetrievalEval::floor_;
+
+}  // namespace
+
+TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
+  const auto questions = read_lines(root() + "/data/retrieval-eval.jsonl");
+  ASSERT_GE(questions.size(), 150u);
+  std::map<std::string, Score> by_kind;
+  Score all;
+  std::string misses;
+  for (const auto& q : questions) {
+    search::SearchRequest request{q["question"].get<std::string>(), std::nullopt, 10};
+    if (q.contains("creator") && q["creator"].is_string()) request.creator = q["creator"];
+    const auto result = search::run_cascade(*conn_, request);
+    const int rank = rank_of(result, q["relevant"]);
+    const std::string kind = q.value("kind", "unlabelled");
+    by_kind[kind].add(rank);
+    all.add(rank);
+    if (rank != 1) {
+      misses += fmt::format("  rank {:>2} {:<11} [{}] {}  (want {}, got {})\n", rank, kind,
+                            result.cascade_tier, request.query,
+                            q["relevant"][0].get<std::string>(),
+                            result.items.empty() ? "nothing" : result.items[0].slug);
+    }
+  }
+  std::cout << "retrieval eval, single questions:\n"
+            << table(by_kind, all) << "not ranked first:\n"
+            << misses;
+  expect_floor(floor_, "all", all);
+  for (const auto& [kind, s] : by_kind) expect_floor(floor_, kind, s);
+}
+
+TEST_F(RetrievalEval, FollowUpsFindWhatTheConversationIsAbout) {
+  const auto conversations = read_lines(root() + "/data/retrieval-eval-followups.jsonl");
+  ASSERT_GE(conversations.size(), 40u);
+  std::map<std::string, Score> by_kind;
+  Score all;
+  std::string misses;
+  for (const auto& c : conversations) {
+    search::SearchRequest request{c["turn2"].get<std::string>(), std::nullopt, 10};
+    request.context = {c["turn1"].get<std::string>()};
+    const auto result = search::run_cascade(*conn_, request);
+    const int rank = rank_of(result, c["turn2_relevant"]);
+    const std::string kind = "turn2-" + c["kind"].get<std::string>();
+    by_kind[kind].add(rank);
+    all.add(rank);
+    if (rank != 1) {
+      misses += fmt::format("  rank {:>2} {:<22} {} -> {}  (want {}, got {})\n", rank, kind,
+                            c["turn1"].get<std::string>(), request.query,
+                            c["turn2_relevant"][0].get<std::string>(),
+                            result.items.empty() ? "nothing" : result.items[0].slug);
+    }
+  }
+  std::cout << "retrieval eval, second turns in context:\n"
+            << table(by_kind, all) << "not ranked first:\n"
+            << misses;
+  expect_floor(floor_, "turn2", all);
 }

@@ -25,6 +25,9 @@ struct SearchRequest {
   std::string query;
   std::optional<std::string> creator;  ///< slug or name, any case
   int limit = 10;
+  /// The conversation's earlier user questions, oldest first: a follow-up
+  /// ("and a softer one?") is searched in their light.
+  std::vector<std::string> context = {};
 };
 
 struct SearchResult {
