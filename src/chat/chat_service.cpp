@@ -124,8 +124,12 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   bool search_failed = false;
   const auto search_started = Clock::now();
   try {
-    const search::SearchRequest search_request{request.query, request.creator,
-                                               settings_.chat_max_context_sources};
+    search::SearchRequest search_request{request.query, request.creator,
+                                         settings_.chat_max_context_sources};
+    // A follow-up is searched in the light of the questions before it.
+    for (const auto& m : history) {
+      if (m.role == "user") search_request.context.push_back(m.content);
+    }
     found = co_await peers.search->search(search_request);
   } catch (const search::SearchError& e) {
     spdlog::error("chat_search_error query={} creator={} cid={} rid={} error={}",
@@ -138,9 +142,10 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_await events->send("error", kSearchFailed);
     co_return;
   }
-  spdlog::info("chat_search query={} creator={} cascade_tier={} source_count={} cid={} rid={}",
-               log_value(request.query), log_value(request.creator), found.cascade_tier,
-               found.items.size(), cid, rid);
+  spdlog::info(
+      "chat_search query={} searched={} creator={} cascade_tier={} source_count={} cid={} rid={}",
+      log_value(request.query), log_value(found.searched_query), log_value(request.creator),
+      found.cascade_tier, found.items.size(), cid, rid);
   {
     const std::string sources = sources_json(found.items);
     co_await events->send("sources", sources);
@@ -195,6 +200,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   const double latency_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   nlohmann::json done = {{"cascade_tier", found.cascade_tier},
+                         {"searched_query", found.searched_query},
                          {"conversation_id", cid},
                          {"latency_ms", std::round(latency_ms * 10) / 10}};
   if (result.usage) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "search/followup.hpp"
 #include "search/query_syntax.hpp"
 
 namespace chrysopedia::search {
@@ -199,11 +200,14 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   conn.prepare("fuzzy", fuzzy_sql());
 }
 
-SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& req) {
+SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked) {
   // Read-only single statements: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(conn);
+  SearchRequest req = asked;
+  req.query = contextual_query(asked.query, asked.context);
   const ParsedQuery parsed = parse_query(req.query);
   SearchResult result;
+  result.searched_query = req.query;
 
   if (req.creator && !req.creator->empty()) {
     if (const long long creator_id = find_creator(tx, *req.creator); creator_id != 0) {

@@ -319,3 +319,40 @@ TEST_F(Chat, TheOfflineAnswererCitesItsSources) {
   const auto nothing = post_chat(service.port(), chat_body("zzqx vvrpt"));
   EXPECT_NE(nothing.text.find("couldn't find"), std::string::npos) << nothing.text;
 }
+
+// Issue 16: "what attack time for that?" was searched alone and found
+// nothing of the conversation; a question that changes the subject must
+// still find the new subject.
+TEST_F(Chat, AFollowUpIsSearchedInTheConversationsContext) {
+  FakeLlmServer fake;
+  fake.set_default(openai_stream({"Set it [1]."}));
+  TestRedis redis;
+  ServiceProcess service(env(&fake, &redis));
+  const auto first =
+      post_chat(service.port(), chat_body("how do I de-ess a really bright female vocal"));
+  const std::string cid = json::parse(first.find("done")->data)["conversation_id"];
+
+  const auto follow =
+      post_chat(service.port(), chat_body("does it go before or after the compressor?", {}, cid));
+  const auto sources = json::parse(follow.find("sources")->data);
+  ASSERT_FALSE(sources.empty());
+  // A page on de-essing vocals first (where the de-esser goes is in both),
+  // not one about compressors in general.
+  EXPECT_TRUE(sources[0]["slug"] == "de-essing-sibilance" ||
+              sources[0]["slug"] == "vocal-chain-order")
+      << sources.dump();
+  const auto done = json::parse(follow.find("done")->data);
+  EXPECT_EQ(done["searched_query"],
+            "does it go before or after the compressor? how do I de-ess a really bright female "
+            "vocal");
+  EXPECT_NE(service.process().output().find("searched=\\\"does it go before or after"),
+            std::string::npos);
+
+  const auto change = post_chat(
+      service.port(),
+      chat_body("ok different question: what LUFS should I master to for spotify?", {}, cid));
+  const auto done2 = json::parse(change.find("done")->data);
+  EXPECT_EQ(done2["searched_query"],
+            "ok different question: what LUFS should I master to for spotify?");
+  EXPECT_EQ(json::parse(change.find("sources")->data)[0]["slug"], "streaming-loudness-targets");
+}

@@ -135,8 +135,7 @@ TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
     all.add(rank);
     if (rank != 1) {
       misses += fmt::format("  rank {:>2} {:<11} [{}] {}  (want {}, got {})\n", rank, kind,
-                            result.cascade_tier, request.query,
-                            q["relevant"][0].get<std::string>(),
+                            result.cascade_tier, request.query, q["relevant"][0].get<std::string>(),
                             result.items.empty() ? "nothing" : result.items[0].slug);
     }
   }

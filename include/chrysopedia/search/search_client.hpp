@@ -33,6 +33,7 @@ struct SearchRequest {
 struct SearchResult {
   std::vector<SearchItem> items;  ///< best first
   std::string cascade_tier;       ///< "creator", "global", "fuzzy" or "none"
+  std::string searched_query;     ///< what was searched: the question, or it in context
 };
 
 /// The search failed (database down, timed out, ...). The message is for

@@ -1,0 +1,26 @@
+#include <gtest/gtest.h>
+
+#include "search/followup.hpp"
+
+using namespace chrysopedia::search;
+
+TEST(FollowUp, IsSearchedWithTheQuestionBeforeIt) {
+  EXPECT_EQ(contextual_query("and on the snare?", {"old", "reverb pre-delay on a vocal"}),
+            "and on the snare? reverb pre-delay on a vocal");
+  EXPECT_EQ(contextual_query("how many voices?", {}), "how many voices?") << "no conversation";
+}
+
+TEST(FollowUp, AQuestionThatSaysItChangesTheSubjectIsSearchedAlone) {
+  for (const char* q :
+       {"ok different question: how do I master for spotify?",
+        "Unrelated, but how do people finish tracks", "btw what is dither",
+        "switching topics, how long should a chorus be", "nvm that, how loud should my monitors be",
+        "New question - foley?", "Random q, what swing for house"}) {
+    EXPECT_TRUE(changes_subject(q)) << q;
+    EXPECT_EQ(contextual_query(q, {"sidechain the bass"}), q);
+  }
+  for (const char* q : {"does the same trick work on vocals?", "what about a different kick",
+                        "how do I make it sound unrelated to the original", "subtle btwn"}) {
+    EXPECT_FALSE(changes_subject(q)) << q;
+  }
+}
