@@ -1,0 +1,152 @@
+#include "search/thesaurus.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace chrysopedia::web {
+// data/search-thesaurus.jsonl, embedded by cmake/embed_file.cmake.
+extern const std::string_view data_search_thesaurus_jsonl;
+}  // namespace chrysopedia::web
+
+namespace chrysopedia::search {
+
+namespace {
+
+bool is_edge_punctuation(char c) {
+  return std::string_view("?!.,;:\"'()[]{}¿¡«»").find(c) != std::string_view::npos;
+}
+
+std::vector<std::string> words_of(std::string_view phrase) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(phrase)};
+  for (std::string w; in >> w;) {
+    auto n = normalise_word(w);
+    if (!n.empty()) out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& words, std::size_t from, std::size_t n) {
+  std::string out;
+  for (std::size_t i = from; i < from + n; ++i) out += (i == from ? "" : " ") + words[i];
+  return out;
+}
+
+}  // namespace
+
+std::string normalise_word(std::string_view word) {
+  std::string out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    const auto c = static_cast<unsigned char>(word[i]);
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else if (c == 0xC3 && i + 1 < word.size()) {
+      // U+00C0-U+00DE (but ×) are the upper case of U+00E0-U+00FE.
+      auto next = static_cast<unsigned char>(word[i + 1]);
+      if (next >= 0x80 && next <= 0x9E && next != 0x97)
+        next = static_cast<unsigned char>(next + 0x20);
+      out.push_back(static_cast<char>(c));
+      out.push_back(static_cast<char>(next));
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  // Punctuation around the word, ASCII and the two-byte ¿ ¡ « ».
+  const auto strip_front = [&] {
+    for (;;) {
+      if (!out.empty() && is_edge_punctuation(out.front()) && (out.front() & 0x80) == 0) {
+        out.erase(0, 1);
+      } else if (out.size() >= 2 && static_cast<unsigned char>(out[0]) == 0xC2 &&
+                 std::string_view("\xBF\xA1\xAB\xBB").find(out[1]) != std::string_view::npos) {
+        out.erase(0, 2);
+      } else {
+        return;
+      }
+    }
+  };
+  const auto strip_back = [&] {
+    for (;;) {
+      if (!out.empty() && is_edge_punctuation(out.back()) && (out.back() & 0x80) == 0) {
+        out.pop_back();
+      } else if (out.size() >= 2 && static_cast<unsigned char>(out[out.size() - 2]) == 0xC2 &&
+                 std::string_view("\xBF\xA1\xAB\xBB").find(out.back()) != std::string_view::npos) {
+        out.resize(out.size() - 2);
+      } else {
+        return;
+      }
+    }
+  };
+  strip_front();
+  strip_back();
+  return out;
+}
+
+Thesaurus::Thesaurus(std::string_view jsonl) {
+  std::istringstream in{std::string(jsonl)};
+  int number = 0;
+  const auto add = [this](const std::string& when, const std::string& what) {
+    const auto key = joined(words_of(when), 0, words_of(when).size());
+    const auto value = joined(words_of(what), 0, words_of(what).size());
+    if (key.empty() || value.empty() || key == value) return;
+    auto& list = additions_[key];
+    if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+    longest_ = std::max(longest_, words_of(when).size());
+  };
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    try {
+      const auto entry = nlohmann::json::parse(line);
+      const auto cls = entry.at("class").get<std::string>();
+      if (cls == "synonym") {
+        const auto same = entry.at("same").get<std::vector<std::string>>();
+        for (const auto& a : same) {
+          for (const auto& b : same) add(a, b);
+        }
+      } else if (cls == "lay" || cls == "de" || cls == "es" || cls == "fr") {
+        for (const auto& when : entry.at("when").get<std::vector<std::string>>()) {
+          for (const auto& what : entry.at("add").get<std::vector<std::string>>()) add(when, what);
+        }
+      } else {
+        throw std::invalid_argument("unknown class \"" + cls + "\"");
+      }
+      ++entries_;
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("thesaurus line " + std::to_string(number) + ": " + e.what());
+    }
+  }
+}
+
+const Thesaurus& Thesaurus::builtin() {
+  static const Thesaurus thesaurus(web::data_search_thesaurus_jsonl);
+  return thesaurus;
+}
+
+std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::string>& terms,
+                                                        std::size_t max_per_term) const {
+  std::vector<std::string> words;
+  words.reserve(terms.size());
+  for (const auto& t : terms) words.push_back(normalise_word(t));
+  std::vector<std::vector<std::string>> out;
+  out.reserve(terms.size());
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    std::vector<std::string> group{terms[i]};
+    for (std::size_t n = std::min(longest_, terms.size() - i); n >= 1; --n) {
+      const auto found = additions_.find(joined(words, i, n));
+      if (found == additions_.end()) continue;
+      for (const auto& alt : found->second) {
+        if (group.size() >= max_per_term) break;
+        if (std::find(group.begin(), group.end(), alt) == group.end()) group.push_back(alt);
+      }
+    }
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
+}  // namespace chrysopedia::search
