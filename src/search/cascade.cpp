@@ -164,8 +164,17 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   }
   const nlohmann::json terms = Thesaurus::builtin().expand(parsed.terms);
   const nlohmann::json excluded = parsed.excluded;
-  return to_items(tx.exec_prepared("full_text", req.query, terms.dump(), excluded.dump(),
-                                   creator_id, title, req.limit));
+  // websearch_to_tsquery would read "-14 LUFS" as "not 14": a minus before
+  // a number is no exclusion here (parse_query agrees).
+  std::string web = req.query;
+  for (std::size_t i = 0; i + 1 < web.size(); ++i) {
+    if (web[i] == '-' && (i == 0 || web[i - 1] == ' ') &&
+        std::isdigit(static_cast<unsigned char>(web[i + 1]))) {
+      web[i] = ' ';
+    }
+  }
+  return to_items(tx.exec_prepared("full_text", web, terms.dump(), excluded.dump(), creator_id,
+                                   title, req.limit));
 }
 
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,

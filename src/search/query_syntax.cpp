@@ -23,7 +23,11 @@ ParsedQuery parse_query(std::string_view q) {
     while (i < q.size() && is_space(q[i])) ++i;
     if (i >= q.size()) break;
     bool negate = false;
-    if (q[i] == '-' && i + 1 < q.size() && !is_space(q[i + 1])) {
+    // `-word` and `-"a phrase"` exclude; `-14` is a number ("-14 LUFS",
+    // "-6 dB of headroom"), as is anything else that is not a word.
+    if (q[i] == '-' && i + 1 < q.size() &&
+        (std::isalpha(static_cast<unsigned char>(q[i + 1])) || q[i + 1] == '"' ||
+         (static_cast<unsigned char>(q[i + 1]) & 0x80))) {
       negate = true;
       ++i;
     }

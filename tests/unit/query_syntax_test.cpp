@@ -29,3 +29,12 @@ TEST(QuerySyntax, OddInputIsHandled) {
   EXPECT_EQ(parse_query("or").terms.size(), 0u);
   EXPECT_EQ(parse_query("ベース 🎛️").terms.size(), 2u);
 }
+
+// Issue 16: "muss ich auf -14 LUFS mastern" excluded "14" and found nothing.
+TEST(QuerySyntax, AMinusBeforeANumberIsNoExclusion) {
+  const auto p = parse_query("master to -14 LUFS with -1 dBTP, -loud");
+  EXPECT_EQ(p.terms,
+            (std::vector<std::string>{"master", "to", "-14", "LUFS", "with", "-1", "dBTP,"}));
+  EXPECT_EQ(p.excluded, (std::vector<std::string>{"loud"}));
+  EXPECT_EQ(parse_query("-\"white noise\"").excluded, (std::vector<std::string>{"white noise"}));
+}
