@@ -2,13 +2,17 @@
 // (pool threads + the cascade), against the database in DATABASE_URL.
 //
 //   search_bench [QUERIES] [CONCURRENCY] [SEED]
+//   QUERIES_FILE=questions.jsonl search_bench [QUERIES] [CONCURRENCY]
+//   QUERY_SHAPE=long search_bench ...   6-15-word questions of the same terms
 //
 // Queries are 1-4 music-production words drawn the way users would (common
 // words more often); a tenth of them name a creator. Prints a Markdown table.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -17,6 +21,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "bench/percentile.hpp"
@@ -51,6 +56,39 @@ std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
   return out;
 }
 
+// Questions as users type them, over the same vocabulary: 6-15 words,
+// a question word and stop words around 2-6 of the terms.
+std::vector<search::SearchRequest> make_long_queries(int n, unsigned seed) {
+  static constexpr std::array<std::string_view, 8> kOpen = {
+      "how do I", "what",  "why does my",   "should I",
+      "which",    "can I", "how can I get", "is it ok to"};
+  static constexpr std::array<std::string_view, 12> kGlue = {
+      "the", "my", "for", "on", "a", "with", "in", "to", "and", "when", "of", "it"};
+  std::mt19937_64 rng(seed);
+  std::vector<double> weights;
+  for (std::size_t i = 0; i < bench::kTerms.size(); ++i)
+    weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
+  std::discrete_distribution<std::size_t> term(weights.begin(), weights.end());
+  std::uniform_int_distribution<int> length(6, 15);
+  std::vector<search::SearchRequest> out;
+  for (int i = 0; i < n; ++i) {
+    search::SearchRequest r;
+    r.query = std::string(kOpen[rng() % kOpen.size()]);
+    const int want = length(rng);
+    int words = 1 + static_cast<int>(std::count(r.query.begin(), r.query.end(), ' '));
+    while (words < want) {
+      r.query += " ";
+      r.query += rng() % 5 < 2 ? bench::kTerms[term(rng)] : kGlue[rng() % kGlue.size()];
+      ++words;
+    }
+    r.query += "?";
+    if (i % 10 == 0) r.creator = "creator-" + std::to_string(rng() % 50);
+    r.limit = 10;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,7 +106,31 @@ int main(int argc, char** argv) {
   options.on_connect = [](pqxx::connection_base& c) { search::configure_search_session(c, 10000); };
   search::PgSearchClient client(std::make_shared<search::PgPool>(options),
                                 std::chrono::seconds(30));
-  const auto requests = make_queries(queries, seed);
+  // QUERIES_FILE: questions of another shape (JSON lines with "query" and
+  // "creator", as bench/flat_corpus writes them), taken in order, cycled.
+  std::vector<search::SearchRequest> requests;
+  if (const char* file = std::getenv("QUERIES_FILE")) {
+    std::ifstream in(file);
+    std::vector<search::SearchRequest> given;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line);
+      search::SearchRequest r;
+      r.query = j["query"].get<std::string>();
+      if (j.contains("creator") && j["creator"].is_string()) r.creator = j["creator"];
+      given.push_back(std::move(r));
+    }
+    if (given.empty()) {
+      std::cerr << "search_bench: no questions in " << file << "\n";
+      return 2;
+    }
+    for (int i = 0; i < queries; ++i) requests.push_back(given[i % given.size()]);
+  } else if (const char* shape = std::getenv("QUERY_SHAPE");
+             shape && std::string(shape) == "long") {
+    requests = make_long_queries(queries, seed);
+  } else {
+    requests = make_queries(queries, seed);
+  }
 
   std::vector<double> latencies_ms(requests.size());
   std::map<std::string, int> tiers;

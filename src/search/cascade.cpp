@@ -3,8 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "search/champions.hpp"
 #include "search/followup.hpp"
 #include "search/query_syntax.hpp"
+#include "search/stop_words.hpp"
 #include "search/thesaurus.hpp"
 
 namespace chrysopedia::search {
@@ -72,11 +74,15 @@ const std::string& full_text_sql() {
       "  SELECT l.lexeme, c.doc_id, c.score FROM lexemes l,"
       "   LATERAL (SELECT doc_id, score FROM lexeme_champions WHERE lexeme = l.lexeme OFFSET 0) c),"
       " rarest AS MATERIALIZED ("
-      "  SELECT lexeme FROM champions GROUP BY lexeme ORDER BY count(*), lexeme LIMIT 1),"
+      "  SELECT lexeme FROM champions GROUP BY lexeme HAVING count(*) < " +
+      std::to_string(kChampionsPerLexeme) +
+      "  ORDER BY count(*), lexeme LIMIT 1),"
       // Not every champion goes on to the exact ordering below, which tests
       // each candidate's whole document several times (a third of a
-      // search's time when all went). Kept: the rarest word's whole list (a
-      // document holding every word is on it, when the list is not capped),
+      // search's time when all went). Kept: the rarest word's whole list
+      // when it is whole (shorter than the cap: a document holding every
+      // word is on it; a capped list promises nothing, and kept whole it
+      // was most of the candidates of a question of everyday words),
       // and of the others those on the most of the lists, then the highest
       // scored, 3 per result wanted plus 10. On the sample questions: the
       // same top 5 for 48 of 48. A query that excludes words keeps every
@@ -162,7 +168,12 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   while (!title.empty() && std::string(" \t?.!").find(title.back()) != std::string::npos) {
     title.pop_back();
   }
-  const nlohmann::json terms = Thesaurus::builtin().expand(parsed.terms);
+  auto groups = Thesaurus::builtin().expand(parsed.terms);
+  // A lone stop word matches nothing (the index has none): not sent.
+  std::erase_if(groups, [](const std::vector<std::string>& g) {
+    return g.size() == 1 && is_stop_word(normalise_word(g.front()));
+  });
+  const nlohmann::json terms = groups;
   const nlohmann::json excluded = parsed.excluded;
   // websearch_to_tsquery would read "-14 LUFS" as "not 14": a minus before
   // a number is no exclusion here (parse_query agrees).

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "search/stop_words.hpp"
 #include "search/thesaurus.hpp"
 
 using chrysopedia::search::normalise_word;
@@ -69,4 +70,13 @@ TEST(Thesaurus, ABadLineIsNamed) {
   }
   EXPECT_EQ(normalise_word("«Mischen»"), "mischen");
   EXPECT_EQ(normalise_word("ÉGALISEUR,"), "égaliseur");
+}
+
+TEST(StopWords, ArePostgresEnglishList) {
+  using chrysopedia::search::is_stop_word;
+  for (const char* w : {"the", "my", "how", "i", "should", "don", "what", "it"}) {
+    EXPECT_TRUE(is_stop_word(w)) << w;
+  }
+  for (const char* w : {"bass", "kick", "mix", "808", "The", ""})
+    EXPECT_FALSE(is_stop_word(w)) << w;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Search latency on two corpus shapes and two query lengths (issue 16):
+#   ours  bench/corpus_generator: a long-tailed vocabulary of music terms
+#   flat  bench/flat_corpus: a flat, everyday vocabulary (hundreds of words
+#         in most pages), written independently of the first
+# each with short queries (1-4 words; flat: 1-2) and long ones (6-15 words
+# as users type them), through the service's own search client with
+# CONCURRENCY pooled connections. SIZES (default "1000 100000") pages each.
+# Prints one table and appends it, with the machine, to docs/PERFORMANCE.md
+# (REPORT=0: print only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${SIZES:-1000 100000}
+queries=${QUERIES:-2000}
+concurrency=${CONCURRENCY:-2}
+scripts/build >/dev/null
+
+. scripts/lib/services.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-shapes.XXXXXX")
+chmod 755 "$work"
+trap 'services_stop; rm -rf "$work"' EXIT
+CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=4GB -c fsync=off" \
+  services_start_postgres "$work/pg"
+base=${DATABASE_URL%/*}
+
+build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
+build/bench/flat_corpus questions 2000 12 --short >"$work/flat-short.jsonl"
+
+row() {  # shape pages queries-kind -> one Markdown row
+  local shape=$1 pages=$2 kind=$3 out
+  if [ "$shape" = flat ]; then
+    out=$(QUERIES_FILE="$work/flat-$kind.jsonl" DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
+  elif [ "$kind" = long ]; then
+    out=$(QUERY_SHAPE=long DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
+  else
+    out=$(DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
+  fi
+  # The first table's data row: | queries | concurrency | p50 | p95 | p99 | max | q/s | errors |
+  echo "$out" | sed -n 3p | awk -F'|' -v s="$shape" -v p="$pages" -v k="$kind" \
+    '{printf "| %s | %s | %s |%s|%s|%s|%s|%s|\n", s, p, k, $4, $5, $6, $8, $9}'
+}
+
+rows=""
+for pages in $sizes; do
+  for shape in ours flat; do
+    db="$base/shape_${shape}_$pages"
+    psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS shape_${shape}_$pages" -c "CREATE DATABASE shape_${shape}_$pages" >/dev/null 2>&1
+    corpus="build/bench-$shape-$pages.jsonl"
+    if [ ! -f "$corpus" ]; then
+      if [ "$shape" = flat ]; then build/bench/flat_corpus pages "$pages" 3 >"$corpus"
+      else build/bench/corpus_generator "$pages" >"$corpus"; fi
+    fi
+    DATABASE_URL="$db" build/chrysopedia-chat import "$corpus" >/dev/null
+    psql -q "$db" -c "VACUUM ANALYZE" >/dev/null
+    for kind in short long; do
+      r=$(row "$shape" "$pages" "$kind")
+      echo "$r"
+      rows+="$r"$'\n'
+    done
+    psql -q "$base/postgres" -c "DROP DATABASE shape_${shape}_$pages" >/dev/null
+  done
+done
+
+report=$(cat <<MD
+
+### Search by corpus shape and question length, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
+
+bench/search_shapes.sh: $queries searches per row through the service's search client, $concurrency pooled
+connections, after a warm-up pass. Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+Postgres $(psql "$base/postgres" -tAc "SHOW server_version") with shared_buffers=1GB.
+
+| shape | pages | questions | p50 ms | p95 ms | p99 ms | queries/s | errors |
+|---|---|---|---|---|---|---|---|
+$rows
+MD
+)
+echo "$report"
+[ "${REPORT:-1}" = 0 ] || echo "$report" >>docs/PERFORMANCE.md
