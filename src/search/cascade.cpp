@@ -168,7 +168,7 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   while (!title.empty() && std::string(" \t?.!").find(title.back()) != std::string::npos) {
     title.pop_back();
   }
-  auto groups = Thesaurus::builtin().expand(parsed.terms);
+  auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
   // A lone stop word matches nothing (the index has none): not sent.
   std::erase_if(groups, [](const std::vector<std::string>& g) {
     return g.size() == 1 && is_stop_word(normalise_word(g.front()));
