@@ -74,8 +74,7 @@ const std::string& full_text_sql() {
       "  SELECT l.lexeme, c.doc_id, c.score FROM lexemes l,"
       "   LATERAL (SELECT doc_id, score FROM lexeme_champions WHERE lexeme = l.lexeme OFFSET 0) c),"
       " rarest AS MATERIALIZED ("
-      "  SELECT lexeme FROM champions GROUP BY lexeme HAVING count(*) < " +
-      std::to_string(kChampionsPerLexeme) +
+      "  SELECT lexeme FROM champions GROUP BY lexeme HAVING count(*) <= 3 * $6 + 10"
       "  ORDER BY count(*), lexeme LIMIT 1),"
       // Not every champion goes on to the exact ordering below, which tests
       // each candidate's whole document several times (a third of a
@@ -171,7 +170,9 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
   // A lone stop word matches nothing (the index has none): not sent.
   std::erase_if(groups, [](const std::vector<std::string>& g) {
-    return g.size() == 1 && is_stop_word(normalise_word(g.front()));
+    if (g.size() != 1) return false;
+    const auto word = normalise_word(g.front());
+    return is_stop_word(word) || is_question_noise(word);
   });
   const nlohmann::json terms = groups;
   const nlohmann::json excluded = parsed.excluded;

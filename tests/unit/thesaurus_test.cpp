@@ -80,3 +80,13 @@ TEST(StopWords, ArePostgresEnglishList) {
   for (const char* w : {"bass", "kick", "mix", "808", "The", ""})
     EXPECT_FALSE(is_stop_word(w)) << w;
 }
+
+TEST(StopWords, QuestionNoiseIsHowPeopleAskNotWhatTheyAsk) {
+  using chrysopedia::search::is_question_noise;
+  for (const char* w : {"sound", "actually", "make", "want", "de", "und", "cómo", "pour"}) {
+    EXPECT_TRUE(is_question_noise(w)) << w;
+  }
+  for (const char* w : {"bass", "mix", "design", "loud", "808", "snare"}) {
+    EXPECT_FALSE(is_question_noise(w)) << w;
+  }
+}
