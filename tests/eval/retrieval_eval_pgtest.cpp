@@ -119,16 +119,17 @@ json RetrievalEval::floor_;
 
 }  // namespace
 
-TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
-  const auto questions = read_lines(root() + "/data/retrieval-eval.jsonl");
-  ASSERT_GE(questions.size(), 150u);
+// Each question of a set, scored per kind; prints the table and the misses.
+std::pair<std::map<std::string, Score>, Score> score_questions(pqxx::connection& conn,
+                                                               const std::vector<json>& questions,
+                                                               const std::string& title) {
   std::map<std::string, Score> by_kind;
   Score all;
   std::string misses;
   for (const auto& q : questions) {
     search::SearchRequest request{q["question"].get<std::string>(), std::nullopt, 10};
     if (q.contains("creator") && q["creator"].is_string()) request.creator = q["creator"];
-    const auto result = search::run_cascade(*conn_, request);
+    const auto result = search::run_cascade(conn, request);
     const int rank = rank_of(result, q["relevant"]);
     const std::string kind = q.value("kind", "unlabelled");
     by_kind[kind].add(rank);
@@ -139,11 +140,29 @@ TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
                             result.items.empty() ? "nothing" : result.items[0].slug);
     }
   }
-  std::cout << "retrieval eval, single questions:\n"
+  std::cout << "retrieval eval, " << title << ":\n"
             << table(by_kind, all) << "not ranked first:\n"
             << misses;
+  return {by_kind, all};
+}
+
+TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
+  const auto questions = read_lines(root() + "/data/retrieval-eval.jsonl");
+  ASSERT_GE(questions.size(), 150u);
+  const auto [by_kind, all] = score_questions(*conn_, questions, "single questions");
   expect_floor(floor_, "all", all);
   for (const auto& [kind, s] : by_kind) expect_floor(floor_, kind, s);
+}
+
+// Written last, by someone who saw neither the search code nor the other
+// sets, after every ranking change above: the figure that was not tuned
+// for. Held to a floor overall only (12 questions a kind is too few for
+// a floor each).
+TEST_F(RetrievalEval, HeldOutQuestionsFindTheirPages) {
+  const auto questions = read_lines(root() + "/data/retrieval-eval-holdout.jsonl");
+  ASSERT_GE(questions.size(), 72u);
+  const auto [by_kind, all] = score_questions(*conn_, questions, "held-out questions");
+  expect_floor(floor_, "holdout", all);
 }
 
 TEST_F(RetrievalEval, FollowUpsFindWhatTheConversationIsAbout) {
