@@ -1,5 +1,7 @@
 #include "search/cascade.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -168,12 +170,20 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
     title.pop_back();
   }
   auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
-  // A lone stop word matches nothing (the index has none): not sent.
-  std::erase_if(groups, [](const std::vector<std::string>& g) {
-    if (g.size() != 1) return false;
-    const auto word = normalise_word(g.front());
-    return is_stop_word(word) || is_question_noise(word);
-  });
+  // A lone stop word matches nothing (the index has none): not sent. Nor a
+  // word that only says how people ask ("sound", "make") — unless it is
+  // all the question has ("sound"): then it is what they ask about, and
+  // dropping it sent a one-word query on to the trigram tier (300 ms on
+  // 100,000 pages).
+  const auto lone = [](const std::vector<std::string>& g, auto&& test) {
+    return g.size() == 1 && test(normalise_word(g.front()));
+  };
+  std::erase_if(groups, [&](const auto& g) { return lone(g, is_stop_word); });
+  const bool all_noise = std::all_of(groups.begin(), groups.end(),
+                                     [&](const auto& g) { return lone(g, is_question_noise); });
+  if (!all_noise) {
+    std::erase_if(groups, [&](const auto& g) { return lone(g, is_question_noise); });
+  }
   const nlohmann::json terms = groups;
   const nlohmann::json excluded = parsed.excluded;
   // websearch_to_tsquery would read "-14 LUFS" as "not 14": a minus before
