@@ -244,7 +244,10 @@ int main(int argc, char** argv) {
       std::ifstream in(value());
       std::string line;
       while (std::getline(in, line)) {
-        if (!line.empty()) queries.push_back(nlohmann::json::parse(line)["question"]);
+        if (line.empty()) continue;
+        // "question" (the evaluation's files) or "query" (bench/flat_corpus's)
+        const auto j = nlohmann::json::parse(line);
+        queries.push_back(j.contains("question") ? j["question"] : j["query"]);
       }
     } else {
       std::cerr << "chat-loadgen: unknown argument " << a << "\n";

@@ -5,6 +5,8 @@
 # the sample corpus and Redis memory on. Prints the table and appends it,
 # with the machine it ran on, to docs/PERFORMANCE.md.
 #   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 bench/overhead.sh
+# CORPUS=pages.jsonl and QUESTIONS=questions.jsonl ("question" or "query"
+# per line) run it on another corpus shape.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 streams=${STREAMS:-1 100 1000}
@@ -29,7 +31,7 @@ for c in $streams; do
   up=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
          --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "upstream" || true)
   sv=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
-         --queries-file data/retrieval-eval.jsonl \
+         --queries-file "${QUESTIONS:-data/retrieval-eval.jsonl}" \
          --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "service" || true)
   table+=$'\n'"$up"$'\n'"$sv"
   read -r u50 u99 <<<"$(ttft "$up")"
@@ -42,10 +44,10 @@ report=$(cat <<MD
 
 ### Overhead, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
-Fake upstream: $tokens tokens, $gap ms apart. Service: sample corpus, Redis memory on.
+Fake upstream: $tokens tokens, $gap ms apart. Service: ${CORPUS:-the sample corpus}, Redis memory on.
 Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
-(30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the 48
-questions of data/retrieval-eval.jsonl in turn.
+(30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
+questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn.
 
 $overhead
 

@@ -31,7 +31,8 @@ stack_start() {
   CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=256MB -c max_connections=200" \
     services_start_postgres "$work/pg"
   services_start_redis "$work/redis"
-  "${CHAT_BIN:-build/chrysopedia-chat}" import data/sample-corpus.jsonl >/dev/null
+  # CORPUS: another corpus (bench/search_shapes.sh's, say) instead of the sample.
+  "${CHAT_BIN:-build/chrysopedia-chat}" import "${CORPUS:-data/sample-corpus.jsonl}" >/dev/null
   stack_fake "$@"
   stack_restart_service
 }
