@@ -36,12 +36,17 @@ using namespace chrysopedia;
 
 namespace {
 
-std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
-  std::mt19937_64 rng(seed);
+// Which of the terms a query word is: common words more often.
+std::discrete_distribution<std::size_t> term_distribution() {
   std::vector<double> weights;
   for (std::size_t i = 0; i < bench::kTerms.size(); ++i)
     weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
-  std::discrete_distribution<std::size_t> term(weights.begin(), weights.end());
+  return {weights.begin(), weights.end()};
+}
+
+std::vector<search::SearchRequest> make_queries(int n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  auto term = term_distribution();
   std::uniform_int_distribution<int> length(1, 4);
   std::vector<search::SearchRequest> out;
   for (int i = 0; i < n; ++i) {
@@ -65,10 +70,7 @@ std::vector<search::SearchRequest> make_long_queries(int n, unsigned seed) {
   static constexpr std::array<std::string_view, 12> kGlue = {
       "the", "my", "for", "on", "a", "with", "in", "to", "and", "when", "of", "it"};
   std::mt19937_64 rng(seed);
-  std::vector<double> weights;
-  for (std::size_t i = 0; i < bench::kTerms.size(); ++i)
-    weights.push_back(1.0 / std::pow(i + 1.0, 0.9));
-  std::discrete_distribution<std::size_t> term(weights.begin(), weights.end());
+  auto term = term_distribution();
   std::uniform_int_distribution<int> length(6, 15);
   std::vector<search::SearchRequest> out;
   for (int i = 0; i < n; ++i) {

@@ -5,15 +5,11 @@
 
 #include <openssl/evp.h>
 
+#include "common/ascii.hpp"
+
 namespace chrysopedia::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool starts_with_bearer(std::string_view value) {
   constexpr std::string_view kScheme = "bearer ";
@@ -39,11 +35,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 std::optional<std::string_view> presented_api_key(const Request& request) {
   if (const auto auth = request.header("authorization"); auth && starts_with_bearer(*auth)) {
-    const auto key = trim(auth->substr(7));
+    const auto key = common::trim_ows(auth->substr(7));
     if (!key.empty()) return key;
   }
   if (const auto key = request.header("x-api-key")) {
-    const auto trimmed = trim(*key);
+    const auto trimmed = common::trim_ows(*key);
     if (!trimmed.empty()) return trimmed;
   }
   return std::nullopt;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace chrysopedia::http {
 
 namespace {
@@ -16,19 +18,6 @@ bool is_token(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -72,11 +61,11 @@ HeaderList Cors::preflight_headers(const Request& request,
   std::string_view asked = request.header("access-control-request-headers").value_or("");
   while (!asked.empty() && headers.size() < std::size(kBaseHeaders) + kMaxExtraHeaders) {
     const auto comma = asked.find(',');
-    const auto name = trim(asked.substr(0, comma));
+    const auto name = common::trim_ows(asked.substr(0, comma));
     asked = comma == std::string_view::npos ? std::string_view() : asked.substr(comma + 1);
     if (!is_token(name)) continue;
     if (std::none_of(headers.begin(), headers.end(),
-                     [&](const std::string& h) { return iequal(h, name); })) {
+                     [&](const std::string& h) { return common::ascii_iequals(h, name); })) {
       headers.emplace_back(name);
     }
   }

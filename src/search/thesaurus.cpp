@@ -90,12 +90,14 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
   std::istringstream in{std::string(jsonl)};
   int number = 0;
   const auto add = [this](const std::string& when, const std::string& what) {
-    const auto key = joined(words_of(when), 0, words_of(when).size());
-    const auto value = joined(words_of(what), 0, words_of(what).size());
+    const auto when_words = words_of(when);
+    const auto what_words = words_of(what);
+    const auto key = joined(when_words, 0, when_words.size());
+    const auto value = joined(what_words, 0, what_words.size());
     if (key.empty() || value.empty() || key == value) return;
     auto& list = additions_[key];
     if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
-    longest_ = std::max(longest_, words_of(when).size());
+    longest_ = std::max(longest_, when_words.size());
   };
   for (std::string line; std::getline(in, line);) {
     ++number;
