@@ -189,6 +189,7 @@ RequestReader::Step RequestReader::fail(const boost::system::error_code& ec) {
 RequestReader::Step RequestReader::parse(beast::flat_buffer& buffer) {
   if (rejected_) return Step::rejected;
   for (;;) {
+    if (buffer.size() > 0) started_ = true;
     if (!parser_.is_header_done()) {
       if (auto refused = check_header_bytes(buffer)) return *refused;
       if (!header_whole_) return need_more(buffer);

@@ -60,6 +60,9 @@ class RequestReader {
   /// Parses what `buffer` holds, consuming what the parser took.
   Step parse(boost::beast::flat_buffer& buffer);
 
+  /// True once any byte of the request has arrived.
+  bool started() const { return started_; }
+
   /// How many more bytes `buffer` may take before it is full.
   std::size_t room(const boost::beast::flat_buffer& buffer) const;
 
@@ -98,6 +101,7 @@ class RequestReader {
   bool header_checked_ = false;
   bool head_read_ = false;  // whole, though the parser stopped on its Content-Length
   bool continue_asked_ = false;
+  bool started_ = false;
   bool rejected_ = false;
   Rejection rejection_;
 };
