@@ -1,6 +1,6 @@
 #!/bin/sh
 # Container entrypoint. With no arguments, or with a chrysopedia-chat
-# subcommand or option first (serve, migrate, import FILE, search QUERY,
+# subcommand or option first (serve, migrate, import FILE, embed, search QUERY,
 # --config F, --help), it execs the service binary with those arguments, so
 # the binary is PID 1 and receives SIGTERM itself. Anything else is run as a
 # command (e.g. `docker run --rm -it IMAGE sh`).
@@ -14,7 +14,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 case "$1" in
-  serve | migrate | import | search | -*)
+  serve | migrate | import | embed | search | -*)
     exec "$bin" "$@"
     ;;
   *)

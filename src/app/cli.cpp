@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/embed_command.hpp"
 #include "app/search_commands.hpp"
 #include "app/serve_command.hpp"
 #include "chrysopedia/config/settings_loader.hpp"
@@ -18,11 +19,14 @@ constexpr const char* kUsage =
     "usage: chrysopedia-chat [serve] [--config FILE.json]\n"
     "       chrysopedia-chat migrate [--config FILE.json]\n"
     "       chrysopedia-chat import FILE.jsonl [--config FILE.json]\n"
+    "       chrysopedia-chat embed [--rebuild] [--config FILE.json]\n"
     "       chrysopedia-chat search \"QUERY\" [--creator C] [--config FILE.json]\n"
     "\n"
     "  serve    answer chat requests over HTTP (the default)\n"
     "  migrate  create or update the database schema\n"
     "  import   upsert technique pages from JSON Lines, all or nothing\n"
+    "  embed    embed the documents that have no vector yet (EMBEDDINGS_API_URL);\n"
+    "           --rebuild drops every vector first (after a change of model)\n"
     "  search   show what retrieval finds for a query: the tier and the hits\n"
     "\n"
     "Settings come from the environment (see README); --config names a JSON\n"
@@ -61,14 +65,17 @@ int run_cli(int argc, char** argv) {
   }
   const std::string command = positional.empty() ? "serve" : positional.front();
   const std::size_t operands = positional.empty() ? 0 : positional.size() - 1;
-  const bool known =
-      command == "serve" || command == "migrate" || command == "import" || command == "search";
+  const bool known = command == "serve" || command == "migrate" || command == "import" ||
+                     command == "search" || command == "embed";
   if (!known) return usage_error("unknown command \"" + command + "\"");
   if ((command == "serve" || command == "migrate") && operands != 0) {
     return usage_error(command + " takes no arguments");
   }
   if (command == "import" && operands != 1) return usage_error("import needs one FILE.jsonl");
   if (command == "search" && operands != 1) return usage_error("search needs one \"QUERY\"");
+  if (command == "embed" && (operands > 1 || (operands == 1 && positional[1] != "--rebuild"))) {
+    return usage_error("embed takes only --rebuild");
+  }
   if (creator && command != "search") return usage_error("--creator goes with search");
 
   config::Settings settings;
@@ -82,6 +89,7 @@ int run_cli(int argc, char** argv) {
   if (command == "migrate") return migrate_command(settings);
   if (command == "import") return import_command(settings, positional[1]);
   if (command == "search") return search_command(settings, positional[1], creator);
+  if (command == "embed") return embed_command(settings, operands == 1);
   return serve(settings);
 }
 

@@ -1,5 +1,7 @@
 #include "app/readiness.hpp"
 
+#include "search/semantic_index.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,9 +24,10 @@ using Clock = std::chrono::steady_clock;
 
 Readiness::Readiness(std::shared_ptr<search::PgPool> pool,
                      std::function<history::RedisConnection*()> redis_of_this_loop,
-                     std::chrono::milliseconds timeout)
+                     const search::SemanticIndex* semantic, std::chrono::milliseconds timeout)
     : pool_(std::move(pool)),
       redis_of_this_loop_(std::move(redis_of_this_loop)),
+      semantic_(semantic),
       timeout_(timeout) {}
 
 void Readiness::add_routes(http::Router& router) {
@@ -95,14 +98,17 @@ net::awaitable<void> Readiness::readyz(http::Exchange& ex) {
   if (!pg_down.empty()) down.push_back("postgres");
   if (!redis_down.empty()) down.push_back("redis");
   http::Response response;
+  nlohmann::ordered_json body{{"status", down.empty() ? "ready" : "unready"}};
+  if (!down.empty()) body["down"] = down;
+  if (semantic_) body["semantic"] = search::SemanticIndex::name(semantic_->state());
   if (down.empty()) {
-    response.body = R"({"status":"ready"})";
+    response.body = body.dump();
   } else {
     // The reasons stay in the log: they name hosts a public caller need not see.
     spdlog::warn("readyz_unready rid={} postgres=\"{}\" redis=\"{}\"", ex.request().request_id,
                  pg_down, redis_down);
     response.status = 503;
-    response.body = nlohmann::ordered_json{{"status", "unready"}, {"down", down}}.dump();
+    response.body = body.dump();
   }
   response.headers.emplace_back("Cache-Control", "no-store");
   co_await ex.respond(std::move(response));

@@ -22,12 +22,22 @@ namespace chrysopedia::app {
 /// else 503 `{"status":"unready","down":[...]}`. Each check has a short
 /// deadline and waits without blocking its loop: Postgres through the
 /// search pool's threads, Redis over the loop's own connection.
+}  // namespace chrysopedia::app
+namespace chrysopedia::search {
+class SemanticIndex;
+}
+namespace chrysopedia::app {
+
 class Readiness {
  public:
   /// `redis_of_this_loop` gives the calling loop's connection, or null when
   /// memory is off (REDIS_URL empty), which counts as ready.
+  /// `semantic`: the semantic index when embeddings are configured. Its
+  /// state is reported, never waited for: while it loads, or when the
+  /// embeddings endpoint fails, search is full text alone.
   Readiness(std::shared_ptr<search::PgPool> pool,
             std::function<history::RedisConnection*()> redis_of_this_loop,
+            const search::SemanticIndex* semantic = nullptr,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
   void add_routes(http::Router& router);
@@ -40,6 +50,7 @@ class Readiness {
 
   std::shared_ptr<search::PgPool> pool_;
   std::function<history::RedisConnection*()> redis_of_this_loop_;
+  const search::SemanticIndex* semantic_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "app/embed_command.hpp"
 #include "chrysopedia/config/settings.hpp"
 #include "search/cascade.hpp"
 #include "search/importer.hpp"
@@ -78,6 +79,10 @@ int import_command(const config::Settings& settings, const std::string& path) {
     std::cout << fmt::format(
         "imported {} page(s) with {} section(s) by {} creator(s) in {:.1f} s\n", report.pages,
         report.sections, report.creators, seconds);
+    std::cout.flush();
+    // The pages are in whatever happens to their vectors: a failed pass
+    // is resumed by `chrysopedia-chat embed`.
+    if (!settings.embeddings_api_url.empty() && !embed_pending(settings, *conn, false)) return 1;
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "import failed, nothing imported: " << e.what() << "\n";

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -19,8 +20,10 @@
 #include "chrysopedia/observability/metrics.hpp"
 #include "http/access_guard.hpp"
 #include "search/cascade.hpp"
+#include "search/embedding_store.hpp"
 #include "search/pg_pool.hpp"
 #include "search/pg_search_client.hpp"
+#include "search/semantic_index.hpp"
 
 namespace chrysopedia::app {
 
@@ -61,6 +64,24 @@ http::AccessOptions access_options(const config::Settings& s) {
 
 }  // namespace
 
+// A database whose vectors come from another model than EMBEDDINGS_MODEL
+// is a start-up error, not a silent rebuild. A database not reachable yet
+// (or not migrated) is checked again by the index's loader, which then
+// serves full text only and says so.
+std::optional<std::string> embeddings_model_mismatch(const config::Settings& settings) {
+  try {
+    pqxx::connection conn(
+        search::with_connect_timeout(settings.database_url, std::chrono::milliseconds(2000)));
+    const auto recorded = search::recorded_embedding_model(conn);
+    if (recorded && recorded->model != settings.embeddings_model) {
+      return search::model_mismatch_message(*recorded, settings.embeddings_model);
+    }
+  } catch (const std::exception& e) {
+    spdlog::info("embeddings_model_check_deferred error=\"{}\"", e.what());
+  }
+  return std::nullopt;
+}
+
 int serve(const config::Settings& settings) {
   spdlog::info("config {}", settings.redacted_json());
 
@@ -81,15 +102,28 @@ int serve(const config::Settings& settings) {
   const int statement_timeout_ms = static_cast<int>(settings.search_timeout.count());
   pool_options.on_connect = [statement_timeout_ms](pqxx::connection_base& conn) {
     search::configure_search_session(conn, statement_timeout_ms);
+    search::warm_search_session(conn);
   };
+  pool_options.connect_at_start = true;
   auto pool = std::make_shared<search::PgPool>(pool_options);
   search::PgSearchClient search_client(pool, settings.search_timeout);
+  std::unique_ptr<search::SemanticIndex> semantic;
+  if (!settings.embeddings_api_url.empty()) {
+    if (const auto mismatch = embeddings_model_mismatch(settings)) {
+      spdlog::critical("startup_failed error=\"{}\"", *mismatch);
+      return 1;
+    }
+    search::SemanticIndex::Options o;
+    o.database_url = settings.database_url;
+    o.model = settings.embeddings_model;
+    semantic = std::make_unique<search::SemanticIndex>(o);
+  }
 
   chat::ChatService chat(settings, peers_of_this_loop);
   auto router = std::make_shared<http::Router>();
   // Registered now, so /metrics lists every series before the first chat.
   observability::service_metrics();
-  Readiness readiness(pool, redis_of_this_loop);
+  Readiness readiness(pool, redis_of_this_loop, semantic.get());
   add_health_routes(*router);
   readiness.add_routes(*router);
   add_metrics_route(*router, observability::default_registry());
@@ -102,9 +136,10 @@ int serve(const config::Settings& settings) {
 
   const auto options = server_options(settings);
   http::Server server(options, router);
-  server.on_worker_start([&settings, &search_client](unsigned, boost::asio::io_context& ctx) {
-    return make_worker_peers(settings, ctx, search_client);
-  });
+  server.on_worker_start(
+      [&settings, &search_client, &semantic](unsigned, boost::asio::io_context& ctx) {
+        return make_worker_peers(settings, ctx, search_client, semantic.get());
+      });
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -4,7 +4,10 @@
 #include "history/redis_history_store.hpp"
 #include "history/redis_url.hpp"
 #include "llm/curl_multi.hpp"
+#include "llm/openai_embeddings_client.hpp"
 #include "llm/openai_stream_client.hpp"
+#include "search/pg_search_client.hpp"
+#include "search/semantic_search_client.hpp"
 
 namespace chrysopedia::app {
 
@@ -13,6 +16,8 @@ namespace {
 struct WorkerPeers {
   std::unique_ptr<llm::CurlMulti> multi;
   std::unique_ptr<llm::OpenAiStreamClient> llm;
+  std::unique_ptr<llm::OpenAiEmbeddingsClient> embedder;
+  std::unique_ptr<search::SemanticSearchClient> semantic_search;
   std::unique_ptr<history::RedisConnection> redis;
   std::unique_ptr<history::RedisHistoryStore> history;
   chat::ChatPeers peers;
@@ -30,9 +35,20 @@ WorkerPeers::~WorkerPeers() {
 
 std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
                                         boost::asio::io_context& ctx,
-                                        search::SearchClient& search) {
+                                        search::PgSearchClient& search,
+                                        const search::SemanticIndex* semantic) {
   auto w = std::make_shared<WorkerPeers>();
   w->peers.search = &search;
+  if (semantic) {
+    w->multi = std::make_unique<llm::CurlMulti>(ctx);
+    w->embedder =
+        std::make_unique<llm::OpenAiEmbeddingsClient>(*w->multi, embeddings_options(settings));
+    search::SemanticSearchClient::Options o;
+    o.timeout = settings.embeddings_timeout;
+    w->semantic_search =
+        std::make_unique<search::SemanticSearchClient>(search, *w->embedder, *semantic, o);
+    w->peers.search = w->semantic_search.get();
+  }
   if (!settings.llm_api_url.empty()) {
     llm::OpenAiOptions o;
     o.url = settings.llm_api_url;
@@ -43,7 +59,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.total_timeout = settings.llm_total_timeout;
     o.max_retries = settings.llm_max_retries;
     o.curl_only = settings.llm_http_client == "curl";
-    w->multi = std::make_unique<llm::CurlMulti>(ctx);
+    if (!w->multi) w->multi = std::make_unique<llm::CurlMulti>(ctx);
     w->llm = std::make_unique<llm::OpenAiStreamClient>(*w->multi, o);
     w->peers.llm = w->llm.get();
   }
@@ -59,6 +75,17 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
   }
   current = w.get();
   return w;
+}
+
+llm::EmbeddingsOptions embeddings_options(const config::Settings& settings) {
+  llm::EmbeddingsOptions o;
+  o.url = settings.embeddings_api_url;
+  o.model = settings.embeddings_model;
+  o.api_key = settings.embeddings_api_key;
+  o.dimensions = settings.embeddings_dimensions;
+  o.timeout = settings.embeddings_timeout;
+  o.connect_timeout = std::min(o.connect_timeout, settings.embeddings_timeout);
+  return o;
 }
 
 chat::ChatPeers peers_of_this_loop() {

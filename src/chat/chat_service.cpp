@@ -143,9 +143,11 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_return;
   }
   spdlog::info(
-      "chat_search query={} searched={} creator={} cascade_tier={} source_count={} cid={} rid={}",
+      "chat_search query={} searched={} creator={} cascade_tier={} semantic={} source_count={} "
+      "cid={} rid={}",
       log_value(request.query), log_value(found.searched_query), log_value(request.creator),
-      found.cascade_tier, found.items.size(), cid, rid);
+      found.cascade_tier, found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid,
+      rid);
   {
     const std::string sources = sources_json(found.items);
     co_await events->send("sources", sources);

@@ -90,6 +90,12 @@ std::string Settings::redacted_json() const {
   j["REDIS_URL"] = redact_url(redis_url);
   j["SEARCH_POOL_SIZE"] = search_pool_size;
   j["SEARCH_TIMEOUT_SECONDS"] = seconds(search_timeout);
+  j["EMBEDDINGS_API_URL"] = redact_url(embeddings_api_url);
+  j["EMBEDDINGS_MODEL"] = embeddings_model;
+  j["EMBEDDINGS_API_KEY"] = embeddings_api_key.empty() ? "" : kMask;
+  j["EMBEDDINGS_DIMENSIONS"] = embeddings_dimensions;
+  j["EMBEDDINGS_TIMEOUT_SECONDS"] = seconds(embeddings_timeout);
+  j["EMBEDDINGS_BATCH_SIZE"] = embeddings_batch_size;
   j["LLM_API_URL"] = redact_url(llm_api_url);
   j["LLM_API_KEY"] = llm_api_key.empty() ? "" : kMask;
   j["LLM_MODEL"] = llm_model;

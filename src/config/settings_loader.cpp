@@ -214,6 +214,27 @@ const std::vector<Field>& fields() {
        }},
       {"SEARCH_TIMEOUT_SECONDS", false,
        [](Settings& s, const std::string& v) { s.search_timeout = parse_seconds(v, 0.05, 60); }},
+      {"EMBEDDINGS_API_URL", true,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_api_url = v.empty() ? v : parse_http_url(v);
+       }},
+      {"EMBEDDINGS_MODEL", false,
+       [](Settings& s, const std::string& v) { s.embeddings_model = v; }},
+      {"EMBEDDINGS_API_KEY", true,
+       [](Settings& s, const std::string& v) { s.embeddings_api_key = v; }},
+      {"EMBEDDINGS_DIMENSIONS", false,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_dimensions =
+             parse_int<int>(v, 0, 65536, "a number of dimensions (0: the model's own)");
+       }},
+      {"EMBEDDINGS_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_timeout = parse_seconds(v, 0.01, 60);
+       }},
+      {"EMBEDDINGS_BATCH_SIZE", false,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_batch_size = parse_int<int>(v, 1, 2048, "a number of texts per request");
+       }},
       {"LLM_API_URL", true,
        [](Settings& s, const std::string& v) { s.llm_api_url = parse_http_url(v); }},
       {"LLM_FALLBACK_API_URL", true,
@@ -383,6 +404,11 @@ Settings load_settings(const EnvLookup& env, const std::optional<std::string>& c
   if (config_file) apply_file(s, *config_file);
   for (const auto& f : fields()) {
     if (auto v = env(f.name)) apply(s, f, *v, "");
+  }
+  if (!s.embeddings_api_url.empty() && s.embeddings_model.empty()) {
+    throw ConfigError(
+        "invalid configuration: EMBEDDINGS_MODEL is empty; name the embeddings model to ask"
+        " (EMBEDDINGS_API_URL is set), or unset EMBEDDINGS_API_URL for full-text search only");
   }
   return s;
 }

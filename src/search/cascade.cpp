@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "common/ascii.hpp"
 #include "search/champions.hpp"
 #include "search/followup.hpp"
+#include "search/fusion.hpp"
 #include "search/query_syntax.hpp"
 #include "search/stop_words.hpp"
 #include "search/thesaurus.hpp"
@@ -151,6 +154,25 @@ std::vector<SearchItem> to_items(const pqxx::result& rows) {
   return items;
 }
 
+// The semantic neighbours' items, in the order given, less those outside
+// the creator (when the creator tier served) and those holding an excluded
+// word. $1 document ids (JSON array), $2 creator id (0: any), $3 excluded.
+const char* const kSemanticItemsSql =
+    "WITH excluded AS MATERIALIZED ("
+    "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
+    "  FROM (SELECT phraseto_tsquery('english', t) AS q"
+    "        FROM jsonb_array_elements_text($3::jsonb) t) s WHERE numnode(q) > 0)"
+    " SELECT p.title, p.slug, c.name, p.topic_category,"
+    "  coalesce(s.content, p.summary), coalesce(s.anchor, ''), coalesce(s.heading, '')"
+    " FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY ids(id, ord)"
+    " JOIN search_documents d ON d.id = ids.id::bigint"
+    " JOIN technique_pages p ON p.id = d.page_id"
+    " JOIN creators c ON c.id = p.creator_id"
+    " LEFT JOIN sections s ON s.page_id = d.page_id AND s.position = d.section_position,"
+    " excluded x"
+    " WHERE ($2 = 0 OR d.creator_id = $2) AND (x.q IS NULL OR NOT d.tsv @@ x.q)"
+    " ORDER BY ids.ord";
+
 const char* const kFindCreatorSql =
     "SELECT id FROM creators"
     " WHERE lower(slug) = lower($1) OR lower(unaccent(name)) = lower(unaccent($1))"
@@ -162,13 +184,25 @@ long long find_creator(pqxx::transaction_base& tx, const std::string& creator) {
   return r.empty() ? 0 : r[0][0].as<long long>();
 }
 
-std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
-                                  const ParsedQuery& parsed, long long creator_id) {
-  if (parsed.terms.empty()) return {};
-  std::string title = req.query;
+std::string as_title(const std::string& query) {
+  std::string title = query;
   while (!title.empty() && std::string(" \t?.!").find(title.back()) != std::string::npos) {
     title.pop_back();
   }
+  return title;
+}
+
+// Whether the full-text ranking's first item is there by the exact-title
+// rule (SPEC §2), which fusion keeps.
+bool is_exact_title(const SearchItem& item, const std::string& query) {
+  return item.section_anchor.empty() && item.section_heading.empty() &&
+         common::ascii_iequals(item.title, as_title(query));
+}
+
+std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
+                                  const ParsedQuery& parsed, long long creator_id) {
+  if (parsed.terms.empty()) return {};
+  const std::string title = as_title(req.query);
   auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
   // A lone stop word matches nothing (the index has none): not sent. Nor a
   // word that only says how people ask ("sound", "make") — unless it is
@@ -241,9 +275,24 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   conn.prepare("find_creator", kFindCreatorSql);
   conn.prepare("full_text", full_text_sql());
   conn.prepare("fuzzy", fuzzy_sql());
+  conn.prepare("semantic_items", kSemanticItemsSql);
 }
 
-SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked) {
+void warm_search_session(pqxx::connection_base& conn) {
+  try {
+    // Common words that reach the full-text statement, and a misspelling
+    // that reaches the trigram one.
+    run_cascade(conn, {"how do I mix the kick and bass", std::nullopt, 10});
+    run_cascade(conn, {"qxzvw", std::nullopt, 10});
+  } catch (const std::exception& e) {
+    // Not a failed connect: a connection the warm-up found broken is found
+    // again by the search that follows, which retries on a fresh one.
+    spdlog::debug("pg_warm_up_skipped error=\"{}\"", e.what());
+  }
+}
+
+SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
+                         const std::vector<long long>& semantic_doc_ids) {
   // Read-only single statements: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(conn);
   SearchRequest req = asked;
@@ -252,22 +301,36 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
   SearchResult result;
   result.searched_query = req.query;
 
+  long long creator_id = 0;
   if (req.creator && !req.creator->empty()) {
-    if (const long long creator_id = find_creator(tx, *req.creator); creator_id != 0) {
+    creator_id = find_creator(tx, *req.creator);
+    if (creator_id != 0) {
       result.items = full_text(tx, req, parsed, creator_id);
-      if (!result.items.empty()) {
-        result.cascade_tier = "creator";
-        return result;
-      }
+      result.cascade_tier = "creator";
     }
   }
-  result.items = full_text(tx, req, parsed, 0);
-  if (!result.items.empty()) {
+  if (result.items.empty()) {
+    creator_id = 0;
+    result.items = full_text(tx, req, parsed, 0);
     result.cascade_tier = "global";
-    return result;
   }
-  result.items = fuzzy(tx, req, parsed);
-  result.cascade_tier = result.items.empty() ? "none" : "fuzzy";
+  if (result.items.empty()) {
+    result.items = fuzzy(tx, req, parsed);
+    result.cascade_tier = result.items.empty() ? "none" : "fuzzy";
+  }
+  if (!semantic_doc_ids.empty()) {
+    const nlohmann::json ids = semantic_doc_ids;
+    const nlohmann::json excluded = parsed.excluded;
+    const auto semantic =
+        to_items(tx.exec_prepared("semantic_items", ids.dump(), creator_id, excluded.dump()));
+    const bool exact = result.cascade_tier != "fuzzy" && !result.items.empty() &&
+                       is_exact_title(result.items.front(), req.query);
+    result.items =
+        fuse_rankings(result.items, semantic, static_cast<std::size_t>(req.limit), exact);
+    // Nothing shared the question's words, nor looked like them: what its
+    // meaning found is all there is.
+    if (result.cascade_tier == "none" && !result.items.empty()) result.cascade_tier = "semantic";
+  }
   return result;
 }
 

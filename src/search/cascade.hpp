@@ -12,8 +12,19 @@ namespace chrysopedia::search {
 /// trigram threshold, quiet notices).
 void configure_search_session(pqxx::connection_base& conn, int statement_timeout_ms);
 
+/// Runs one search and drops its result, so that a new connection's first
+/// real search does not pay for planning its statements and filling the
+/// backend's catalog caches (a few ms at p99 through the service). Never
+/// throws: a database without the schema yet, or a connection that broke,
+/// is for the searches to meet.
+void warm_search_session(pqxx::connection_base& conn);
+
 /// The retrieval cascade of SPEC §2 on one connection, synchronously: for
 /// the pool's threads and the `search` command. Throws pqxx exceptions.
-SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& request);
+/// `semantic_doc_ids`: the question's nearest documents by meaning, most
+/// similar first, fused with the cascade's ranking (fusion.hpp); where
+/// nothing else matched they serve as the `semantic` tier.
+SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& request,
+                         const std::vector<long long>& semantic_doc_ids = {});
 
 }  // namespace chrysopedia::search

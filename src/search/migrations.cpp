@@ -85,6 +85,35 @@ CREATE INDEX lexeme_champions_doc ON lexeme_champions (doc_id);
 DROP INDEX IF EXISTS search_documents_creator;
 CREATE INDEX search_documents_creator_id ON search_documents (creator_id, id);
 )sql"},
+    {4, "embeddings of the search documents, by the hash of their text", R"sql(
+-- What each search document is embedded from (a page: title, summary and
+-- tags; a section: the page title, heading and text), cut to what an
+-- embedding model takes, and that text's hash. Vectors are kept by the
+-- hash, not the document: a re-import of unchanged pages embeds nothing
+-- again, and a pass that stopped half-way resumes where it was.
+CREATE VIEW embedding_texts AS
+SELECT d.id AS doc_id, t.text, sha256(convert_to(t.text, 'UTF8')) AS hash
+FROM search_documents d
+JOIN technique_pages p ON p.id = d.page_id
+LEFT JOIN sections s ON s.page_id = d.page_id AND s.position = d.section_position
+CROSS JOIN LATERAL (SELECT left(CASE WHEN d.section_position IS NULL
+  THEN p.title || E'\n' || p.summary || E'\n' || array_to_string(p.topic_tags, ', ')
+  ELSE p.title || ': ' || coalesce(s.heading, '') || E'\n' || coalesce(s.content, '') END,
+  4000) AS text) t;
+
+-- The one model the vectors come from: another model's vectors do not
+-- compare with these, so a change of model is an explicit rebuild.
+CREATE TABLE embedding_model (
+  id        int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  model     text NOT NULL,
+  dimension int NOT NULL CHECK (dimension > 0)
+);
+
+CREATE TABLE embedding_vectors (
+  hash   bytea PRIMARY KEY,
+  vector bytea NOT NULL  -- float4, little-endian, dimension of them
+);
+)sql"},
 };
 
 }  // namespace

@@ -58,6 +58,7 @@ void PgPool::submit(Job job, Clock::time_point deadline) {
 
 void PgPool::run(int index) {
   std::unique_ptr<pqxx::connection> conn;
+  if (options_.connect_at_start) connect(conn, index);  // on failure: again on the first job
   for (;;) {
     Queued item;
     {

@@ -31,6 +31,10 @@ class PgPool {
     std::size_t max_queue = 1024;
     /// Run once per new connection (session settings), on its thread.
     std::function<void(pqxx::connection_base&)> on_connect;
+    /// Each thread connects (and runs on_connect) as it starts, rather than
+    /// on its first job: the first searches do not pay for the connection,
+    /// its session set-up and cold caches.
+    bool connect_at_start = false;
   };
 
   /// A job gets the connection, or nullptr plus the reason when there is

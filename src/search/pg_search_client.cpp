@@ -28,6 +28,11 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
     : pool_(std::move(pool)), timeout_(timeout) {}
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
+  co_return co_await search_with(request, {});
+}
+
+net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& request,
+                                                         std::vector<long long> semantic_doc_ids) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   // The statement timeout runs inside the backend: a backend that hangs (or
   // a network that drops everything) never sends it. So the caller gives up
@@ -36,7 +41,8 @@ net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request
   const auto executor = co_await net::this_coro::executor;
   auto give_up = std::make_shared<net::steady_timer>(executor, deadline + kGrace);
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [this, request, deadline, give_up](common::OneShot<SearchResult>::Complete complete) {
+      [this, request, deadline, give_up,
+       ids = std::move(semantic_doc_ids)](common::OneShot<SearchResult>::Complete complete) {
         give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
           if (ec) return;
           complete(std::make_exception_ptr(SearchError(
@@ -48,11 +54,11 @@ net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request
                    {});
         });
         pool_->submit(
-            [complete, request](pqxx::connection_base* conn, const std::string& error) {
+            [complete, request, ids](pqxx::connection_base* conn, const std::string& error) {
               Outcome outcome{error};
               if (conn) {
                 try {
-                  outcome = run_cascade(*conn, request);
+                  outcome = run_cascade(*conn, request, ids);
                 } catch (const pqxx::broken_connection& e) {
                   return true;  // the pool calls again, with a new connection
                 } catch (const std::exception& e) {

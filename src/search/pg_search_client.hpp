@@ -14,6 +14,9 @@ class PgSearchClient final : public SearchClient {
  public:
   PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout);
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
+  /// The cascade fused with the question's nearest documents by meaning.
+  boost::asio::awaitable<SearchResult> search_with(const SearchRequest& request,
+                                                   std::vector<long long> semantic_doc_ids);
 
  private:
   std::shared_ptr<PgPool> pool_;

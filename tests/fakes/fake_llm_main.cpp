@@ -2,7 +2,7 @@
 // for trying the service without a model:
 //
 //   fake-llm [--port P] [--tokens N] [--gap-ms G] [--text "words to stream"]
-//            [--deltas '["exact", " deltas\n\n", "[1]"]'] [--fail-on WORD]
+//            [--embeddings-dim N] [--deltas '["exact", " deltas\n\n", "[1]"]'] [--fail-on WORD]
 //
 // Serves POST /v1/chat/completions on 127.0.0.1, answering every request with
 // the text (or N numbered tokens, or the exact deltas) as an OpenAI stream,
@@ -20,7 +20,7 @@
 #include "fakes/fake_llm_server.hpp"
 
 int main(int argc, char** argv) {
-  int tokens = 16, gap_ms = 0, port = 0;
+  int tokens = 16, gap_ms = 0, port = 0, embeddings_dim = 64;
   std::string text, deltas_json, fail_on;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     if (flag == "--text") text = argv[i + 1];
     if (flag == "--deltas") deltas_json = argv[i + 1];
     if (flag == "--fail-on") fail_on = argv[i + 1];
+    if (flag == "--embeddings-dim") embeddings_dim = std::atoi(argv[i + 1]);
   }
   std::vector<std::string> deltas;
   if (!deltas_json.empty()) {
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
       }
     }
     return reply;
+  });
+  server.set_embeddings_handler([embeddings_dim](const chrysopedia::test::RecordedRequest& req) {
+    return chrysopedia::test::embeddings_reply(req, embeddings_dim);
   });
   std::cout << server.url() << std::endl;  // LLM_API_URL
   sigset_t signals;

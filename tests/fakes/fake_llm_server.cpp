@@ -1,9 +1,11 @@
 #include "fakes/fake_llm_server.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <deque>
 #include <iterator>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -76,6 +78,67 @@ FakeReply error_reply(int status, const std::string& message,
   return r;
 }
 
+std::vector<float> fake_embedding(std::string_view text, int dimension) {
+  static const std::set<std::string, std::less<>> kSkipped = {
+      "a",  "an", "and", "the",  "of",   "to",  "in",  "on", "for",  "how",  "do", "i",
+      "my", "is", "it",  "what", "with", "can", "you", "me", "this", "that", "be"};
+  std::vector<float> v(static_cast<std::size_t>(dimension), 0.0f);
+  std::string word;
+  const auto add = [&] {
+    if (word.size() > 3 && word.back() == 's') word.pop_back();
+    if (!word.empty() && !kSkipped.count(word)) {
+      // FNV-1a of the word seeds its direction.
+      std::uint64_t h = 1469598103934665603ull;
+      for (char c : word) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      for (auto& x : v) {
+        h ^= h << 13, h ^= h >> 7, h ^= h << 17;
+        x += static_cast<float>(static_cast<double>(h % 2001) / 1000.0 - 1.0);
+      }
+    }
+    word.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      add();
+    }
+  }
+  add();
+  double norm = 0;
+  for (float x : v) norm += double{x} * x;
+  if (norm > 0) {
+    for (auto& x : v) x = static_cast<float>(x / std::sqrt(norm));
+  }
+  return v;
+}
+
+FakeReply embeddings_reply(const RecordedRequest& request, int dimension,
+                           const std::function<std::string(const std::string&)>& rewrite) {
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("input")) {
+    return error_reply(400, "the fake wants {\"input\": [...]}");
+  }
+  std::vector<std::string> inputs;
+  if (body["input"].is_string()) {
+    inputs.push_back(body["input"].get<std::string>());
+  } else {
+    for (const auto& i : body["input"]) inputs.push_back(i.get<std::string>());
+  }
+  nlohmann::json data = nlohmann::json::array();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string text = rewrite ? rewrite(inputs[i]) : inputs[i];
+    data.push_back(
+        {{"object", "embedding"}, {"index", i}, {"embedding", fake_embedding(text, dimension)}});
+  }
+  FakeReply reply;
+  reply.chunks.push_back(
+      {std::chrono::milliseconds(0),
+       nlohmann::json{{"object", "list"}, {"data", data}, {"model", body.value("model", "fake")}}
+           .dump()});
+  return reply;
+}
+
 struct FakeLlmServer::Impl {
   net::io_context ctx;
   tcp::acceptor acceptor{ctx};
@@ -84,6 +147,9 @@ struct FakeLlmServer::Impl {
   std::deque<FakeReply> queue;
   FakeReply fallback = openai_stream({"Hello", " from", " the", " fake."});
   std::function<FakeReply(const RecordedRequest&)> handler;
+  std::function<FakeReply(const RecordedRequest&)> embeddings_handler =
+      [](const RecordedRequest& r) { return embeddings_reply(r, 64); };
+  std::vector<RecordedRequest> embeddings_recorded;
   std::vector<RecordedRequest> recorded;
   std::size_t record_limit = 0;  // 0: every request
   std::atomic<int> accepted{0};
@@ -93,6 +159,10 @@ struct FakeLlmServer::Impl {
 
   FakeReply next_reply(const RecordedRequest& req) {
     std::lock_guard lock(mutex);
+    if (req.target.ends_with("/embeddings")) {
+      embeddings_recorded.push_back(req);
+      return embeddings_handler(req);
+    }
     recorded.push_back(req);
     if (record_limit != 0 && recorded.size() > 2 * record_limit) {
       recorded.erase(recorded.begin(), recorded.end() - static_cast<std::ptrdiff_t>(record_limit));
@@ -304,6 +374,17 @@ void FakeLlmServer::set_handler(std::function<FakeReply(const RecordedRequest&)>
 void FakeLlmServer::keep_last_requests(std::size_t n) {
   std::lock_guard lock(impl_->mutex);
   impl_->record_limit = n;
+}
+
+void FakeLlmServer::set_embeddings_handler(
+    std::function<FakeReply(const RecordedRequest&)> handler) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->embeddings_handler = std::move(handler);
+}
+
+std::vector<RecordedRequest> FakeLlmServer::embedding_requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->embeddings_recorded;
 }
 
 std::vector<RecordedRequest> FakeLlmServer::requests() const {

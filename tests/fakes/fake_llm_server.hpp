@@ -43,6 +43,16 @@ struct RecordedRequest {
   std::string body;
 };
 
+/// A stand-in for an embedding model, deterministic: each word (lower-cased,
+/// a plural's "s" dropped, common words skipped) adds a direction of its
+/// own, so texts sharing words are near and texts sharing none are not.
+std::vector<float> fake_embedding(std::string_view text, int dimension);
+
+/// The /v1/embeddings answer to `request`: fake_embedding of each input,
+/// after `rewrite` (a test's idea of what a text means) when given.
+FakeReply embeddings_reply(const RecordedRequest& request, int dimension,
+                           const std::function<std::string(const std::string&)>& rewrite = {});
+
 /// A scriptable OpenAI-compatible server on 127.0.0.1, for tests, benchmarks
 /// and trying the service by hand: streams given deltas with given delays,
 /// returns given statuses, drops connections, sends error chunks, and
@@ -63,6 +73,11 @@ class FakeLlmServer {
   void set_default(FakeReply reply);
   /// Computes each reply from its request (when no pushed reply is waiting).
   void set_handler(std::function<FakeReply(const RecordedRequest&)> handler);
+
+  /// Answers the requests to .../embeddings (by default embeddings_reply
+  /// at 64 dimensions); they are kept apart from the chat requests.
+  void set_embeddings_handler(std::function<FakeReply(const RecordedRequest&)> handler);
+  std::vector<RecordedRequest> embedding_requests() const;
 
   std::vector<RecordedRequest> requests() const;
   /// Keeps about the last `n` requests only (a benchmark's fake serves

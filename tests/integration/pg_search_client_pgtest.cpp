@@ -3,6 +3,7 @@
 // errors, cancellation is immediate, and a restarted Postgres is survived.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -186,4 +187,61 @@ TEST(PgSearchClient, SurvivesAPostgresRestart) {
   // still succeed (one retry on a fresh connection).
   const auto out = run_search(client, {"bass", std::nullopt, 10});
   EXPECT_TRUE(out.result) << out.error;
+}
+
+TEST(PgPool, ConnectsEachThreadAtStartWhenAsked) {
+  TestDatabase db;
+  std::atomic<int> connected{0};
+  search::PgPool::Options o;
+  o.url = db.url();
+  o.size = 3;
+  o.connect_at_start = true;
+  o.on_connect = [&connected](pqxx::connection_base&) { ++connected; };
+  search::PgPool pool(o);
+  // No job is submitted: every connection is made before the first search.
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  while (connected < 3 && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(connected.load(), 3);
+}
+
+TEST(PgPool, ConnectsOnTheFirstJobByDefault) {
+  TestDatabase db;
+  std::atomic<int> connected{0};
+  search::PgPool::Options o;
+  o.url = db.url();
+  o.size = 2;
+  o.on_connect = [&connected](pqxx::connection_base&) { ++connected; };
+  search::PgPool pool(o);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(connected.load(), 0);
+}
+
+TEST(WarmSearchSession, PlansTheSearchStatementsBeforeTheFirstSearch) {
+  TestDatabase db;
+  db.import(seed());
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 2000);
+  search::warm_search_session(conn);
+  pqxx::nontransaction tx(conn);
+  const auto planned = [&tx](const std::string& name) {
+    return tx
+        .exec_params1(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE name = $1",
+            name)[0]
+        .as<int>();
+  };
+  EXPECT_GE(planned("full_text"), 1);
+  EXPECT_GE(planned("fuzzy"), 1);
+}
+
+TEST(WarmSearchSession, ADatabaseWithoutTheSchemaIsNoError) {
+  TestDatabase db;
+  pqxx::connection conn(db.url());
+  pqxx::nontransaction(conn).exec0(
+      "DROP TABLE IF EXISTS search_documents, lexeme_champions CASCADE");
+  search::configure_search_session(conn, 2000);
+  EXPECT_NO_THROW(search::warm_search_session(conn));
 }

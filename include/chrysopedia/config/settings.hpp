@@ -22,6 +22,15 @@ struct Settings {
   std::chrono::milliseconds search_timeout{2000};      ///< per search, queueing included
 
   // Model
+  /// Semantic search (SPEC §2): an OpenAI-compatible /v1/embeddings. Empty:
+  /// full-text search only.
+  std::string embeddings_api_url;
+  std::string embeddings_model;
+  std::string embeddings_api_key;
+  int embeddings_dimensions = 0;                       ///< asked of the model when > 0
+  std::chrono::milliseconds embeddings_timeout{1000};  ///< for a question's embedding
+  int embeddings_batch_size = 64;                      ///< texts per request at import
+
   std::string llm_api_url;  ///< empty: the offline answerer
   std::string llm_api_key;
   std::string llm_model = "gpt-4o-mini";

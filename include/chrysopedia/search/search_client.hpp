@@ -34,6 +34,10 @@ struct SearchResult {
   std::vector<SearchItem> items;  ///< best first
   std::string cascade_tier;       ///< "creator", "global", "fuzzy" or "none"
   std::string searched_query;     ///< what was searched: the question, or it in context
+  /// What the semantic search did: "" when it is not configured, "fused",
+  /// or why it was left out ("loading", "empty", "mismatch", "failed",
+  /// "timeout").
+  std::string semantic = {};
 };
 
 /// The search failed (database down, timed out, ...). The message is for

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+
+#include "chrysopedia/search/embedder.hpp"
+#include "chrysopedia/search/search_client.hpp"
+
+namespace chrysopedia::search {
+
+class PgSearchClient;
+class SemanticIndex;
+
+/// Full-text search fused with semantic search (SPEC §2, issue 16): the
+/// question (in its conversation's context) is embedded under a time
+/// budget, its nearest documents found in the replica's SemanticIndex, and
+/// the two rankings fused in the same database round trip as the cascade.
+/// When the index is not there, or the embeddings endpoint fails or is
+/// slow, the search is the cascade alone and says why in
+/// SearchResult::semantic: the chat never fails for it. One per event loop
+/// (the embedder is the loop's).
+class SemanticSearchClient final : public SearchClient {
+ public:
+  struct Options {
+    std::size_t neighbours = 20;              ///< nearest documents fused in
+    std::chrono::milliseconds timeout{1000};  ///< for the question's embedding
+    float min_similarity = 0;                 ///< nearer than this, or not fused
+  };
+  SemanticSearchClient(PgSearchClient& text, Embedder& embedder, const SemanticIndex& index,
+                       Options options);
+  boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
+
+ private:
+  boost::asio::awaitable<std::vector<long long>> neighbours(const SearchRequest& request,
+                                                            std::string& outcome);
+  PgSearchClient& text_;
+  Embedder& embedder_;
+  const SemanticIndex& index_;
+  Options options_;
+};
+
+}  // namespace chrysopedia::search
