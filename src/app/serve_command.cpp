@@ -116,6 +116,7 @@ int serve(const config::Settings& settings) {
     search::SemanticIndex::Options o;
     o.database_url = settings.database_url;
     o.model = settings.embeddings_model;
+    o.max_bytes = static_cast<std::size_t>(settings.embeddings_index_max_mib) << 20;
     semantic = std::make_unique<search::SemanticIndex>(o);
   }
 

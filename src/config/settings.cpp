@@ -96,6 +96,7 @@ std::string Settings::redacted_json() const {
   j["EMBEDDINGS_DIMENSIONS"] = embeddings_dimensions;
   j["EMBEDDINGS_TIMEOUT_SECONDS"] = seconds(embeddings_timeout);
   j["EMBEDDINGS_BATCH_SIZE"] = embeddings_batch_size;
+  j["EMBEDDINGS_INDEX_MAX_MIB"] = embeddings_index_max_mib;
   j["LLM_API_URL"] = redact_url(llm_api_url);
   j["LLM_API_KEY"] = llm_api_key.empty() ? "" : kMask;
   j["LLM_MODEL"] = llm_model;

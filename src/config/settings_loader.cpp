@@ -235,6 +235,10 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.embeddings_batch_size = parse_int<int>(v, 1, 2048, "a number of texts per request");
        }},
+      {"EMBEDDINGS_INDEX_MAX_MIB", false,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_index_max_mib = parse_int<int>(v, 1, 1 << 20, "a size in MiB");
+       }},
       {"LLM_API_URL", true,
        [](Settings& s, const std::string& v) { s.llm_api_url = parse_http_url(v); }},
       {"LLM_FALLBACK_API_URL", true,

@@ -128,7 +128,13 @@ bool SemanticIndex::load_once() {
       pqxx::nontransaction tx(conn);
       documents = tx.exec1("SELECT count(*) FROM search_documents")[0].as<std::size_t>();
     }
-    auto index = std::make_shared<VectorIndex>(model->dimension, documents, options_.index);
+    auto index_options = options_.index;
+    index_options.bits = 8;
+    if (VectorIndex::estimate_bytes(model->dimension, documents, index_options) >
+        options_.max_bytes) {
+      index_options.bits = 4;
+    }
+    auto index = std::make_shared<VectorIndex>(model->dimension, documents, index_options);
     struct Stopped {};
     try {
       for_each_embedding(conn, model->dimension, [&](long long doc_id, const float* v) {
@@ -140,8 +146,9 @@ bool SemanticIndex::load_once() {
     }
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    spdlog::info("semantic_index_loaded documents={} dimension={} memory_mib={} ms={}",
-                 index->size(), index->dimension(), index->memory_bytes() >> 20, ms);
+    spdlog::info("semantic_index_loaded documents={} dimension={} bits={} memory_mib={} ms={}",
+                 index->size(), index->dimension(), index->bits(), index->memory_bytes() >> 20,
+                 ms);
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return true;

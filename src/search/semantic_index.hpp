@@ -30,6 +30,9 @@ class SemanticIndex {
     std::chrono::milliseconds recheck{60'000};
     std::chrono::milliseconds retry{2'000};
     VectorIndex::Options index;
+    /// The index's memory budget: 8 bits a dimension when they fit in it,
+    /// else 4 (EMBEDDINGS_INDEX_MAX_MIB).
+    std::size_t max_bytes = std::size_t{512} << 20;
   };
 
   explicit SemanticIndex(Options options);

@@ -7,10 +7,11 @@
 namespace chrysopedia::search {
 
 /// An approximate nearest-neighbour index (HNSW, hnswlib) over the search
-/// documents' embeddings, by cosine similarity. Vectors are held as int8
-/// with a scale each, a quarter of float's memory: at 100,000 pages
-/// (~400,000 documents) of a 768-dimension model that is what keeps a
-/// replica under 512 MiB, for a similarity off by under 1 %.
+/// documents' embeddings, by cosine similarity. Vectors are held as 8-bit
+/// integers with a scale each (a quarter of float's memory), or 4-bit (an
+/// eighth) where 8 would not fit the memory budget: 100,000 pages
+/// (~580,000 documents) of a 768-dimension model take ~560 MiB at 8 bits,
+/// ~350 at 4 (SemanticIndex picks).
 ///
 /// add() is for one thread while nobody searches; once built, nearest() may
 /// be called from any number of threads.
@@ -20,6 +21,7 @@ class VectorIndex {
     std::size_t m = 16;  ///< links per node
     std::size_t ef_construction = 100;
     std::size_t ef_search = 64;  ///< candidates a search keeps (>= k)
+    int bits = 8;                ///< 8 or 4 per dimension
   };
   struct Hit {
     long long doc_id = 0;
@@ -39,6 +41,9 @@ class VectorIndex {
   std::vector<Hit> nearest(const float* query, std::size_t k) const;
 
   int dimension() const { return dimension_; }
+  int bits() const;
+  /// What an index of `documents` would take, in bytes, before building it.
+  static std::size_t estimate_bytes(int dimension, std::size_t documents, const Options& options);
   std::size_t size() const;
   /// The index's own allocations (vectors, links), in bytes.
   std::size_t memory_bytes() const;

@@ -87,12 +87,13 @@ std::vector<float> fake_embedding(std::string_view text, int dimension) {
   const auto add = [&] {
     if (word.size() > 3 && word.back() == 's') word.pop_back();
     if (!word.empty() && !kSkipped.count(word)) {
-      // FNV-1a of the word seeds its direction.
+      // FNV-1a of the word picks its direction: 16 signed coordinates, so
+      // that a benchmark can embed 400,000 documents in seconds.
       std::uint64_t h = 1469598103934665603ull;
       for (char c : word) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-      for (auto& x : v) {
+      for (int k = 0; k < 16; ++k) {
         h ^= h << 13, h ^= h >> 7, h ^= h << 17;
-        x += static_cast<float>(static_cast<double>(h % 2001) / 1000.0 - 1.0);
+        v[h % v.size()] += (h >> 63) ? 1.0f : -1.0f;
       }
     }
     word.clear();

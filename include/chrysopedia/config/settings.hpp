@@ -30,6 +30,7 @@ struct Settings {
   int embeddings_dimensions = 0;                       ///< asked of the model when > 0
   std::chrono::milliseconds embeddings_timeout{1000};  ///< for a question's embedding
   int embeddings_batch_size = 64;                      ///< texts per request at import
+  int embeddings_index_max_mib = 512;  ///< 8-bit vectors when they fit, else 4-bit
 
   std::string llm_api_url;  ///< empty: the offline answerer
   std::string llm_api_key;
