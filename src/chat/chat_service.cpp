@@ -8,6 +8,7 @@
 
 #include "chat/chat_metrics.hpp"
 #include "chat/chat_request.hpp"
+#include "chat/followup_rewriter.hpp"
 #include "chat/offline_answerer.hpp"
 #include "chat/prompt.hpp"
 #include "chrysopedia/http/json_error.hpp"
@@ -119,17 +120,31 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   auto* events = co_await ex.open_event_stream();
   StreamMetrics metrics(started);
 
+  search::SearchRequest search_request{request.query, request.creator,
+                                       settings_.chat_max_context_sources};
+  // A follow-up is searched in the light of the questions before it: made
+  // standalone by the model when the operator asks for that and it answers
+  // in time, else with the earlier questions as context.
+  for (const auto& m : history) {
+    if (m.role == "user") search_request.context.push_back(m.content);
+  }
+  std::string rewrite = "off";
+  if (settings_.chat_rewrite_followups && peers.llm && !search_request.context.empty()) {
+    const auto r =
+        co_await rewrite_followup(*peers.llm, settings_.llm_model, search_request.context,
+                                  request.query, settings_.chat_rewrite_timeout);
+    rewrite = r.outcome;
+    if (r.query) {
+      search_request.query = *r.query;
+      search_request.context.clear();
+    }
+  }
+
   // (No co_await inside a catch block: the error event is sent after it.)
   search::SearchResult found;
   bool search_failed = false;
   const auto search_started = Clock::now();
   try {
-    search::SearchRequest search_request{request.query, request.creator,
-                                         settings_.chat_max_context_sources};
-    // A follow-up is searched in the light of the questions before it.
-    for (const auto& m : history) {
-      if (m.role == "user") search_request.context.push_back(m.content);
-    }
     found = co_await peers.search->search(search_request);
   } catch (const search::SearchError& e) {
     spdlog::error("chat_search_error query={} creator={} cid={} rid={} error={}",
@@ -143,11 +158,11 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_return;
   }
   spdlog::info(
-      "chat_search query={} searched={} creator={} cascade_tier={} semantic={} source_count={} "
-      "cid={} rid={}",
-      log_value(request.query), log_value(found.searched_query), log_value(request.creator),
-      found.cascade_tier, found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid,
-      rid);
+      "chat_search query={} searched={} rewrite={} creator={} cascade_tier={} semantic={} "
+      "source_count={} cid={} rid={}",
+      log_value(request.query), log_value(found.searched_query), rewrite,
+      log_value(request.creator), found.cascade_tier,
+      found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid, rid);
   {
     const std::string sources = sources_json(found.items);
     co_await events->send("sources", sources);

@@ -110,6 +110,8 @@ std::string Settings::redacted_json() const {
   j["LLM_MAX_RETRIES"] = llm_max_retries;
   j["LLM_HTTP_CLIENT"] = llm_http_client;
   j["CHAT_MAX_CONTEXT_SOURCES"] = chat_max_context_sources;
+  j["CHAT_REWRITE_FOLLOWUPS"] = chat_rewrite_followups;
+  j["CHAT_REWRITE_TIMEOUT_SECONDS"] = seconds(chat_rewrite_timeout);
   j["CHAT_HISTORY_MAX_TURN_PAIRS"] = chat_history_max_turn_pairs;
   j["CHAT_HISTORY_TTL_SECONDS"] = chat_history_ttl_seconds;
   j["LOG_LEVEL"] = log_level;

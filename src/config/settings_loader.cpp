@@ -235,6 +235,12 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.embeddings_batch_size = parse_int<int>(v, 1, 2048, "a number of texts per request");
        }},
+      {"CHAT_REWRITE_FOLLOWUPS", false,
+       [](Settings& s, const std::string& v) { s.chat_rewrite_followups = parse_bool(v); }},
+      {"CHAT_REWRITE_TIMEOUT_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_rewrite_timeout = parse_seconds(v, 0.05, 30);
+       }},
       {"EMBEDDINGS_INDEX_MAX_MIB", false,
        [](Settings& s, const std::string& v) {
          s.embeddings_index_max_mib = parse_int<int>(v, 1, 1 << 20, "a size in MiB");

@@ -2,6 +2,7 @@
 // real Redis and the fake model upstream, spoken to over HTTP.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -355,4 +356,64 @@ TEST_F(Chat, AFollowUpIsSearchedInTheConversationsContext) {
   EXPECT_EQ(done2["searched_query"],
             "ok different question: what LUFS should I master to for spotify?");
   EXPECT_EQ(json::parse(change.find("sources")->data)[0]["slug"], "streaming-loudness-targets");
+}
+
+// Issue 16: with CHAT_REWRITE_FOLLOWUPS the model makes a follow-up
+// standalone before it is searched; a model that is slow or fails leaves
+// the search in context, within the budget.
+TEST_F(Chat, AModelMayRewriteAFollowUpWithinItsTimeBudget) {
+  FakeLlmServer fake;
+  std::atomic<int> mode{0};  // how the rewrite call goes: 0 answered, 1 too slow, 2 failed
+  fake.set_handler([&mode](const RecordedRequest& r) {
+    if (r.body.find("standalone search query") == std::string::npos) {
+      return openai_stream({"Set it [1]."});
+    }
+    if (mode == 0)
+      return openai_stream({"where does a de-esser go", " relative to a compressor\n"});
+    if (mode == 2) return error_reply(500, "rewrite broke");
+    auto late = openai_stream({"too late"});
+    late.chunks.insert(late.chunks.begin(), FakeReply::Chunk{std::chrono::seconds(3), ""});
+    return late;
+  });
+  TestRedis redis;
+  auto e = env(&fake, &redis);
+  e["CHAT_REWRITE_FOLLOWUPS"] = "true";
+  e["CHAT_REWRITE_TIMEOUT_SECONDS"] = "0.4";
+  ServiceProcess service(e);
+  const auto first =
+      post_chat(service.port(), chat_body("how do I de-ess a really bright female vocal"));
+  const std::string cid = json::parse(first.find("done")->data)["conversation_id"];
+  EXPECT_EQ(fake.requests().size(), 1u) << "a first question is not rewritten";
+
+  const auto follow =
+      post_chat(service.port(), chat_body("does it go before or after the compressor?", {}, cid));
+  EXPECT_EQ(json::parse(follow.find("done")->data)["searched_query"],
+            "where does a de-esser go relative to a compressor");
+  EXPECT_EQ(json::parse(follow.find("sources")->data)[0]["slug"], "vocal-chain-order");
+  const auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  const auto rewrite = json::parse(requests[1].body);
+  EXPECT_EQ(rewrite["temperature"], 0);
+  EXPECT_EQ(rewrite["max_tokens"], 64);
+  EXPECT_EQ(rewrite["model"], "e2e-model");
+  EXPECT_NE(rewrite["messages"][1]["content"].get<std::string>().find(
+                "- how do I de-ess a really bright female vocal\nLast question: does it go before"),
+            std::string::npos)
+      << rewrite.dump();
+  // The answer is still to the user's own words.
+  EXPECT_EQ(json::parse(requests[2].body)["messages"].back()["content"],
+            "does it go before or after the compressor?");
+  EXPECT_NE(service.process().output().find("rewrite=model"), std::string::npos);
+
+  for (int m : {1, 2}) {
+    mode = m;
+    const auto started = std::chrono::steady_clock::now();
+    const auto fallback =
+        post_chat(service.port(), chat_body("does it go before or after the compressor?", {}, cid));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+    const std::string searched = json::parse(fallback.find("done")->data)["searched_query"];
+    EXPECT_EQ(searched.rfind("does it go before or after the compressor? ", 0), 0u) << searched;
+    EXPECT_NE(service.process().output().find(m == 1 ? "rewrite=timeout" : "rewrite=failed"),
+              std::string::npos);
+  }
 }

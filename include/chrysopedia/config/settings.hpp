@@ -32,6 +32,11 @@ struct Settings {
   int embeddings_batch_size = 64;                      ///< texts per request at import
   int embeddings_index_max_mib = 512;  ///< 8-bit vectors when they fit, else 4-bit
 
+  /// A follow-up is made standalone by the model (one short call) before
+  /// it is searched, when it answers within the timeout.
+  bool chat_rewrite_followups = false;
+  std::chrono::milliseconds chat_rewrite_timeout{1500};
+
   std::string llm_api_url;  ///< empty: the offline answerer
   std::string llm_api_key;
   std::string llm_model = "gpt-4o-mini";
