@@ -1,7 +1,7 @@
 // Semantic search at scale (issue 16, point 4), against the corpus already
 // imported into DATABASE_URL:
 //
-//   DIM=768 semantic_bench QUESTIONS.jsonl [QUERIES]
+//   DIM=768 [INDEX_MAX_MIB=512] semantic_bench QUESTIONS.jsonl [QUERIES]
 //
 // 1. embeds every document without a vector (the fake's bag-of-words model,
 //    in process: this measures storing, not a model), 2. loads the replica's
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   search::SemanticIndex::Options o;
   o.database_url = url;
   o.model = model;
+  if (const char* mib = std::getenv("INDEX_MAX_MIB")) o.max_bytes = std::stoul(mib) << 20;
   search::SemanticIndex semantic(o);
   if (!semantic.wait_loaded(std::chrono::hours(1)) || !semantic.current()) {
     std::cerr << "the index did not load: " << search::SemanticIndex::name(semantic.state())
@@ -120,9 +121,9 @@ int main(int argc, char** argv) {
   }
   using bench::percentile;
   std::cout << fmt::format(
-      "| {} | {} | {} | {:.0f} s ({} new) | {:.1f} s | {:.0f} MiB ({:.0f} MiB counted) | {:.2f} / "
+      "| {} | {} ({} bits) | {} | {:.0f} s ({} new) | {:.1f} s | {:.0f} MiB ({:.0f} MiB counted) | {:.2f} / "
       "{:.2f} | {:.2f} / {:.2f} | {:.2f} / {:.2f} |\n",
-      index->size(), dim, questions.size(), embed_s, embedded, load_s,
+      index->size(), dim, index->bits(), questions.size(), embed_s, embedded, load_s,
       (rss_after - rss_before) / 1024.0, index->memory_bytes() / 1048576.0,
       percentile(knn, 50), percentile(knn, 95), percentile(text_only, 50),
       percentile(text_only, 95), percentile(fused, 50), percentile(fused, 95));

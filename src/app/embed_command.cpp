@@ -15,6 +15,7 @@
 #include "search/embedding_store.hpp"
 #include "search/migrations.hpp"
 #include "search/pg_pool.hpp"
+#include "search/semantic_index.hpp"
 
 namespace chrysopedia::app {
 
@@ -101,6 +102,23 @@ bool embed_pending(const config::Settings& settings, pqxx::connection_base& conn
       "have a vector\n",
       done, seconds, pruned ? fmt::format(", {} no longer used dropped", pruned) : "",
       progress.documents);
+  // Built once here, the replicas load it instead of each building its own;
+  // without it they still build their own, so a failure is no error.
+  try {
+    const auto stored = search::stored_index(conn);
+    if (const auto model_now = search::recorded_embedding_model(conn);
+        model_now && (!stored || stored->signature != search::vectors_signature(conn))) {
+      std::cerr << "semantic index: building it for the replicas\n";
+      const auto build_started = Clock::now();
+      search::build_and_store_index(
+          conn, *model_now, static_cast<std::size_t>(settings.embeddings_index_max_mib) << 20);
+      std::cerr << fmt::format("semantic index: built and stored in {:.1f} s\n",
+                               std::chrono::duration<double>(Clock::now() - build_started).count());
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "semantic index: not stored (" << e.what()
+              << "); each replica builds its own until the next `chrysopedia-chat embed`\n";
+  }
   return true;
 }
 

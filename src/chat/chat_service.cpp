@@ -152,6 +152,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
                   log_value(e.what()));
     search_failed = true;
   }
+  const auto search_ended = Clock::now();
   metrics.search_done(search_started, search_failed);
   if (search_failed) {
     co_await events->send("error", kSearchFailed);
@@ -166,6 +167,15 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   {
     const std::string sources = sources_json(found.items);
     co_await events->send("sources", sources);
+  }
+  if (spdlog::should_log(spdlog::level::debug)) {
+    // Where the time before the sources went (the handler's start is after
+    // the request was read): to the open stream, the search, the rest.
+    const auto us = [started](Clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t - started).count();
+    };
+    spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
+                  us(search_started), us(search_ended), us(Clock::now()), rid);
   }
 
   // Destroying the completion (the client left, the coroutine unwound)

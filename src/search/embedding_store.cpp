@@ -99,8 +99,48 @@ void store_embeddings(pqxx::connection_base& conn, const EmbeddingModel& model,
 
 void clear_embeddings(pqxx::connection_base& conn) {
   pqxx::work tx(conn);
-  tx.exec0("TRUNCATE embedding_vectors, embedding_model");
+  tx.exec("SELECT lo_unlink(file) FROM embedding_index");
+  tx.exec0("TRUNCATE embedding_vectors, embedding_model, embedding_index");
   tx.commit();
+}
+
+std::string vectors_signature(pqxx::connection_base& conn) {
+  pqxx::nontransaction tx(conn);
+  return tx
+      .exec1(
+          "SELECT coalesce((SELECT model || ':' || dimension FROM embedding_model), '-')"
+          " || '/' || (SELECT count(*) FROM search_documents)"
+          " || '/' || (SELECT coalesce(max(id), 0) FROM search_documents)"
+          " || '/' || (SELECT count(*) FROM embedding_vectors)")[0]
+      .as<std::string>();
+}
+
+std::optional<StoredIndex> stored_index(pqxx::connection_base& conn) {
+  pqxx::nontransaction tx(conn);
+  const auto r = tx.exec("SELECT signature, bits FROM embedding_index WHERE id = 1");
+  if (r.empty()) return std::nullopt;
+  return StoredIndex{r[0][0].as<std::string>(), r[0][1].as<int>()};
+}
+
+void store_index_file(pqxx::connection_base& conn, const StoredIndex& index,
+                      const std::string& path) {
+  pqxx::work tx(conn);
+  tx.exec("SELECT lo_unlink(file) FROM embedding_index");
+  const pqxx::largeobject file(tx, path);
+  tx.exec_params(
+      "INSERT INTO embedding_index (id, signature, bits, file) VALUES (1, $1, $2, $3)"
+      " ON CONFLICT (id) DO UPDATE SET signature = $1, bits = $2, file = $3, built_at = now()",
+      index.signature, index.bits, static_cast<long long>(file.id()));
+  tx.commit();
+}
+
+bool fetch_index_file(pqxx::connection_base& conn, const std::string& path) {
+  pqxx::work tx(conn);
+  const auto r = tx.exec("SELECT file FROM embedding_index WHERE id = 1");
+  if (r.empty()) return false;
+  pqxx::largeobject(r[0][0].as<pqxx::oid>()).to_file(tx, path);
+  tx.commit();
+  return true;
 }
 
 std::size_t prune_embeddings(pqxx::connection_base& conn) {

@@ -47,8 +47,8 @@ void store_embeddings(pqxx::connection_base& conn, const EmbeddingModel& model,
                       const std::vector<PendingText>& texts,
                       const std::vector<std::vector<float>>& vectors);
 
-/// Drops every vector and the recorded model (before embedding with
-/// another model).
+/// Drops every vector, the recorded model and the stored index (before
+/// embedding with another model).
 void clear_embeddings(pqxx::connection_base& conn);
 
 /// Drops the vectors no document's text has any more; returns how many.
@@ -59,6 +59,25 @@ std::size_t prune_embeddings(pqxx::connection_base& conn);
 void for_each_embedding(pqxx::connection_base& conn, int dimension,
                         const std::function<void(long long doc_id, const float* vector)>& each,
                         std::size_t page = 2000);
+
+/// What identifies the stored vectors (their model, the documents and the
+/// vectors, by count and last id), so that an index built from other
+/// vectors is not served. Cheap: no text is read.
+std::string vectors_signature(pqxx::connection_base& conn);
+
+/// The index the embedding pass stored for the replicas.
+struct StoredIndex {
+  std::string signature;
+  int bits = 0;
+};
+std::optional<StoredIndex> stored_index(pqxx::connection_base& conn);
+
+/// Replaces the stored index with the file at `path` (hnswlib's format).
+void store_index_file(pqxx::connection_base& conn, const StoredIndex& index,
+                      const std::string& path);
+
+/// Writes the stored index to `path`; false when there is none.
+bool fetch_index_file(pqxx::connection_base& conn, const std::string& path);
 
 /// The message for a database whose vectors come from another model.
 std::string model_mismatch_message(const EmbeddingModel& recorded, const std::string& configured);

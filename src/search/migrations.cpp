@@ -114,6 +114,18 @@ CREATE TABLE embedding_vectors (
   vector bytea NOT NULL  -- float4, little-endian, dimension of them
 );
 )sql"},
+    {5, "the semantic index, built once for every replica", R"sql(
+-- The HNSW index the embedding pass built (hnswlib's file, as a large
+-- object), and which vectors it was built from: a replica whose vectors
+-- are these loads it in seconds instead of building its own for minutes.
+CREATE TABLE embedding_index (
+  id        int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  signature text NOT NULL,
+  bits      int NOT NULL,
+  file      oid NOT NULL,
+  built_at  timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "search/pg_search_client.hpp"
 
+#include <array>
 #include <optional>
 #include <variant>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <pqxx/pqxx>
@@ -40,8 +42,12 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
   // stuck on that connection until the backend answers or the socket dies.
   const auto executor = co_await net::this_coro::executor;
   auto give_up = std::make_shared<net::steady_timer>(executor, deadline + kGrace);
+  // Where a search's time goes (LOG_LEVEL=debug): waiting for a pool
+  // thread, the statements, and the way back to the caller's loop.
+  auto times = std::make_shared<std::array<std::chrono::steady_clock::time_point, 3>>();
+  (*times)[0] = std::chrono::steady_clock::now();
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [this, request, deadline, give_up,
+      [this, request, deadline, give_up, times,
        ids = std::move(semantic_doc_ids)](common::OneShot<SearchResult>::Complete complete) {
         give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
           if (ec) return;
@@ -54,11 +60,13 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
                    {});
         });
         pool_->submit(
-            [complete, request, ids](pqxx::connection_base* conn, const std::string& error) {
+            [complete, request, ids, times](pqxx::connection_base* conn, const std::string& error) {
               Outcome outcome{error};
+              (*times)[1] = std::chrono::steady_clock::now();
               if (conn) {
                 try {
                   outcome = run_cascade(*conn, request, ids);
+                  (*times)[2] = std::chrono::steady_clock::now();
                 } catch (const pqxx::broken_connection& e) {
                   return true;  // the pool calls again, with a new connection
                 } catch (const std::exception& e) {
@@ -79,7 +87,16 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
     std::shared_ptr<net::steady_timer> timer;
     ~CancelOnExit() { timer->cancel(); }
   } cancel_on_exit{give_up};
-  co_return co_await common::OneShot<SearchResult>::run(std::move(start));
+  auto result = co_await common::OneShot<SearchResult>::run(std::move(start));
+  if (spdlog::should_log(spdlog::level::debug)) {
+    const auto us = [](auto d) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    };
+    const auto& t = *times;
+    spdlog::debug("search_timing queue_us={} statements_us={} return_us={}", us(t[1] - t[0]),
+                  us(t[2] - t[1]), us(std::chrono::steady_clock::now() - t[2]));
+  }
+  co_return result;
 }
 
 }  // namespace chrysopedia::search

@@ -1,6 +1,11 @@
 #include "search/semantic_index.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include <pqxx/pqxx>
 
 #include "chrysopedia/observability/metrics.hpp"
@@ -83,6 +88,72 @@ void SemanticIndex::run() {
   }
 }
 
+VectorIndex::Options options_for(pqxx::connection_base& conn, const EmbeddingModel& model,
+                                 VectorIndex::Options options, std::size_t max_bytes) {
+  std::size_t documents = 0;
+  {
+    pqxx::nontransaction tx(conn);
+    documents = tx.exec1("SELECT count(*) FROM search_documents")[0].as<std::size_t>();
+  }
+  options.bits = 8;
+  if (VectorIndex::estimate_bytes(model.dimension, documents, options) > max_bytes) {
+    options.bits = 4;
+  }
+  options.capacity = documents;
+  return options;
+}
+
+std::unique_ptr<VectorIndex> build_vector_index(pqxx::connection_base& conn,
+                                                const EmbeddingModel& model,
+                                                const VectorIndex::Options& options,
+                                                const std::atomic<bool>* stop) {
+  auto index = std::make_unique<VectorIndex>(model.dimension, options.capacity, options);
+  struct Stopped {};
+  try {
+    for_each_embedding(conn, model.dimension, [&](long long doc_id, const float* v) {
+      if (stop && *stop) throw Stopped{};  // a shutdown does not wait for a build
+      index->add(doc_id, v);
+    });
+  } catch (const Stopped&) {
+    return nullptr;
+  }
+  return index;
+}
+
+namespace {
+
+// A file of our own in the temp directory, gone with this object.
+struct TempFile {
+  std::string path;
+  TempFile() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "chrysopedia-index-XXXXXX");
+    const int fd = ::mkstemp(pattern.data());
+    if (fd < 0) throw std::runtime_error("cannot make a temporary file for the semantic index");
+    ::close(fd);
+    path = pattern;
+  }
+  ~TempFile() { ::unlink(path.c_str()); }
+};
+
+}  // namespace
+
+std::unique_ptr<VectorIndex> load_stored_index(pqxx::connection_base& conn, int dimension,
+                                               const VectorIndex::Options& options) {
+  TempFile file;
+  if (!fetch_index_file(conn, file.path)) return nullptr;
+  return VectorIndex::load(file.path, dimension, options);
+}
+
+void build_and_store_index(pqxx::connection_base& conn, const EmbeddingModel& model,
+                           std::size_t max_bytes) {
+  const std::string signature = vectors_signature(conn);
+  const auto options = options_for(conn, model, VectorIndex::Options{}, max_bytes);
+  const auto index = build_vector_index(conn, model, options, nullptr);
+  TempFile file;
+  index->save(file.path);
+  store_index_file(conn, {signature, options.bits}, file.path);
+}
+
 void SemanticIndex::publish_metrics(std::size_t documents) {
   auto& d = documents_gauge();
   d.add(static_cast<std::int64_t>(documents) - d.value());
@@ -112,43 +183,30 @@ bool SemanticIndex::load_once() {
       return true;
     }
     // Cheap to read: a rebuild only when documents or vectors changed.
-    std::string signature;
-    {
-      pqxx::nontransaction tx(conn);
-      const auto r = tx.exec1(
-          "SELECT (SELECT count(*) FROM search_documents) || '/' ||"
-          " (SELECT coalesce(max(id), 0) FROM search_documents) || '/' ||"
-          " (SELECT count(*) FROM embedding_vectors)");
-      signature = r[0].as<std::string>();
-    }
+    const std::string signature = vectors_signature(conn);
     if (signature == signature_ && state_ == State::ready) return true;
     const auto started = Clock::now();
-    std::size_t documents = 0;
-    {
-      pqxx::nontransaction tx(conn);
-      documents = tx.exec1("SELECT count(*) FROM search_documents")[0].as<std::size_t>();
+    const auto index_options = options_for(conn, *model, options_.index, options_.max_bytes);
+    std::shared_ptr<VectorIndex> index;
+    const char* source = "stored";
+    if (const auto stored = stored_index(conn);
+        stored && stored->signature == signature && stored->bits == index_options.bits) {
+      try {
+        index = load_stored_index(conn, model->dimension, index_options);
+      } catch (const std::exception& e) {
+        spdlog::warn("semantic_index_stored_unusable error=\"{}\"", e.what());
+      }
     }
-    auto index_options = options_.index;
-    index_options.bits = 8;
-    if (VectorIndex::estimate_bytes(model->dimension, documents, index_options) >
-        options_.max_bytes) {
-      index_options.bits = 4;
-    }
-    auto index = std::make_shared<VectorIndex>(model->dimension, documents, index_options);
-    struct Stopped {};
-    try {
-      for_each_embedding(conn, model->dimension, [&](long long doc_id, const float* v) {
-        if (stopping_) throw Stopped{};  // a shutdown does not wait for a build
-        index->add(doc_id, v);
-      });
-    } catch (const Stopped&) {
-      return true;
+    if (!index) {
+      source = "built";
+      index = build_vector_index(conn, *model, index_options, &stopping_);
+      if (!index) return true;  // stopping
     }
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    spdlog::info("semantic_index_loaded documents={} dimension={} bits={} memory_mib={} ms={}",
-                 index->size(), index->dimension(), index->bits(), index->memory_bytes() >> 20,
-                 ms);
+    spdlog::info(
+        "semantic_index_loaded source={} documents={} dimension={} bits={} memory_mib={} ms={}",
+        source, index->size(), index->dimension(), index->bits(), index->memory_bytes() >> 20, ms);
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return true;

@@ -10,12 +10,40 @@
 
 #include "search/vector_index.hpp"
 
+namespace pqxx {
+class connection_base;
+}
+
 namespace chrysopedia::search {
 
-/// The semantic index a replica serves from: built from the vectors in
-/// Postgres on a thread of its own, so the service is ready (and searches
-/// by full text) while it loads; published whole when built, and built
-/// again when the stored vectors change (checked every `recheck`).
+struct EmbeddingModel;
+
+/// The index's options for the database's documents: 8 bits when the
+/// estimate fits `max_bytes`, else 4; the capacity is the document count.
+VectorIndex::Options options_for(pqxx::connection_base& conn, const EmbeddingModel& model,
+                                 VectorIndex::Options options, std::size_t max_bytes);
+
+/// Builds the index from the stored vectors (null when `stop` turned true).
+std::unique_ptr<VectorIndex> build_vector_index(pqxx::connection_base& conn,
+                                                const EmbeddingModel& model,
+                                                const VectorIndex::Options& options,
+                                                const std::atomic<bool>* stop);
+
+/// The index stored by build_and_store_index, or null when there is none.
+std::unique_ptr<VectorIndex> load_stored_index(pqxx::connection_base& conn, int dimension,
+                                               const VectorIndex::Options& options);
+
+/// Builds the index from the stored vectors and stores it for the
+/// replicas (the end of an embedding pass).
+void build_and_store_index(pqxx::connection_base& conn, const EmbeddingModel& model,
+                           std::size_t max_bytes);
+
+/// The semantic index a replica serves from, on a thread of its own, so the
+/// service is ready (and searches by full text) while it loads: the index
+/// the embedding pass stored in Postgres when it was built from the current
+/// vectors (seconds), else built here from the vectors (minutes at 100,000
+/// pages); published whole, and loaded again when the stored vectors change
+/// (checked every `recheck`).
 class SemanticIndex {
  public:
   enum class State {

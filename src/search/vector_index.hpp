@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace chrysopedia::search {
@@ -22,6 +23,7 @@ class VectorIndex {
     std::size_t ef_construction = 100;
     std::size_t ef_search = 64;  ///< candidates a search keeps (>= k)
     int bits = 8;                ///< 8 or 4 per dimension
+    std::size_t capacity = 0;    ///< documents expected (options_for; grows as needed)
   };
   struct Hit {
     long long doc_id = 0;
@@ -33,6 +35,12 @@ class VectorIndex {
   ~VectorIndex();
   VectorIndex(const VectorIndex&) = delete;
   VectorIndex& operator=(const VectorIndex&) = delete;
+
+  /// Writes the index (graph and vectors) to a file, and reads one back:
+  /// an index built once is loaded by every replica in seconds. Throws
+  /// std::runtime_error on a file that cannot be read as one.
+  void save(const std::string& path) const;
+  static std::unique_ptr<VectorIndex> load(const std::string& path, int dimension, Options options);
 
   /// A zero vector is skipped (it has no direction).
   void add(long long doc_id, const float* vector);
@@ -50,6 +58,7 @@ class VectorIndex {
 
  private:
   struct Impl;
+  VectorIndex(int dimension, std::unique_ptr<Impl> impl);
   int dimension_;
   std::unique_ptr<Impl> impl_;
 };

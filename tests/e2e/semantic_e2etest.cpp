@@ -118,6 +118,7 @@ TEST(Semantic, TheImportEmbedsAndTheServiceFindsWhatAQuestionMeans) {
   EXPECT_NE(out.find("embeddings: 4 of 4 document(s) to embed with fake-embed"), std::string::npos)
       << out;
   EXPECT_NE(out.find("all 4 document(s) have a vector"), std::string::npos) << out;
+  EXPECT_NE(out.find("semantic index: built and stored"), std::string::npos) << out;
   ASSERT_FALSE(fake.embedding_requests().empty());
   EXPECT_EQ(json::parse(fake.embedding_requests()[0].body)["model"], "fake-embed");
 
@@ -126,6 +127,9 @@ TEST(Semantic, TheImportEmbedsAndTheServiceFindsWhatAQuestionMeans) {
   ServiceProcess service(env);
   ASSERT_TRUE(wait_semantic(service.port(), "ready")) << service.process().output();
   EXPECT_EQ(get(service.port(), "/readyz").status, 200);
+  // The index the import built, not one of its own.
+  EXPECT_NE(service.process().output().find("source=stored documents=4"), std::string::npos)
+      << service.process().output();
 
   // No word of it is in any page: full text alone finds nothing.
   const auto chat = post_chat(service.port(), chat_body("what about the quokka zebra thing"));

@@ -148,6 +148,38 @@ TEST(SemanticIndex, LoadsInTheBackgroundAndSaysWhatItServes) {
   EXPECT_EQ(other.current(), nullptr);
 }
 
+TEST(SemanticIndex, AReplicaLoadsTheStoredIndexOnlyWhileItsVectorsAreCurrent) {
+  TestDatabase db;
+  db.import(corpus());
+  pqxx::connection conn(db.url());
+  embed_all(conn);
+  const auto model = *search::recorded_embedding_model(conn);
+  EXPECT_EQ(search::load_stored_index(conn, 3, {}), nullptr);
+  search::build_and_store_index(conn, model, std::size_t{1} << 30);
+  ASSERT_TRUE(search::stored_index(conn));
+  EXPECT_EQ(search::stored_index(conn)->signature, search::vectors_signature(conn));
+  const auto loaded = search::load_stored_index(conn, 3, {});
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->size(), 4u);
+  const std::vector<float> q{1, 1, 0};
+  const auto built = search::build_vector_index(
+      conn, model, search::options_for(conn, model, {}, std::size_t{1} << 30), nullptr);
+  ASSERT_EQ(loaded->nearest(q.data(), 4).size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(loaded->nearest(q.data(), 4)[i].doc_id, built->nearest(q.data(), 4)[i].doc_id);
+  }
+  // Of another dimension: refused, not misread.
+  EXPECT_THROW(search::load_stored_index(conn, 5, {}), std::runtime_error);
+
+  // New vectors make the stored index stale: a replica builds its own.
+  db.import(page_line("new-page", "A new page", "kara", "Kara", "mixing", "Fresh text."));
+  embed_all(conn);
+  EXPECT_NE(search::stored_index(conn)->signature, search::vectors_signature(conn));
+  search::clear_embeddings(conn);
+  EXPECT_FALSE(search::stored_index(conn));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_largeobject_metadata"), "0");
+}
+
 TEST(SemanticCascade, NeighboursAreFusedWithTheFullTextRanking) {
   TestDatabase db;
   db.import(corpus());
