@@ -84,9 +84,26 @@ class Faults : public ::testing::Test {
 
 // Holds an ACCESS EXCLUSIVE lock on the table every search reads, from its
 // own connection, until released: the service's queries wait on it.
+// Waits until no other backend on the database is busy: the service's
+// pool connects and warms each connection with a search at start, and a
+// warm-up still running when the lock is taken would wait on it too.
+void wait_until_idle(const std::string& url) {
+  pqxx::connection c(url);
+  for (int i = 0; i < 200; ++i) {
+    pqxx::nontransaction tx(c);
+    if (tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND pid <> pg_backend_pid() AND state = 'active'")[0]
+            .as<int>() == 0) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 class TableLock {
  public:
   explicit TableLock(const std::string& url) : conn_(url), tx_(conn_) {
+    wait_until_idle(url);
     tx_.exec0("LOCK TABLE search_documents IN ACCESS EXCLUSIVE MODE");
   }
   int backend_pid() const { return conn_.backendpid(); }
