@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
       if (line.empty()) continue;
       const auto j = nlohmann::json::parse(line);
       search::SearchRequest r;
-      r.query = j["query"].get<std::string>();
+      r.query = j.contains("query") ? j["query"].get<std::string>() : j.value("question", "");
       if (j.contains("creator") && j["creator"].is_string()) r.creator = j["creator"];
       given.push_back(std::move(r));
     }

@@ -2,8 +2,9 @@
 # Semantic search at scale (issue 16, point 4): on the flat corpus
 # (bench/flat_corpus, 3 sections a page: 4 documents a page) at SIZES pages
 # (default "1000 100000"), with DIM-dimension vectors (default 768, as
-# nomic-embed-text): the time to store them, the time a replica takes to
-# load its index and the memory it holds, and the search with and without
+# nomic-embed-text): the time to store them, to build the index once and
+# store it (the embedding pass's end), the time a replica takes to load it
+# and the memory it holds, and the search with and without
 # the fused neighbours, for long flat questions. Prints one table and
 # appends it, with the machine, to docs/PERFORMANCE.md (REPORT=0: print only).
 set -euo pipefail
@@ -40,13 +41,13 @@ report=$(cat <<MD
 ### Semantic search at scale, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 bench/semantic.sh: the flat corpus (4 documents a page), $dim-dimension vectors of the fake's
-bag-of-words model stored in Postgres, the replica's int8 HNSW index (M 16, ef 64) loaded as
-the service loads it, $queries long flat questions, each searched twice (the first pass warms).
+bag-of-words model stored in Postgres, the HNSW index (M 16, ef 64; 8-bit vectors, 4-bit beyond
+512 MiB) built and stored by the embedding pass and loaded from there as a replica loads it, $queries long flat questions, each searched twice (the first pass warms).
 Time columns p50 / p95 ms; "fused" is the nearest-neighbour lookup plus the search statement with
 the 20 neighbours fused in. Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //').
 
-| documents | dimension | questions | storing vectors | index load | index memory (RSS growth) | nearest 20 | full text only | fused |
-|---|---|---|---|---|---|---|---|---|
+| documents | dimension | questions | storing vectors | index build + store (embed pass) | replica load (stored index) | index memory (RSS growth) | nearest 20 | full text only | fused |
+|---|---|---|---|---|---|---|---|---|---|
 $rows
 MD
 )
