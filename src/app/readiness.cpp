@@ -100,7 +100,12 @@ net::awaitable<void> Readiness::readyz(http::Exchange& ex) {
   http::Response response;
   nlohmann::ordered_json body{{"status", down.empty() ? "ready" : "unready"}};
   if (!down.empty()) body["down"] = down;
-  if (semantic_) body["semantic"] = search::SemanticIndex::name(semantic_->state());
+  if (semantic_) {
+    const auto state = semantic_->state();
+    body["semantic"] = state == search::SemanticIndex::State::ready && semantic_->endpoint_failing()
+                           ? "endpoint_failing"
+                           : search::SemanticIndex::name(state);
+  }
   if (down.empty()) {
     response.body = body.dump();
   } else {

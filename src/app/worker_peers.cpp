@@ -36,7 +36,7 @@ WorkerPeers::~WorkerPeers() {
 std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
                                         boost::asio::io_context& ctx,
                                         search::PgSearchClient& search,
-                                        const search::SemanticIndex* semantic) {
+                                        search::SemanticIndex* semantic) {
   auto w = std::make_shared<WorkerPeers>();
   w->peers.search = &search;
   if (semantic) {

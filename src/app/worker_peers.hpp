@@ -28,7 +28,7 @@ namespace chrysopedia::app {
 std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
                                         boost::asio::io_context& ctx,
                                         search::PgSearchClient& search,
-                                        const search::SemanticIndex* semantic);
+                                        search::SemanticIndex* semantic);
 
 /// The embeddings client's options from the settings (serve and import).
 llm::EmbeddingsOptions embeddings_options(const config::Settings& settings);

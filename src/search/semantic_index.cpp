@@ -24,6 +24,12 @@ observability::Gauge& documents_gauge() {
       "Documents in the semantic index this replica serves (0: full text only).");
 }
 
+observability::Gauge& endpoint_gauge() {
+  return observability::default_registry().gauge(
+      "chrysopedia_semantic_endpoint_up",
+      "1 while the embeddings endpoint answered the last question in time, else 0.");
+}
+
 observability::Gauge& ready_gauge() {
   return observability::default_registry().gauge(
       "chrysopedia_semantic_index_ready",
@@ -37,6 +43,7 @@ SemanticIndex::SemanticIndex(Options options) : options_(std::move(options)) {
       with_connect_timeout(options_.database_url, std::chrono::milliseconds(2000));
   documents_gauge();
   ready_gauge();
+  endpoint_gauge().add(1 - endpoint_gauge().value());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -152,6 +159,12 @@ void build_and_store_index(pqxx::connection_base& conn, const EmbeddingModel& mo
   TempFile file;
   index->save(file.path);
   store_index_file(conn, {signature, options.bits}, file.path);
+}
+
+void SemanticIndex::note_endpoint(bool answered) {
+  if (endpoint_failing_.exchange(!answered) == !answered) return;
+  auto& g = endpoint_gauge();
+  g.add((answered ? 1 : 0) - g.value());
 }
 
 void SemanticIndex::publish_metrics(std::size_t documents) {

@@ -72,6 +72,11 @@ class SemanticIndex {
   std::shared_ptr<const VectorIndex> current() const;
   State state() const { return state_.load(); }
   static const char* name(State s);
+  /// What the last question's embedding did (the searches report it), so
+  /// that /readyz and /metrics can say the endpoint is failing.
+  void note_endpoint(bool answered);
+  bool endpoint_failing() const { return endpoint_failing_.load(); }
+
   /// Blocks until the first load ends one way or another (tests, benches).
   bool wait_loaded(std::chrono::milliseconds timeout) const;
 
@@ -87,6 +92,7 @@ class SemanticIndex {
   std::shared_ptr<const VectorIndex> index_;
   std::string signature_;  // of the stored vectors last built from
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> endpoint_failing_{false};
   bool settled_ = false;
   std::thread thread_;
 };

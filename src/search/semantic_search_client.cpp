@@ -46,7 +46,7 @@ net::awaitable<Embedded> embed_or_error(Embedder& embedder, std::vector<std::str
 }  // namespace
 
 SemanticSearchClient::SemanticSearchClient(PgSearchClient& text, Embedder& embedder,
-                                           const SemanticIndex& index, Options options)
+                                           SemanticIndex& index, Options options)
     : text_(text), embedder_(embedder), index_(index), options_(options) {
   // Every outcome's series exists before the first search.
   for (const char* o : {"fused", "failed", "timeout", "loading", "empty", "mismatch"}) {
@@ -66,6 +66,7 @@ net::awaitable<std::vector<long long>> SemanticSearchClient::neighbours(
   net::steady_timer timer(co_await net::this_coro::executor, options_.timeout);
   const auto got = co_await (embed_or_error(embedder_, std::move(texts)) ||
                              timer.async_wait(net::use_awaitable));
+  index_.note_endpoint(got.index() == 0 && std::get<0>(got).error.empty());
   if (got.index() == 1) {
     outcome = "timeout";
     spdlog::warn("semantic_search_failed error=\"no embedding within {} ms\"",
@@ -79,6 +80,7 @@ net::awaitable<std::vector<long long>> SemanticSearchClient::neighbours(
     co_return ids;
   }
   if (vectors.size() != 1 || static_cast<int>(vectors[0].size()) != index->dimension()) {
+    index_.note_endpoint(false);
     outcome = "failed";
     spdlog::warn(
         "semantic_search_failed error=\"the question's vector has dimension {}, the "

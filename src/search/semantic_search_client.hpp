@@ -25,7 +25,7 @@ class SemanticSearchClient final : public SearchClient {
     std::chrono::milliseconds timeout{1000};  ///< for the question's embedding
     float min_similarity = 0;                 ///< nearer than this, or not fused
   };
-  SemanticSearchClient(PgSearchClient& text, Embedder& embedder, const SemanticIndex& index,
+  SemanticSearchClient(PgSearchClient& text, Embedder& embedder, SemanticIndex& index,
                        Options options);
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
 
@@ -34,7 +34,7 @@ class SemanticSearchClient final : public SearchClient {
                                                             std::string& outcome);
   PgSearchClient& text_;
   Embedder& embedder_;
-  const SemanticIndex& index_;
+  SemanticIndex& index_;
   Options options_;
 };
 

@@ -162,6 +162,11 @@ TEST(Semantic, AFailingOrSlowEndpointLeavesTheFullTextSearch) {
   const auto failed = post_chat(service.port(), chat_body("sidechain"));
   ASSERT_TRUE(failed.find("done"));
   EXPECT_TRUE(has_source(failed, "sidechain-bass"));
+  // Ready all the same, and saying what it is missing.
+  const auto ready = get(service.port(), "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(json::parse(ready.body)["semantic"], "endpoint_failing");
+  EXPECT_EQ(sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"), 0);
 
   fake.set_embeddings_handler([](const RecordedRequest& r) {
     auto reply = embeddings_reply(r, 64);
@@ -179,6 +184,11 @@ TEST(Semantic, AFailingOrSlowEndpointLeavesTheFullTextSearch) {
       << service.process().output();
   EXPECT_EQ(sample(metrics, "chrysopedia_semantic_searches_total{outcome=\"timeout\"}"), 1);
   EXPECT_NE(service.process().output().find("semantic_search_failed"), std::string::npos);
+
+  fake.set_embeddings_handler([](const RecordedRequest& r) { return embeddings_reply(r, 64); });
+  ASSERT_TRUE(post_chat(service.port(), chat_body("sidechain")).find("done"));
+  EXPECT_EQ(json::parse(get(service.port(), "/readyz").body)["semantic"], "ready");
+  EXPECT_EQ(sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"), 1);
 }
 
 TEST(Semantic, AStoppedPassResumesAndAnotherModelNeedsARebuild) {
