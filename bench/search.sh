@@ -11,12 +11,8 @@ queries=${QUERIES:-2000}
 concurrency=${CONCURRENCY:-2}
 scripts/build >/dev/null
 
-. scripts/lib/services.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-bench.XXXXXX")
-chmod 755 "$work"
-trap 'services_stop; rm -rf "$work"' EXIT
-CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=4GB" \
-  services_start_postgres "$work/pg"
+. bench/lib/search_db.sh
+search_db_start bench
 
 corpus="build/bench-corpus-$pages.jsonl"
 [ -f "$corpus" ] || build/bench/corpus_generator "$pages" > "$corpus"

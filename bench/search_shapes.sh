@@ -15,13 +15,8 @@ queries=${QUERIES:-2000}
 concurrency=${CONCURRENCY:-2}
 scripts/build >/dev/null
 
-. scripts/lib/services.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-shapes.XXXXXX")
-chmod 755 "$work"
-trap 'services_stop; rm -rf "$work"' EXIT
-CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=4GB -c fsync=off" \
-  services_start_postgres "$work/pg"
-base=${DATABASE_URL%/*}
+. bench/lib/search_db.sh
+search_db_start shapes "-c fsync=off"
 
 build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
 build/bench/flat_corpus questions 2000 12 --short >"$work/flat-short.jsonl"

@@ -14,13 +14,8 @@ dim=${DIM:-768}
 queries=${QUERIES:-1000}
 scripts/build >/dev/null
 
-. scripts/lib/services.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/chrysopedia-semantic.XXXXXX")
-chmod 755 "$work"
-trap 'services_stop; rm -rf "$work"' EXIT
-CHRYSOPEDIA_PG_OPTIONS="-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=4GB -c fsync=off" \
-  services_start_postgres "$work/pg"
-base=${DATABASE_URL%/*}
+. bench/lib/search_db.sh
+search_db_start semantic "-c fsync=off"
 build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
 
 rows=""

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "support/child_process.hpp"
+#include "support/scratch_files.hpp"
 #include "support/test_database.hpp"
 
 using namespace chrysopedia::test;
@@ -15,17 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kBinary = CHRYSOPEDIA_BINARY;
-
-struct TempJsonl {
-  std::string path;
-  explicit TempJsonl(const std::string& content) {
-    char name[] = "/tmp/chrysopedia-cli-XXXXXX";
-    ::close(mkstemp(name));
-    path = name;
-    std::ofstream(path) << content;
-  }
-  ~TempJsonl() { ::unlink(path.c_str()); }
-};
 
 std::pair<int, std::string> run(const std::vector<std::string>& args, const std::string& url) {
   std::vector<std::string> argv = {kBinary};

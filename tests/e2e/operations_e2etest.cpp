@@ -13,6 +13,7 @@
 
 #include "fakes/fake_llm_server.hpp"
 #include "support/chat_client.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/service_process.hpp"
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
@@ -48,16 +49,6 @@ RawClient::Response get(std::uint16_t port, const std::string& path) {
   RawClient c(port);
   c.send(make_request("GET", path));
   return c.read_response();
-}
-
-/// The value of one series line (`name{labels} value`) in a scrape; -1 when absent.
-double sample(const std::string& scrape, const std::string& series) {
-  std::istringstream in(scrape);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
 }
 
 bool refuses_connections(std::uint16_t port) {
@@ -111,8 +102,8 @@ TEST_F(Operations, MetricsMoveWithAChat) {
   const auto before = get(service.port(), "/metrics");
   EXPECT_EQ(before.status, 200);
   EXPECT_EQ(before.header("content-type"), "text/plain; version=0.0.4");
-  EXPECT_EQ(sample(before.body, "chrysopedia_tokens_relayed_total"), 0);
-  EXPECT_EQ(sample(before.body, "chrysopedia_time_to_first_token_seconds_count"), 0);
+  EXPECT_EQ(metric_sample(before.body, "chrysopedia_tokens_relayed_total"), 0);
+  EXPECT_EQ(metric_sample(before.body, "chrysopedia_time_to_first_token_seconds_count"), 0);
 
   const auto r = post_chat(service.port(), chat_body("sidechain the bass"));
   ASSERT_TRUE(r.find("done"));
@@ -134,30 +125,34 @@ TEST_F(Operations, MetricsMoveWithAChat) {
   const auto deadline = Clock::now() + 2s;
   do {
     after = get(service.port(), "/metrics").body;
-  } while ((sample(after, chat_200) < 2 || sample(after, conversations_503) < 2 ||
-            sample(after, unmatched_404) < 1) &&
+  } while ((metric_sample(after, chat_200) < 2 || metric_sample(after, conversations_503) < 2 ||
+            metric_sample(after, unmatched_404) < 1) &&
            Clock::now() < deadline);
-  EXPECT_EQ(sample(after, "chrysopedia_tokens_relayed_total"), 3) << after;
-  EXPECT_EQ(sample(after, "chrysopedia_sse_streams_open"), 0);
-  EXPECT_EQ(sample(after, "chrysopedia_upstream_errors_total{upstream=\"llm\"}"), 1);
-  EXPECT_EQ(sample(after, "chrysopedia_upstream_errors_total{upstream=\"search\"}"), 0);
-  EXPECT_EQ(sample(after, "chrysopedia_time_to_first_token_seconds_count"), 1);
-  EXPECT_EQ(sample(after, "chrysopedia_time_to_first_token_seconds_bucket{le=\"+Inf\"}"), 1);
-  EXPECT_GT(sample(after, "chrysopedia_time_to_first_token_seconds_sum"), 0);
-  EXPECT_EQ(sample(after, "chrysopedia_search_latency_seconds_count"), 2);
-  EXPECT_EQ(sample(after, "chrysopedia_stream_duration_seconds_count"), 2);
-  EXPECT_EQ(sample(after, "chrysopedia_http_requests_total{route=\"/api/v1/chat\",status=\"200\"}"),
+  EXPECT_EQ(metric_sample(after, "chrysopedia_tokens_relayed_total"), 3) << after;
+  EXPECT_EQ(metric_sample(after, "chrysopedia_sse_streams_open"), 0);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_upstream_errors_total{upstream=\"llm\"}"), 1);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_upstream_errors_total{upstream=\"search\"}"), 0);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_time_to_first_token_seconds_count"), 1);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_time_to_first_token_seconds_bucket{le=\"+Inf\"}"), 1);
+  EXPECT_GT(metric_sample(after, "chrysopedia_time_to_first_token_seconds_sum"), 0);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_search_latency_seconds_count"), 2);
+  EXPECT_EQ(metric_sample(after, "chrysopedia_stream_duration_seconds_count"), 2);
+  EXPECT_EQ(metric_sample(after,
+                          "chrysopedia_http_requests_total{route=\"/api/v1/chat\",status=\"200\"}"),
             2);
   // Conversations are counted under their pattern, never their ids.
-  EXPECT_EQ(sample(after,
-                   "chrysopedia_http_requests_total{route=\"/api/v1/conversations/{id}\","
-                   "status=\"503\"}"),
+  EXPECT_EQ(metric_sample(after,
+                          "chrysopedia_http_requests_total{route=\"/api/v1/conversations/{id}\","
+                          "status=\"503\"}"),
             2)
       << after;
   EXPECT_EQ(after.find("first-id"), std::string::npos);
-  EXPECT_EQ(sample(after, "chrysopedia_http_requests_total{route=\"unmatched\",status=\"404\"}"),
-            1);
-  EXPECT_GE(sample(after, "chrysopedia_http_requests_total{route=\"/metrics\",status=\"200\"}"), 1);
+  EXPECT_EQ(
+      metric_sample(after, "chrysopedia_http_requests_total{route=\"unmatched\",status=\"404\"}"),
+      1);
+  EXPECT_GE(
+      metric_sample(after, "chrysopedia_http_requests_total{route=\"/metrics\",status=\"200\"}"),
+      1);
 }
 
 TEST_F(Operations, AStreamOpenNowIsCounted) {
@@ -172,12 +167,12 @@ TEST_F(Operations, AStreamOpenNowIsCounted) {
   c.read_head();
   std::string seen;
   while (seen.find("event: token") == std::string::npos) seen += *c.read_chunk();
-  EXPECT_EQ(sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open"), 1);
+  EXPECT_EQ(metric_sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open"), 1);
   c.close();
   const auto deadline = Clock::now() + 2s;
   double open = 1;
   while (open != 0 && Clock::now() < deadline) {
-    open = sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open");
+    open = metric_sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open");
   }
   EXPECT_EQ(open, 0);
 }

@@ -17,7 +17,9 @@
 #include "fakes/fake_llm_server.hpp"
 #include "support/chat_client.hpp"
 #include "support/child_process.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/raw_client.hpp"
+#include "support/scratch_files.hpp"
 #include "support/service_process.hpp"
 #include "support/test_database.hpp"
 
@@ -27,17 +29,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-struct TempJsonl {
-  std::string path;
-  explicit TempJsonl(const std::string& content) {
-    char name[] = "/tmp/chrysopedia-semantic-XXXXXX";
-    ::close(mkstemp(name));
-    path = name;
-    std::ofstream(path) << content;
-  }
-  ~TempJsonl() { ::unlink(path.c_str()); }
-};
 
 std::string corpus() {
   return page_line(
@@ -87,15 +78,6 @@ bool wait_semantic(std::uint16_t port, const std::string& state) {
   return false;
 }
 
-double sample(const std::string& scrape, const std::string& series) {
-  std::istringstream in(scrape);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 bool has_source(const ChatOutcome& chat, const std::string& slug) {
   const auto* sources = chat.find("sources");
   if (!sources) return false;
@@ -139,11 +121,12 @@ TEST(Semantic, TheImportEmbedsAndTheServiceFindsWhatAQuestionMeans) {
             std::string::npos);
   EXPECT_EQ(json::parse(fake.embedding_requests().back().body)["input"][0],
             "what about the quokka zebra thing");
-  EXPECT_GE(sample(get(service.port(), "/metrics").body,
-                   "chrysopedia_semantic_searches_total{outcome=\"fused\"}"),
+  EXPECT_GE(metric_sample(get(service.port(), "/metrics").body,
+                          "chrysopedia_semantic_searches_total{outcome=\"fused\"}"),
             1);
-  EXPECT_GE(sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_index_documents"),
-            4);
+  EXPECT_GE(
+      metric_sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_index_documents"),
+      4);
 }
 
 TEST(Semantic, AFailingOrSlowEndpointLeavesTheFullTextSearch) {
@@ -166,7 +149,8 @@ TEST(Semantic, AFailingOrSlowEndpointLeavesTheFullTextSearch) {
   const auto ready = get(service.port(), "/readyz");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(json::parse(ready.body)["semantic"], "endpoint_failing");
-  EXPECT_EQ(sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"), 0);
+  EXPECT_EQ(metric_sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"),
+            0);
 
   fake.set_embeddings_handler([](const RecordedRequest& r) {
     auto reply = embeddings_reply(r, 64);
@@ -180,15 +164,16 @@ TEST(Semantic, AFailingOrSlowEndpointLeavesTheFullTextSearch) {
   EXPECT_TRUE(has_source(slow, "sidechain-bass"));
 
   const auto metrics = get(service.port(), "/metrics").body;
-  EXPECT_EQ(sample(metrics, "chrysopedia_semantic_searches_total{outcome=\"failed\"}"), 1)
+  EXPECT_EQ(metric_sample(metrics, "chrysopedia_semantic_searches_total{outcome=\"failed\"}"), 1)
       << service.process().output();
-  EXPECT_EQ(sample(metrics, "chrysopedia_semantic_searches_total{outcome=\"timeout\"}"), 1);
+  EXPECT_EQ(metric_sample(metrics, "chrysopedia_semantic_searches_total{outcome=\"timeout\"}"), 1);
   EXPECT_NE(service.process().output().find("semantic_search_failed"), std::string::npos);
 
   fake.set_embeddings_handler([](const RecordedRequest& r) { return embeddings_reply(r, 64); });
   ASSERT_TRUE(post_chat(service.port(), chat_body("sidechain")).find("done"));
   EXPECT_EQ(json::parse(get(service.port(), "/readyz").body)["semantic"], "ready");
-  EXPECT_EQ(sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"), 1);
+  EXPECT_EQ(metric_sample(get(service.port(), "/metrics").body, "chrysopedia_semantic_endpoint_up"),
+            1);
 }
 
 TEST(Semantic, AStoppedPassResumesAndAnotherModelNeedsARebuild) {
