@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -113,17 +114,28 @@ VectorIndex::Options options_for(pqxx::connection_base& conn, const EmbeddingMod
 std::unique_ptr<VectorIndex> build_vector_index(pqxx::connection_base& conn,
                                                 const EmbeddingModel& model,
                                                 const VectorIndex::Options& options,
-                                                const std::atomic<bool>* stop) {
+                                                const std::atomic<bool>* stop, unsigned threads) {
   auto index = std::make_unique<VectorIndex>(model.dimension, options.capacity, options);
+  constexpr std::size_t kBatch = 4096;
+  std::vector<long long> ids;
+  std::vector<float> vectors;
+  const auto flush = [&] {
+    index->add_batch(ids, vectors, threads);
+    ids.clear();
+    vectors.clear();
+  };
   struct Stopped {};
   try {
     for_each_embedding(conn, model.dimension, [&](long long doc_id, const float* v) {
       if (stop && *stop) throw Stopped{};  // a shutdown does not wait for a build
-      index->add(doc_id, v);
+      ids.push_back(doc_id);
+      vectors.insert(vectors.end(), v, v + model.dimension);
+      if (ids.size() == kBatch) flush();
     });
   } catch (const Stopped&) {
     return nullptr;
   }
+  flush();
   return index;
 }
 
@@ -155,7 +167,9 @@ void build_and_store_index(pqxx::connection_base& conn, const EmbeddingModel& mo
                            std::size_t max_bytes) {
   const std::string signature = vectors_signature(conn);
   const auto options = options_for(conn, model, VectorIndex::Options{}, max_bytes);
-  const auto index = build_vector_index(conn, model, options, nullptr);
+  // An offline step with the machine to itself: every core.
+  const auto index =
+      build_vector_index(conn, model, options, nullptr, std::thread::hardware_concurrency());
   TempFile file;
   index->save(file.path);
   store_index_file(conn, {signature, options.bits}, file.path);
@@ -212,7 +226,8 @@ bool SemanticIndex::load_once() {
     }
     if (!index) {
       source = "built";
-      index = build_vector_index(conn, *model, index_options, &stopping_);
+      // One thread: the replica is serving meanwhile.
+      index = build_vector_index(conn, *model, index_options, &stopping_, 1);
       if (!index) return true;  // stopping
     }
     const auto ms =

@@ -23,18 +23,20 @@ struct EmbeddingModel;
 VectorIndex::Options options_for(pqxx::connection_base& conn, const EmbeddingModel& model,
                                  VectorIndex::Options options, std::size_t max_bytes);
 
-/// Builds the index from the stored vectors (null when `stop` turned true).
+/// Builds the index from the stored vectors on `threads` threads (null
+/// when `stop` turned true).
 std::unique_ptr<VectorIndex> build_vector_index(pqxx::connection_base& conn,
                                                 const EmbeddingModel& model,
                                                 const VectorIndex::Options& options,
-                                                const std::atomic<bool>* stop);
+                                                const std::atomic<bool>* stop,
+                                                unsigned threads = 1);
 
 /// The index stored by build_and_store_index, or null when there is none.
 std::unique_ptr<VectorIndex> load_stored_index(pqxx::connection_base& conn, int dimension,
                                                const VectorIndex::Options& options);
 
-/// Builds the index from the stored vectors and stores it for the
-/// replicas (the end of an embedding pass).
+/// Builds the index from the stored vectors, on every core, and stores it
+/// for the replicas (the end of an embedding pass).
 void build_and_store_index(pqxx::connection_base& conn, const EmbeddingModel& model,
                            std::size_t max_bytes);
 

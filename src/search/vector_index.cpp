@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include <hnswlib/hnswlib.h>
 
@@ -179,6 +180,29 @@ void VectorIndex::add(long long doc_id, const float* vector) {
   auto& h = impl_->hnsw;
   if (h.cur_element_count >= h.max_elements_) h.resizeIndex(h.max_elements_ * 2);
   h.addPoint(q.data(), static_cast<hnswlib::labeltype>(doc_id));
+}
+
+void VectorIndex::add_batch(const std::vector<long long>& doc_ids,
+                            const std::vector<float>& vectors, unsigned threads) {
+  const auto n = static_cast<std::size_t>(dimension_);
+  auto& h = impl_->hnsw;
+  if (h.cur_element_count + doc_ids.size() > h.max_elements_) {
+    h.resizeIndex(std::max(h.max_elements_ * 2, h.cur_element_count + doc_ids.size()));
+  }
+  // hnswlib's insertions lock what they link: documents go in side by side.
+  const auto work = [&](std::size_t first, std::size_t step) {
+    std::vector<char> q;
+    for (std::size_t i = first; i < doc_ids.size(); i += step) {
+      if (impl_->quantize(vectors.data() + i * n, n, q)) {
+        h.addPoint(q.data(), static_cast<hnswlib::labeltype>(doc_ids[i]));
+      }
+    }
+  };
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(doc_ids.size())));
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work, t, threads);
+  work(0, threads);
+  for (auto& t : helpers) t.join();
 }
 
 std::vector<VectorIndex::Hit> VectorIndex::nearest(const float* query, std::size_t k) const {

@@ -45,6 +45,12 @@ class VectorIndex {
   /// A zero vector is skipped (it has no direction).
   void add(long long doc_id, const float* vector);
 
+  /// Adds documents on `threads` threads at once (an index built with
+  /// more than one is not the same graph twice over: built once and stored,
+  /// every replica loads the same one). `vectors` holds them end to end.
+  void add_batch(const std::vector<long long>& doc_ids, const std::vector<float>& vectors,
+                 unsigned threads);
+
   /// The `k` most similar documents, most similar first (ties by id).
   std::vector<Hit> nearest(const float* query, std::size_t k) const;
 

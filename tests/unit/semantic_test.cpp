@@ -2,8 +2,8 @@
 // rank fusion, and reading an embeddings endpoint's answer.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "llm/openai_embeddings_client.hpp"
@@ -83,7 +83,8 @@ TEST_P(QuantizedIndex, FindsWhatExactCosineFinds) {
     }
     for (std::size_t k = 1; k < hits.size(); ++k) {
       EXPECT_GE(hits[k - 1].similarity, hits[k].similarity);
-      worst = std::max(worst, std::fabs(hits[k].similarity - cosine(q, stored[hits[k].doc_id - 1000])));
+      worst =
+          std::max(worst, std::fabs(hits[k].similarity - cosine(q, stored[hits[k].doc_id - 1000])));
     }
   }
   EXPECT_EQ(self_first, queries);
@@ -94,6 +95,27 @@ TEST_P(QuantizedIndex, FindsWhatExactCosineFinds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Bits, QuantizedIndex, ::testing::Values(8, 4));
+
+TEST(VectorIndex, DocumentsAddedSideBySideAreAllFound) {
+  std::mt19937 rng(3);
+  const int dim = 64;
+  search::VectorIndex index(dim, 10);  // add_batch grows it first
+  std::vector<long long> ids;
+  std::vector<float> vectors;
+  for (int i = 0; i < 3000; ++i) {
+    ids.push_back(500 + i);
+    const auto v = random_vector(rng, dim);
+    vectors.insert(vectors.end(), v.begin(), v.end());
+  }
+  index.add_batch(ids, vectors, 2);
+  ASSERT_EQ(index.size(), 3000u);
+  int found = 0;
+  for (int i = 0; i < 3000; i += 7) {
+    found += index.nearest(vectors.data() + static_cast<std::size_t>(i) * dim, 1).at(0).doc_id ==
+             500 + i;
+  }
+  EXPECT_GE(found, 3000 / 7 * 98 / 100);
+}
 
 TEST(VectorIndex, AZeroVectorIsSkippedAndAnEmptyIndexFindsNothing) {
   search::VectorIndex index(4, 4);
