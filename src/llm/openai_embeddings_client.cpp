@@ -7,6 +7,7 @@
 #include "common/log_text.hpp"
 #include "common/one_shot.hpp"
 #include "llm/curl_multi.hpp"
+#include "llm/embeddings_response.hpp"
 #include "llm/http_transport.hpp"
 
 namespace chrysopedia::llm {
@@ -74,46 +75,6 @@ class Collector final : public ExchangeEvents {
 };
 
 }  // namespace
-
-Vectors parse_embeddings_response(std::string_view body, std::size_t count) {
-  const auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array()) {
-    throw search::EmbeddingError("the embeddings endpoint's answer has no \"data\" list");
-  }
-  const auto& data = j["data"];
-  if (data.size() != count) {
-    throw search::EmbeddingError("the embeddings endpoint returned " + std::to_string(data.size()) +
-                                 " vectors for " + std::to_string(count) + " texts");
-  }
-  Vectors out(count);
-  std::size_t dimension = 0;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const auto& item = data[i];
-    const auto index_it = item.find("index");
-    const std::size_t index =
-        index_it != item.end() && index_it->is_number_unsigned() ? index_it->get<std::size_t>() : i;
-    const auto vec = item.find("embedding");
-    if (index >= count || !out[index].empty() || vec == item.end() || !vec->is_array() ||
-        vec->empty()) {
-      throw search::EmbeddingError("the embeddings endpoint's item " + std::to_string(i) +
-                                   " has no vector for a distinct input");
-    }
-    if (dimension == 0) dimension = vec->size();
-    if (vec->size() != dimension) {
-      throw search::EmbeddingError("the embeddings endpoint returned vectors of dimensions " +
-                                   std::to_string(dimension) + " and " +
-                                   std::to_string(vec->size()) + " in one answer");
-    }
-    out[index].reserve(dimension);
-    for (const auto& x : *vec) {
-      if (!x.is_number()) {
-        throw search::EmbeddingError("the embeddings endpoint's vector holds a non-number");
-      }
-      out[index].push_back(x.get<float>());
-    }
-  }
-  return out;
-}
 
 OpenAiEmbeddingsClient::OpenAiEmbeddingsClient(CurlMulti& multi, EmbeddingsOptions options)
     : options_(std::move(options)), curl_(multi) {

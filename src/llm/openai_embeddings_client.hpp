@@ -6,6 +6,7 @@
 
 #include "chrysopedia/search/embedder.hpp"
 #include "llm/curl_transport.hpp"
+#include "llm/embeddings_response.hpp"
 
 namespace chrysopedia::llm {
 

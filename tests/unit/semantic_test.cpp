@@ -6,7 +6,8 @@
 #include <cmath>
 #include <random>
 
-#include "llm/openai_embeddings_client.hpp"
+#include "chrysopedia/search/embedder.hpp"
+#include "llm/embeddings_response.hpp"
 #include "search/fusion.hpp"
 #include "search/vector_index.hpp"
 
@@ -198,4 +199,5 @@ TEST(EmbeddingsResponse, AnAnswerOutOfShapeIsAClearError) {
   fails(R"({"data":[{"embedding":["x"]}]})", 1, "non-number");
   fails(R"({"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]})", 2, "distinct");
   fails(R"({"data":[{"embedding":[]}]})", 1, "no vector");
+  fails(R"({"data":[{"embedding":[1e39]}]})", 1, "non-finite");
 }
