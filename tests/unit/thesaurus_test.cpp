@@ -39,6 +39,20 @@ TEST(Thesaurus, ALayDescriptionAddsThePagesTermsOneWay) {
   EXPECT_EQ(t.expand({"sidechain"})[0], std::vector<std::string>{"sidechain"});
 }
 
+// Session 6's lay entries, in the built-in thesaurus: distance, finishing,
+// a phone's speaker, as people say them.
+TEST(Thesaurus, TheBuiltInOneKnowsLayWordsForDepthFinishingAndPhones) {
+  const auto& t = Thesaurus::builtin();
+  const auto joined = [](const std::vector<std::vector<std::string>>& groups) {
+    std::vector<std::string> all;
+    for (const auto& g : groups) all.insert(all.end(), g.begin(), g.end());
+    return all;
+  };
+  EXPECT_TRUE(has(joined(t.expand({"further", "away"})), "depth"));
+  EXPECT_TRUE(has(joined(t.expand({"complete", "tracks"})), "finishing"));
+  EXPECT_TRUE(has(joined(t.expand({"on", "my", "phone"})), "small speakers"));
+}
+
 TEST(Thesaurus, AProducersWordInGermanSpanishOrFrenchAddsTheEnglishTerm) {
   const Thesaurus t(
       "{\"class\": \"de\", \"when\": [\"übergang\"], \"add\": [\"transition\"]}\n"
