@@ -54,7 +54,10 @@ class QuantizedCosineSpace final : public hnswlib::SpaceInterface<float> {
   static constexpr std::size_t kHeader = Bits == 8 ? sizeof(float) : sizeof(float) + 4;
   explicit QuantizedCosineSpace(std::size_t dimension)
       : bytes_(Bits == 8 ? dimension : (dimension + 1) / 2) {}
-  std::size_t get_data_size() override { return kHeader + bytes_; }
+  // Whole 4-byte words: hnswlib reads each element's link count as an int
+  // right after the previous element's data.
+  static std::size_t stored_size(std::size_t bytes) { return kHeader + (bytes + 3) / 4 * 4; }
+  std::size_t get_data_size() override { return stored_size(bytes_); }
   hnswlib::DISTFUNC<float> get_dist_func() override { return &distance; }
   void* get_dist_func_param() override { return &bytes_; }
 
@@ -71,7 +74,8 @@ class QuantizedCosineSpace final : public hnswlib::SpaceInterface<float> {
     const float scale = peak * unit / kLevels;  // one step, in unit-vector terms
     const std::size_t bytes = Bits == 8 ? n : (n + 1) / 2;
     // A 4-bit vector of odd length ends in a level 0 nibble (stored 7).
-    out.assign(kHeader + bytes, Bits == 8 ? 0 : static_cast<char>(0x77));
+    out.assign(stored_size(bytes), 0);
+    if constexpr (Bits == 4) std::fill(out.begin() + kHeader, out.begin() + kHeader + bytes, 0x77);
     std::memcpy(out.data(), &scale, sizeof scale);
     auto* q = reinterpret_cast<unsigned char*>(out.data() + kHeader);
     std::int32_t level_sum = 0;
