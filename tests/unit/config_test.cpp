@@ -179,16 +179,52 @@ TEST(Config, RedactedJsonHidesEverySecret) {
       env_of({{"DATABASE_URL", "postgresql://app:pg-secret@db:5432/chrysopedia?sslmode=require"},
               {"REDIS_URL", "redis://default:redis-secret@cache:6379/2"},
               {"LLM_API_URL", "https://api.example.com/v1?api_key=url-secret"},
-              {"LLM_API_KEY", "sk-live-secret"}}),
+              {"LLM_API_KEY", "sk-live-secret"},
+              {"EMBEDDINGS_API_URL", "https://embed.example.com/v1?key=embed-url-secret"},
+              {"EMBEDDINGS_MODEL", "text-embedding-3-small"},
+              {"EMBEDDINGS_API_KEY", "sk-embed-secret"}}),
       std::nullopt);
   const std::string json = s.redacted_json();
-  for (const char* secret : {"pg-secret", "redis-secret", "url-secret", "sk-live-secret"}) {
+  for (const char* secret : {"pg-secret", "redis-secret", "url-secret", "sk-live-secret",
+                             "embed-url-secret", "sk-embed-secret"}) {
     EXPECT_EQ(json.find(secret), std::string::npos) << secret << " leaked: " << json;
   }
   EXPECT_NE(json.find("postgresql://app:***@db:5432/chrysopedia?sslmode=require"),
             std::string::npos)
       << json;
   EXPECT_NE(json.find("\"LLM_API_KEY\":\"***\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"EMBEDDINGS_API_KEY\":\"***\""), std::string::npos) << json;
+}
+
+TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
+  const Settings off = load_settings(env_of({}), std::nullopt);
+  EXPECT_TRUE(off.embeddings_api_url.empty());
+  EXPECT_EQ(off.embeddings_timeout, std::chrono::milliseconds(1000));
+  EXPECT_EQ(off.embeddings_batch_size, 64);
+  EXPECT_EQ(off.embeddings_index_max_mib, 512);
+  EXPECT_FALSE(off.chat_rewrite_followups);
+  EXPECT_EQ(off.chat_rewrite_timeout, std::chrono::milliseconds(1500));
+  const Settings on = load_settings(env_of({{"EMBEDDINGS_API_URL", "http://localhost:11434/v1"},
+                                            {"EMBEDDINGS_MODEL", "nomic-embed-text"},
+                                            {"EMBEDDINGS_DIMENSIONS", "256"},
+                                            {"EMBEDDINGS_TIMEOUT_SECONDS", "0.25"},
+                                            {"EMBEDDINGS_BATCH_SIZE", "16"},
+                                            {"EMBEDDINGS_INDEX_MAX_MIB", "128"},
+                                            {"CHAT_REWRITE_FOLLOWUPS", "true"},
+                                            {"CHAT_REWRITE_TIMEOUT_SECONDS", "0.8"}}),
+                                    std::nullopt);
+  EXPECT_EQ(on.embeddings_model, "nomic-embed-text");
+  EXPECT_EQ(on.embeddings_dimensions, 256);
+  EXPECT_EQ(on.embeddings_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(on.embeddings_batch_size, 16);
+  EXPECT_EQ(on.embeddings_index_max_mib, 128);
+  EXPECT_TRUE(on.chat_rewrite_followups);
+  EXPECT_EQ(on.chat_rewrite_timeout, std::chrono::milliseconds(800));
+  EXPECT_NE(error_for({{"EMBEDDINGS_API_URL", "http://localhost:11434/v1"}})
+                .find("EMBEDDINGS_MODEL is empty"),
+            std::string::npos);
+  EXPECT_NE(error_for({{"EMBEDDINGS_BATCH_SIZE", "0"}}).find("EMBEDDINGS_BATCH_SIZE"),
+            std::string::npos);
 }
 
 TEST(Config, RedactUrl) {
