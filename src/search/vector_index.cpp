@@ -7,6 +7,10 @@
 #include <stdexcept>
 #include <thread>
 
+// hnswlib's hand-vectorised paths prefetch one link past the end of a
+// node's list (a read past its allocation: AddressSanitizer stops there),
+// and its own distance functions, which they speed up, are not used here.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 
 namespace chrysopedia::search {
