@@ -24,4 +24,14 @@ ServiceProcess::ServiceProcess(std::map<std::string, std::string> env) {
   port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->find(" port=") + 6)));
 }
 
+std::string ServiceProcess::post_mortem() {
+  const auto status = process_->wait_exit(std::chrono::milliseconds(100));
+  const std::string output = process_->output();
+  constexpr std::size_t kTail = 4000;
+  return (status ? "the service exited with status " + std::to_string(*status)
+                 : std::string("the service still runs")) +
+         "; its last output:\n" +
+         (output.size() > kTail ? output.substr(output.size() - kTail) : output);
+}
+
 }  // namespace chrysopedia::test

@@ -16,6 +16,9 @@ class ServiceProcess {
   explicit ServiceProcess(std::map<std::string, std::string> env);
   std::uint16_t port() const { return port_; }
   ChildProcess& process() { return *process_; }
+  /// For a failure message: whether the service still runs (or how it
+  /// ended) and the last lines it wrote.
+  std::string post_mortem();
 
  private:
   std::unique_ptr<ChildProcess> process_;
