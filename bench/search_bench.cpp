@@ -21,6 +21,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -134,6 +137,9 @@ int main(int argc, char** argv) {
     requests = make_queries(queries, seed);
   }
 
+  // PAUSE_MS: idle this long before each measured search.
+  const std::chrono::milliseconds pause(std::getenv("PAUSE_MS") ? std::atoi(std::getenv("PAUSE_MS"))
+                                                                : 0);
   std::vector<double> latencies_ms(requests.size());
   std::map<std::string, int> tiers;
   std::map<int, std::vector<double>> by_words;
@@ -148,6 +154,12 @@ int main(int argc, char** argv) {
           [&]() -> net::awaitable<void> {
             while (next < requests.size()) {
               const std::size_t i = next++;
+              if (record && pause.count() > 0) {
+                // One user's pace: the backend and the pool thread idle
+                // between searches, as they do while an answer streams.
+                net::steady_timer idle(co_await net::this_coro::executor, pause);
+                co_await idle.async_wait(net::use_awaitable);
+              }
               const auto start = Clock::now();
               try {
                 const auto result = co_await client.search(requests[i]);

@@ -19,6 +19,7 @@ namespace net = boost::asio;
 namespace {
 
 using Outcome = std::variant<SearchResult, std::string>;  // result or error
+using Timings = std::array<std::chrono::steady_clock::time_point, 3>;
 
 // Past the statement timeout, how long the caller still waits for the
 // backend's own "canceling statement due to statement timeout".
@@ -34,7 +35,7 @@ net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request
 }
 
 net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& request,
-                                                         std::vector<long long> semantic_doc_ids) {
+                                                         Neighbours neighbours) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   // The statement timeout runs inside the backend: a backend that hangs (or
   // a network that drops everything) never sends it. So the caller gives up
@@ -44,11 +45,14 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
   auto give_up = std::make_shared<net::steady_timer>(executor, deadline + kGrace);
   // Where a search's time goes (LOG_LEVEL=debug): waiting for a pool
   // thread, the statements, and the way back to the caller's loop.
-  auto times = std::make_shared<std::array<std::chrono::steady_clock::time_point, 3>>();
-  (*times)[0] = std::chrono::steady_clock::now();
+  std::shared_ptr<Timings> times;
+  if (spdlog::should_log(spdlog::level::debug)) {
+    times = std::make_shared<Timings>();
+    times->at(0) = std::chrono::steady_clock::now();
+  }
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
       [this, request, deadline, give_up, times,
-       ids = std::move(semantic_doc_ids)](common::OneShot<SearchResult>::Complete complete) {
+       neighbours = std::move(neighbours)](common::OneShot<SearchResult>::Complete complete) {
         give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
           if (ec) return;
           complete(std::make_exception_ptr(SearchError(
@@ -60,13 +64,15 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
                    {});
         });
         pool_->submit(
-            [complete, request, ids, times](pqxx::connection_base* conn, const std::string& error) {
+            [complete, request, neighbours, times](pqxx::connection_base* conn,
+                                                   const std::string& error) {
               Outcome outcome{error};
-              (*times)[1] = std::chrono::steady_clock::now();
+              if (times) times->at(1) = std::chrono::steady_clock::now();
               if (conn) {
                 try {
+                  const auto ids = neighbours ? neighbours() : std::vector<long long>{};
                   outcome = run_cascade(*conn, request, ids);
-                  (*times)[2] = std::chrono::steady_clock::now();
+                  if (times) times->at(2) = std::chrono::steady_clock::now();
                 } catch (const pqxx::broken_connection& e) {
                   return true;  // the pool calls again, with a new connection
                 } catch (const std::exception& e) {
@@ -88,7 +94,7 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
     ~CancelOnExit() { timer->cancel(); }
   } cancel_on_exit{give_up};
   auto result = co_await common::OneShot<SearchResult>::run(std::move(start));
-  if (spdlog::should_log(spdlog::level::debug)) {
+  if (times) {
     const auto us = [](auto d) {
       return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     };

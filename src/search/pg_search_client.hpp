@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "chrysopedia/search/search_client.hpp"
 #include "search/pg_pool.hpp"
@@ -14,9 +16,13 @@ class PgSearchClient final : public SearchClient {
  public:
   PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout);
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
-  /// The cascade fused with the question's nearest documents by meaning.
+  /// The question's nearest documents by meaning (ids, best first); run on
+  /// the pool thread, as an index lookup is CPU work an I/O loop should not
+  /// wait on.
+  using Neighbours = std::function<std::vector<long long>()>;
+  /// The cascade fused with the documents `neighbours` finds (none when empty).
   boost::asio::awaitable<SearchResult> search_with(const SearchRequest& request,
-                                                   std::vector<long long> semantic_doc_ids);
+                                                   Neighbours neighbours);
 
  private:
   std::shared_ptr<PgPool> pool_;

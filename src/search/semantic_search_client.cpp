@@ -54,18 +54,18 @@ SemanticSearchClient::SemanticSearchClient(PgSearchClient& text, Embedder& embed
   }
 }
 
-net::awaitable<std::vector<long long>> SemanticSearchClient::neighbours(
+net::awaitable<std::function<std::vector<long long>()>> SemanticSearchClient::neighbours(
     const SearchRequest& request, std::string& outcome) {
-  std::vector<long long> ids;
-  const auto index = index_.current();
+  std::function<std::vector<long long>()> ids;
+  auto index = index_.current();
   if (!index) {
     outcome = SemanticIndex::name(index_.state());
     co_return ids;
   }
   std::vector<std::string> texts{contextual_query(request.query, request.context)};
   net::steady_timer timer(co_await net::this_coro::executor, options_.timeout);
-  const auto got = co_await (embed_or_error(embedder_, std::move(texts)) ||
-                             timer.async_wait(net::use_awaitable));
+  auto got = co_await (embed_or_error(embedder_, std::move(texts)) ||
+                       timer.async_wait(net::use_awaitable));
   index_.note_endpoint(got.index() == 0 && std::get<0>(got).error.empty());
   if (got.index() == 1) {
     outcome = "timeout";
@@ -88,18 +88,23 @@ net::awaitable<std::vector<long long>> SemanticSearchClient::neighbours(
         vectors.empty() ? 0 : vectors[0].size(), index->dimension());
     co_return ids;
   }
-  for (const auto& hit : index->nearest(vectors[0].data(), options_.neighbours)) {
-    if (hit.similarity >= options_.min_similarity) ids.push_back(hit.doc_id);
-  }
+  ids = [index = std::move(index), vector = std::move(std::get<0>(got).vectors[0]),
+         k = options_.neighbours, min_similarity = options_.min_similarity] {
+    std::vector<long long> found;
+    for (const auto& hit : index->nearest(vector.data(), k)) {
+      if (hit.similarity >= min_similarity) found.push_back(hit.doc_id);
+    }
+    return found;
+  };
   outcome = "fused";
   co_return ids;
 }
 
 net::awaitable<SearchResult> SemanticSearchClient::search(const SearchRequest& request) {
   std::string outcome;
-  const auto ids = co_await neighbours(request, outcome);
+  auto ids = co_await neighbours(request, outcome);
   outcome_counter(outcome).inc();
-  auto result = co_await text_.search_with(request, ids);
+  auto result = co_await text_.search_with(request, std::move(ids));
   result.semantic = outcome;
   co_return result;
 }

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "chrysopedia/search/embedder.hpp"
 #include "chrysopedia/search/search_client.hpp"
@@ -30,8 +33,10 @@ class SemanticSearchClient final : public SearchClient {
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
 
  private:
-  boost::asio::awaitable<std::vector<long long>> neighbours(const SearchRequest& request,
-                                                            std::string& outcome);
+  /// Embeds the question; yields the lookup of its neighbours that the
+  /// search's pool thread runs (empty when there is none, `outcome` says why).
+  boost::asio::awaitable<std::function<std::vector<long long>()>> neighbours(
+      const SearchRequest& request, std::string& outcome);
   PgSearchClient& text_;
   Embedder& embedder_;
   SemanticIndex& index_;

@@ -83,6 +83,48 @@ TEST(PgSearchClient, ResumesTheCallerOnItsOwnThreadWithTheResult) {
   EXPECT_EQ(out.resumed_on, std::this_thread::get_id());
 }
 
+TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
+  TestDatabase db;
+  db.import(seed() + "\n" +
+            page_line("reverb-tails", "Reverb tails", "kara", "Kara", "mixing",
+                      "Long decays behind a vocal."));
+  long long reverb = 0;
+  {
+    pqxx::connection c(db.url());
+    pqxx::nontransaction tx(c);
+    reverb = tx.exec1(
+                   "SELECT d.id FROM search_documents d JOIN technique_pages p"
+                   " ON p.id = d.page_id WHERE p.slug = 'reverb-tails'"
+                   " AND d.section_position IS NULL")[0]
+                 .as<long long>();
+  }
+  search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(5));
+  net::io_context ctx;
+  std::thread::id looked_up_on;
+  std::optional<search::SearchResult> result;
+  net::co_spawn(
+      ctx,
+      [&]() -> net::awaitable<void> {
+        // An index lookup is CPU work: the caller's loop must not run it.
+        // (Named, not temporaries: g++ 12 destroys a braced temporary in a
+        // co_await expression twice.)
+        const search::SearchRequest request{"sidechain", std::nullopt, 10};
+        search::PgSearchClient::Neighbours neighbours = [&] {
+          looked_up_on = std::this_thread::get_id();
+          return std::vector<long long>{reverb};
+        };
+        result = co_await client.search_with(request, std::move(neighbours));
+      },
+      net::detached);
+  ctx.run();
+  ASSERT_TRUE(result);
+  EXPECT_NE(looked_up_on, std::thread::id{});
+  EXPECT_NE(looked_up_on, std::this_thread::get_id());
+  ASSERT_EQ(result->items.size(), 2u);
+  EXPECT_EQ(result->items.at(0).slug, "sidechain-bass");
+  EXPECT_EQ(result->items.at(1).slug, "reverb-tails");
+}
+
 TEST(PgSearchClient, ManyConcurrentSearchesShareASmallPool) {
   TestDatabase db;
   db.import(seed());
