@@ -11,6 +11,7 @@
 
 #include "chat/chat_request.hpp"
 #include "common/json_string.hpp"
+#include "common/utf8.hpp"
 #include "fuzz_check.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
@@ -75,6 +76,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // string writer: it must write what nlohmann writes for the same text.
   std::string written;
   chrysopedia::common::append_json_string(written, input);
-  FUZZ_CHECK(written == nlohmann::json(chrysopedia::llm::sanitize_utf8(input)).dump());
+  FUZZ_CHECK(written == nlohmann::json(chrysopedia::common::sanitize_utf8(input)).dump());
   return 0;
 }

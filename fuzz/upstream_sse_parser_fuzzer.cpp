@@ -14,16 +14,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
 #include "fuzz_check.hpp"
 #include "llm/chunk_scanner.hpp"
 #include "llm/upstream_sse_parser.hpp"
 #include "support/json_surrogates.hpp"
 
+using chrysopedia::common::sanitize_utf8;
 using chrysopedia::fuzz::Rng;
 using chrysopedia::fuzz::valid_utf8;
 using chrysopedia::llm::ChunkFields;
 using chrysopedia::llm::ChunkScan;
-using chrysopedia::llm::sanitize_utf8;
 using chrysopedia::llm::scan_chunk;
 using chrysopedia::llm::UpstreamSseParser;
 

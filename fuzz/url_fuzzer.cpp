@@ -7,14 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "chrysopedia/config/redis_url.hpp"
 #include "chrysopedia/config/settings.hpp"
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 #include "fuzz_check.hpp"
-#include "history/redis_url.hpp"
 
-using chrysopedia::config::parse_url;
+using chrysopedia::common::parse_url;
+using chrysopedia::config::parse_redis_url;
 using chrysopedia::config::redact_url;
-using chrysopedia::history::parse_redis_url;
 
 namespace {
 

@@ -7,14 +7,13 @@
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <pqxx/pqxx>
 
 #include "app/worker_peers.hpp"
-#include "llm/curl_multi.hpp"
+#include "llm/curl_loop.hpp"
 #include "llm/openai_embeddings_client.hpp"
+#include "search/database.hpp"
 #include "search/embedding_store.hpp"
 #include "search/migrations.hpp"
-#include "search/pg_pool.hpp"
 #include "search/semantic_index.hpp"
 
 namespace chrysopedia::app {
@@ -48,7 +47,8 @@ Vectors embed_batch(net::io_context& ctx, search::Embedder& embedder,
 
 }  // namespace
 
-bool embed_pending(const config::Settings& settings, pqxx::connection_base& conn, bool rebuild) {
+bool embed_pending(const config::Settings& settings, search::Database& db, bool rebuild) {
+  auto& conn = db.connection();
   const std::string& model = settings.embeddings_model;
   if (rebuild) search::clear_embeddings(conn);
   if (const auto recorded = search::recorded_embedding_model(conn);
@@ -60,11 +60,11 @@ bool embed_pending(const config::Settings& settings, pqxx::connection_base& conn
   std::cerr << fmt::format("embeddings: {} of {} document(s) to embed with {}\n", progress.pending,
                            progress.documents, model);
   net::io_context ctx;
-  llm::CurlMulti multi(ctx);
+  const auto multi = llm::make_curl_multi(ctx);
   auto options = embeddings_options(settings);
   options.timeout = std::chrono::seconds(120);  // a batch, not a question
   options.connect_timeout = std::chrono::seconds(10);
-  llm::OpenAiEmbeddingsClient embedder(multi, options);
+  llm::OpenAiEmbeddingsClient embedder(*multi, options);
 
   const auto started = Clock::now();
   auto last_report = started;
@@ -129,10 +129,9 @@ int embed_command(const config::Settings& settings, bool rebuild) {
     return 2;
   }
   try {
-    pqxx::connection conn(
-        search::with_connect_timeout(settings.database_url, std::chrono::seconds(5)));
-    search::apply_migrations(conn);
-    return embed_pending(settings, conn, rebuild) ? 0 : 1;
+    search::Database db(settings.database_url, std::chrono::seconds(5));
+    search::apply_migrations(db.connection());
+    return embed_pending(settings, db, rebuild) ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "embed failed: " << e.what() << "\n";
     return 1;

@@ -2,8 +2,8 @@
 
 #include "chrysopedia/config/settings.hpp"
 
-namespace pqxx {
-class connection_base;
+namespace chrysopedia::search {
+class Database;
 }
 
 namespace chrysopedia::app {
@@ -17,6 +17,6 @@ int embed_command(const config::Settings& settings, bool rebuild);
 /// committed as it comes (so a pass that stops resumes where it was), with
 /// progress on stderr. Returns false, having said why and what is kept, when
 /// the endpoint fails or the stored vectors are of another model.
-bool embed_pending(const config::Settings& settings, pqxx::connection_base& conn, bool rebuild);
+bool embed_pending(const config::Settings& settings, search::Database& db, bool rebuild);
 
 }  // namespace chrysopedia::app

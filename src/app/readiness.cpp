@@ -7,20 +7,17 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
 
-#include "common/one_shot.hpp"
 #include "history/redis_connection.hpp"
+#include "search/pg_ping.hpp"
 #include "search/pg_pool.hpp"
 
 namespace chrysopedia::app {
 
 namespace net = boost::asio;
-using Clock = std::chrono::steady_clock;
 
 Readiness::Readiness(std::shared_ptr<search::PgPool> pool,
                      std::function<history::RedisConnection*()> redis_of_this_loop,
@@ -35,41 +32,7 @@ void Readiness::add_routes(http::Router& router) {
 }
 
 net::awaitable<std::string> Readiness::check_postgres() {
-  const auto deadline = Clock::now() + timeout_;
-  std::function<void(common::OneShot<std::string>::Complete)> start =
-      [this, deadline](common::OneShot<std::string>::Complete complete) {
-        pool_->submit(
-            [complete](pqxx::connection_base* conn, const std::string& error) {
-              if (!conn) {
-                complete(nullptr, error.empty() ? "no connection" : error);
-                return false;
-              }
-              try {
-                pqxx::nontransaction tx(*conn);
-                tx.exec("SELECT 1");
-              } catch (const pqxx::broken_connection&) {
-                return true;  // one more go on a fresh connection
-              } catch (const std::exception& e) {
-                complete(nullptr, e.what());
-                return false;
-              }
-              complete(nullptr, std::string());
-              return false;
-            },
-            deadline);
-      };
-  // The pool bounds the wait for a connection; a connect or a query on a
-  // hung server is bounded here, and its late answer dropped.
-  net::steady_timer timer(co_await net::this_coro::executor, timeout_);
-  auto ex = co_await net::this_coro::executor;
-  auto [order, query_error, outcome, timer_error] =
-      co_await net::experimental::make_parallel_group(
-          net::co_spawn(ex, common::OneShot<std::string>::run(std::move(start)), net::deferred),
-          timer.async_wait(net::deferred))
-          .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
-  if (order[0] == 1) co_return "no answer within " + std::to_string(timeout_.count()) + " ms";
-  if (query_error) co_return "the check failed";
-  co_return outcome;
+  co_return co_await search::ping_postgres(*pool_, timeout_);
 }
 
 net::awaitable<std::string> Readiness::check_redis() {

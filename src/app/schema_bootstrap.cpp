@@ -3,16 +3,14 @@
 #include <chrono>
 
 #include <spdlog/spdlog.h>
-#include <pqxx/pqxx>
 
 #include "chrysopedia/config/settings.hpp"
+#include "search/database.hpp"
 #include "search/migrations.hpp"
-#include "search/pg_pool.hpp"
 
 namespace chrysopedia::app {
 
-SchemaBootstrap::SchemaBootstrap(std::string database_url)
-    : url_(search::with_connect_timeout(database_url, std::chrono::seconds(3))) {
+SchemaBootstrap::SchemaBootstrap(std::string database_url) : url_(std::move(database_url)) {
   if (attempt()) return;
   retry_ = std::thread([this] {
     while (!stopping_ && !done_) {
@@ -31,8 +29,8 @@ SchemaBootstrap::~SchemaBootstrap() {
 
 bool SchemaBootstrap::attempt() {
   try {
-    pqxx::connection conn(url_);
-    search::apply_migrations(conn);
+    search::Database db(url_, std::chrono::seconds(3));
+    search::apply_migrations(db.connection());
     done_ = true;
     spdlog::info("schema_ready");
     return true;

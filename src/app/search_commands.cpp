@@ -5,23 +5,21 @@
 #include <iostream>
 
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "app/embed_command.hpp"
 #include "chrysopedia/config/settings.hpp"
 #include "search/cascade.hpp"
+#include "search/database.hpp"
 #include "search/importer.hpp"
 #include "search/migrations.hpp"
-#include "search/pg_pool.hpp"
 
 namespace chrysopedia::app {
 
 namespace {
 
-std::unique_ptr<pqxx::connection> connect(const config::Settings& settings) {
+std::unique_ptr<search::Database> connect(const config::Settings& settings) {
   try {
-    return std::make_unique<pqxx::connection>(
-        search::with_connect_timeout(settings.database_url, std::chrono::seconds(5)));
+    return std::make_unique<search::Database>(settings.database_url, std::chrono::seconds(5));
   } catch (const std::exception& e) {
     std::cerr << "cannot connect to the database at " << config::redact_url(settings.database_url)
               << ": " << e.what() << "\n";
@@ -43,7 +41,7 @@ int migrate_command(const config::Settings& settings) {
   auto conn = connect(settings);
   if (!conn) return 1;
   try {
-    const int applied = search::apply_migrations(*conn);
+    const int applied = search::apply_migrations(conn->connection());
     std::cout << (applied == 0 ? std::string("schema is up to date")
                                : fmt::format("applied {} migration(s)", applied))
               << "\n";
@@ -63,9 +61,9 @@ int import_command(const config::Settings& settings, const std::string& path) {
   auto conn = connect(settings);
   if (!conn) return 1;
   try {
-    search::apply_migrations(*conn);
+    search::apply_migrations(conn->connection());
     const auto started = std::chrono::steady_clock::now();
-    const auto report = search::import_pages(*conn, in);
+    const auto report = search::import_pages(conn->connection(), in);
     if (!report.bad_lines.empty()) {
       for (const auto& bad : report.bad_lines) {
         std::cerr << path << ":" << bad.line << ": " << bad.reason << "\n";
@@ -95,10 +93,10 @@ int search_command(const config::Settings& settings, const std::string& query,
   auto conn = connect(settings);
   if (!conn) return 1;
   try {
-    search::configure_search_session(*conn, 10'000);
+    search::configure_search_session(conn->connection(), 10'000);
     search::SearchRequest request{query, creator, settings.chat_max_context_sources};
     const auto started = std::chrono::steady_clock::now();
-    const auto result = search::run_cascade(*conn, request);
+    const auto result = search::run_cascade(conn->connection(), request);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
-#include <pqxx/pqxx>
 
 #include "app/health_routes.hpp"
 #include "app/readiness.hpp"
@@ -20,6 +19,7 @@
 #include "chrysopedia/observability/metrics.hpp"
 #include "http/access_guard.hpp"
 #include "search/cascade.hpp"
+#include "search/database.hpp"
 #include "search/embedding_store.hpp"
 #include "search/pg_pool.hpp"
 #include "search/pg_search_client.hpp"
@@ -70,9 +70,8 @@ http::AccessOptions access_options(const config::Settings& s) {
 // serves full text only and says so.
 std::optional<std::string> embeddings_model_mismatch(const config::Settings& settings) {
   try {
-    pqxx::connection conn(
-        search::with_connect_timeout(settings.database_url, std::chrono::milliseconds(2000)));
-    const auto recorded = search::recorded_embedding_model(conn);
+    search::Database db(settings.database_url, std::chrono::milliseconds(2000));
+    const auto recorded = search::recorded_embedding_model(db.connection());
     if (recorded && recorded->model != settings.embeddings_model) {
       return search::model_mismatch_message(*recorded, settings.embeddings_model);
     }
@@ -99,11 +98,8 @@ int serve(const config::Settings& settings) {
   pool_options.url = settings.database_url;
   pool_options.size = settings.search_pool_size;
   pool_options.statement_timeout = settings.search_timeout;
-  const int statement_timeout_ms = static_cast<int>(settings.search_timeout.count());
-  pool_options.on_connect = [statement_timeout_ms](pqxx::connection_base& conn) {
-    search::configure_search_session(conn, statement_timeout_ms);
-    search::warm_search_session(conn);
-  };
+  pool_options.on_connect =
+      search::search_session_setup(static_cast<int>(settings.search_timeout.count()));
   pool_options.connect_at_start = true;
   auto pool = std::make_shared<search::PgPool>(pool_options);
   search::PgSearchClient search_client(pool, settings.search_timeout);

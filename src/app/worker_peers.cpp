@@ -1,9 +1,9 @@
 #include "app/worker_peers.hpp"
 
+#include "chrysopedia/config/redis_url.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
-#include "history/redis_url.hpp"
-#include "llm/curl_multi.hpp"
+#include "llm/curl_loop.hpp"
 #include "llm/openai_embeddings_client.hpp"
 #include "llm/openai_stream_client.hpp"
 #include "search/pg_search_client.hpp"
@@ -14,7 +14,7 @@ namespace chrysopedia::app {
 namespace {
 
 struct WorkerPeers {
-  std::unique_ptr<llm::CurlMulti> multi;
+  std::shared_ptr<llm::CurlMulti> multi;
   std::unique_ptr<llm::OpenAiStreamClient> llm;
   std::unique_ptr<llm::OpenAiEmbeddingsClient> embedder;
   std::unique_ptr<search::SemanticSearchClient> semantic_search;
@@ -40,7 +40,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
   auto w = std::make_shared<WorkerPeers>();
   w->peers.search = &search;
   if (semantic) {
-    w->multi = std::make_unique<llm::CurlMulti>(ctx);
+    w->multi = llm::make_curl_multi(ctx);
     w->embedder =
         std::make_unique<llm::OpenAiEmbeddingsClient>(*w->multi, embeddings_options(settings));
     search::SemanticSearchClient::Options o;
@@ -59,14 +59,14 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.total_timeout = settings.llm_total_timeout;
     o.max_retries = settings.llm_max_retries;
     o.curl_only = settings.llm_http_client == "curl";
-    if (!w->multi) w->multi = std::make_unique<llm::CurlMulti>(ctx);
+    if (!w->multi) w->multi = llm::make_curl_multi(ctx);
     w->llm = std::make_unique<llm::OpenAiStreamClient>(*w->multi, o);
     w->peers.llm = w->llm.get();
   }
   if (!settings.redis_url.empty()) {
     // Validated at start-up, so it parses.
     w->redis = std::make_unique<history::RedisConnection>(
-        ctx, *history::parse_redis_url(settings.redis_url));
+        ctx, *config::parse_redis_url(settings.redis_url));
     history::RedisHistoryOptions o;
     o.max_messages = settings.chat_history_max_turn_pairs * 2;
     o.ttl = std::chrono::seconds(settings.chat_history_ttl_seconds);

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chrysopedia/http/media_type.hpp"
-#include "llm/upstream_sse_parser.hpp"
+#include "common/utf8.hpp"
 
 namespace chrysopedia::chat {
 
@@ -82,7 +82,7 @@ std::optional<std::size_t> first_control_character(std::string_view text) {
 }
 
 std::optional<std::size_t> utf8_length(std::string_view text) {
-  if (llm::sanitize_utf8(text) != text) return std::nullopt;
+  if (common::sanitize_utf8(text) != text) return std::nullopt;
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   }));

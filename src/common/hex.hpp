@@ -7,20 +7,22 @@ namespace chrysopedia::common {
 
 /// The four hex digits at s[at] (a JSON \u escape's), or -1 when there are
 /// not four there.
+/// A hex digit's value, or -1.
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 inline int hex4_at(std::string_view s, std::size_t at) {
   if (at > s.size() || s.size() - at < 4) return -1;
   int v = 0;
   for (std::size_t k = at; k < at + 4; ++k) {
     const char c = s[k];
-    v <<= 4;
-    if (c >= '0' && c <= '9')
-      v |= c - '0';
-    else if (c >= 'a' && c <= 'f')
-      v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      v |= c - 'A' + 10;
-    else
-      return -1;
+    const int d = hex_digit(c);
+    if (d < 0) return -1;
+    v = (v << 4) | d;
   }
   return v;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace chrysopedia::common {
@@ -37,5 +38,9 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 }
 
 inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+
+/// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so
+/// text from a peer can be put in JSON and sent on without failing.
+std::string sanitize_utf8(std::string_view text);
 
 }  // namespace chrysopedia::common

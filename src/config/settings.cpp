@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 
 namespace chrysopedia::config {
 
@@ -60,7 +60,7 @@ double seconds(std::chrono::milliseconds ms) {
 }  // namespace
 
 std::string redact_url(const std::string& url) {
-  const auto parts = parse_url(url);
+  const auto parts = common::parse_url(url);
   if (!parts) {
     // Not a URL we understand: it may still hold a secret, so show its shape only.
     return url.empty() ? url : std::string(kMask);

@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chrysopedia/config/url.hpp"
-#include "history/redis_url.hpp"
+#include "chrysopedia/config/redis_url.hpp"
+#include "common/url.hpp"
 
 namespace chrysopedia::config {
 
@@ -82,7 +82,7 @@ std::string parse_one_of(const std::string& text, std::initializer_list<const ch
 }
 
 std::string parse_database_url(const std::string& text) {
-  const auto u = parse_url(text);
+  const auto u = common::parse_url(text);
   if (!u || (u->scheme != "postgresql" && u->scheme != "postgres")) {
     throw Invalid{"is not a postgresql://[user[:password]@]host[:port]/dbname URL"};
   }
@@ -91,7 +91,7 @@ std::string parse_database_url(const std::string& text) {
 
 std::string parse_redis_url(const std::string& text) {
   if (text.empty()) return text;
-  if (history::parse_redis_url(text)) return text;
+  if (config::parse_redis_url(text)) return text;
   throw Invalid{
       "is not a redis://[user:password@]host[:port][/db] or unix:///path[?db=N] URL (empty "
       "disables memory)"};
@@ -99,7 +99,7 @@ std::string parse_redis_url(const std::string& text) {
 
 std::string parse_http_url(const std::string& text) {
   if (text.empty()) return text;
-  const auto u = parse_url(text);
+  const auto u = common::parse_url(text);
   if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty()) {
     throw Invalid{"is not an http:// or https:// URL (empty uses the offline answerer)"};
   }
@@ -135,7 +135,7 @@ std::vector<std::string> parse_origins(const std::string& text) {
     if (item == "*") continue;
     for (auto& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (item.size() > 1 && item.back() == '/') item.pop_back();
-    const auto u = parse_url(item);
+    const auto u = common::parse_url(item);
     if (!u || (u->scheme != "http" && u->scheme != "https") || u->host.empty() ||
         !u->path.empty() || !u->query.empty() || !u->user.empty() ||
         item.find_first_of(" \t*") != std::string::npos) {

@@ -119,7 +119,7 @@ RedisReply convert(const redisReply* r) {
 
 }  // namespace
 
-RedisConnection::RedisConnection(net::io_context& ctx, RedisEndpoint endpoint)
+RedisConnection::RedisConnection(net::io_context& ctx, config::RedisEndpoint endpoint)
     : ctx_(ctx), endpoint_(std::move(endpoint)), reconnect_timer_(ctx) {
   connect();
 }

@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "history/redis_url.hpp"
+#include "chrysopedia/config/redis_url.hpp"
 
 struct redisAsyncContext;
 
@@ -30,7 +30,7 @@ struct RedisReply {
 /// while there is none, commands fail at once instead of queueing.
 class RedisConnection {
  public:
-  RedisConnection(boost::asio::io_context& ctx, RedisEndpoint endpoint);
+  RedisConnection(boost::asio::io_context& ctx, config::RedisEndpoint endpoint);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -55,7 +55,7 @@ class RedisConnection {
   void send(std::shared_ptr<Pending> pending, const std::vector<std::string>& argv);
 
   boost::asio::io_context& ctx_;
-  RedisEndpoint endpoint_;
+  config::RedisEndpoint endpoint_;
   redisAsyncContext* ac_ = nullptr;
   std::shared_ptr<Io> io_;
   bool connected_ = false;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/url.hpp"
+
 namespace chrysopedia::http {
 
 namespace {
@@ -23,32 +25,7 @@ bool is_placeholder(const std::string& s) {
   return s.size() > 2 && s.front() == '{' && s.back() == '}';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
   Route r{std::move(method), pattern, {}, std::move(handler)};
@@ -67,7 +44,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       const auto& want = route.segments[i];
       if (is_placeholder(want)) {
         std::string decoded;
-        ok = !segments[i].empty() && percent_decode(segments[i], decoded);
+        ok = !segments[i].empty() && common::percent_decode(segments[i], decoded);
         if (ok) params.emplace(want.substr(1, want.size() - 2), std::move(decoded));
       } else {
         ok = want == segments[i];

@@ -1,5 +1,7 @@
 #include "llm/curl_multi.hpp"
 
+#include "llm/curl_loop.hpp"
+
 #include <poll.h>
 
 #include <boost/asio/post.hpp>
@@ -197,6 +199,14 @@ void CurlMulti::collect_done() {
     // the handle, neither of which curl allows from inside its own call.
     net::post(ctx_, [done = std::move(done), result] { done(result); });
   }
+}
+
+}  // namespace chrysopedia::llm
+
+namespace chrysopedia::llm {
+
+std::shared_ptr<CurlMulti> make_curl_multi(boost::asio::io_context& ctx) {
+  return std::make_shared<CurlMulti>(ctx);
 }
 
 }  // namespace chrysopedia::llm

@@ -1,5 +1,7 @@
 #include "llm/curl_transport.hpp"
 
+#include "llm/curl_multi.hpp"
+
 #include <memory>
 
 namespace chrysopedia::llm {

@@ -1,9 +1,10 @@
 #pragma once
 
-#include "llm/curl_multi.hpp"
 #include "llm/upstream_exchange.hpp"
 
 namespace chrysopedia::llm {
+
+class CurlMulti;
 
 /// Exchanges carried by libcurl: what the native client does not speak
 /// (TLS, proxies from the environment, content encodings).

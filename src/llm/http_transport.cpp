@@ -20,7 +20,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 
 namespace chrysopedia::llm {
 
@@ -49,7 +49,7 @@ bool env_set(const char* name) {
 }  // namespace
 
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
-  const auto parts = config::parse_url(std::string(url));
+  const auto parts = common::parse_url(std::string(url));
   if (!parts || parts->scheme != "http" || parts->host.empty() || !parts->user.empty() ||
       parts->password) {
     return std::nullopt;  // credentials in the URL stay with curl

@@ -13,6 +13,8 @@
 #include "chrysopedia/config/settings.hpp"
 #include "common/json_string.hpp"
 #include "common/log_text.hpp"
+#include "common/utf8.hpp"
+#include "llm/curl_multi.hpp"
 #include "llm/http_transport.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
@@ -239,7 +241,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     if (http != 0 && (http < 200 || http > 299)) {
       return std::make_exception_ptr(LlmError(K::http_status,
                                               "the upstream answered HTTP " + std::to_string(http),
-                                              http, sanitize_utf8(error_body)));
+                                              http, common::sanitize_utf8(error_body)));
     }
     if (outcome.complete || got_done || !result.finish_reason.empty()) {
       if (auto err = parser.finish(*this))

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "chrysopedia/llm/llm_client.hpp"
-#include "llm/curl_multi.hpp"
 #include "llm/curl_transport.hpp"
 
 namespace chrysopedia::llm {

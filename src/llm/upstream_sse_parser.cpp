@@ -20,22 +20,6 @@ void release_if_large(std::string& s) {
 
 }  // namespace
 
-std::string sanitize_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence(text, i);
-    if (n == 0) {
-      out.append(common::kReplacementCharacter);
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> UpstreamSseParser::feed(std::string_view bytes, Handler& handler) {
   for (std::size_t i = 0; i < bytes.size() && error_.empty();) {
     if (pending_cr_) {
@@ -103,7 +87,7 @@ void UpstreamSseParser::dispatch(Handler& handler) {
   const ChunkScan scan = scan_chunk(data_, fields_);
   if (scan == ChunkScan::not_json) {
     error_ = "the upstream sent a chunk that is not JSON: " +
-             sanitize_utf8(std::string_view(data_).substr(0, 200));
+             common::sanitize_utf8(std::string_view(data_).substr(0, 200));
     return;
   }
   if (scan == ChunkScan::not_object) {

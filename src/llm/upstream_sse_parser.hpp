@@ -51,8 +51,4 @@ class UpstreamSseParser {
   ChunkFields fields_;
 };
 
-/// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so
-/// text from a peer can be put in JSON and sent on without failing.
-std::string sanitize_utf8(std::string_view text);
-
 }  // namespace chrysopedia::llm

@@ -298,6 +298,13 @@ void warm_search_session(pqxx::connection_base& conn) {
   }
 }
 
+std::function<void(pqxx::connection_base&)> search_session_setup(int statement_timeout_ms) {
+  return [statement_timeout_ms](pqxx::connection_base& conn) {
+    configure_search_session(conn, statement_timeout_ms);
+    warm_search_session(conn);
+  };
+}
+
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
                          const std::vector<long long>& semantic_doc_ids) {
   // Read-only single statements: no BEGIN/COMMIT round trips.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "chrysopedia/search/search_client.hpp"
 
 namespace pqxx {
@@ -18,6 +20,9 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
 /// throws: a database without the schema yet, or a connection that broke,
 /// is for the searches to meet.
 void warm_search_session(pqxx::connection_base& conn);
+
+/// Both of the above, for a search pool's new connections.
+std::function<void(pqxx::connection_base&)> search_session_setup(int statement_timeout_ms);
 
 /// The retrieval cascade of SPEC §2 on one connection, synchronously: for
 /// the pool's threads and the `search` command. Throws pqxx exceptions.

@@ -56,8 +56,13 @@ void PgPool::submit(Job job, Clock::time_point deadline) {
   ready_.notify_one();
 }
 
+struct PgPool::Connection {
+  explicit Connection(const std::string& url) : conn(url) {}
+  pqxx::connection conn;
+};
+
 void PgPool::run(int index) {
-  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<Connection> conn;
   if (options_.connect_at_start) connect(conn, index);  // on failure: again on the first job
   for (;;) {
     Queued item;
@@ -75,7 +80,7 @@ void PgPool::run(int index) {
     for (int attempt = 0;; ++attempt) {
       std::string error;
       if (!conn) error = connect(conn, index);
-      if (!item.job(conn.get(), error)) break;
+      if (!item.job(conn ? &conn->conn : nullptr, error)) break;
       conn.reset();  // broken: the job gets one more go on a new connection
       if (attempt == 1) {
         item.job(nullptr, "the database connection was lost");
@@ -85,14 +90,14 @@ void PgPool::run(int index) {
   }
 }
 
-std::string PgPool::connect(std::unique_ptr<pqxx::connection>& conn, int index) {
+std::string PgPool::connect(std::unique_ptr<Connection>& conn, int index) {
   {
     std::lock_guard lock(mutex_);
     if (Clock::now() < down_until_) return "the database is unavailable";
   }
   try {
-    conn = std::make_unique<pqxx::connection>(options_.url);
-    if (options_.on_connect) options_.on_connect(*conn);
+    conn = std::make_unique<Connection>(options_.url);
+    if (options_.on_connect) options_.on_connect(conn->conn);
     spdlog::debug("pg_connected slot={}", index);
     return {};
   } catch (const std::exception& e) {

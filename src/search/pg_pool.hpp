@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include <pqxx/connection>
+namespace pqxx {
+class connection_base;
+}
 
 namespace chrysopedia::search {
 
@@ -63,8 +65,9 @@ class PgPool {
     Job job;
     std::chrono::steady_clock::time_point deadline;
   };
+  struct Connection;  // a pqxx::connection, which cannot be forward-declared
   void run(int index);
-  std::string connect(std::unique_ptr<pqxx::connection>& conn, int index);
+  std::string connect(std::unique_ptr<Connection>& conn, int index);
 
   Options options_;
   std::mutex mutex_;

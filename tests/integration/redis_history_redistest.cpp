@@ -12,9 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "chrysopedia/config/redis_url.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
-#include "history/redis_url.hpp"
 #include "support/test_redis.hpp"
 
 using namespace chrysopedia;
@@ -28,7 +28,7 @@ namespace {
 /// A connection and a store on a private loop; `run` drives a coroutine.
 struct Memory {
   explicit Memory(const std::string& url, history::RedisHistoryOptions options = {})
-      : connection(ctx, *history::parse_redis_url(url)), store(connection, options) {}
+      : connection(ctx, *config::parse_redis_url(url)), store(connection, options) {}
 
   template <typename F>
   void run(F body) {

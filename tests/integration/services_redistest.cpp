@@ -6,12 +6,12 @@
 
 #include <hiredis/hiredis.h>
 
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 
 TEST(TestRedis, AnswersAndKeepsNothingOnDisk) {
   const char* url = std::getenv("CHRYSOPEDIA_TEST_REDIS_URL");
   ASSERT_TRUE(url) << "CHRYSOPEDIA_TEST_REDIS_URL is not set: run the tests with scripts/test";
-  const auto parts = chrysopedia::config::parse_url(url);
+  const auto parts = chrysopedia::common::parse_url(url);
   ASSERT_TRUE(parts && parts->port);
   std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
       redisConnect(parts->host.c_str(), *parts->port), &redisFree);

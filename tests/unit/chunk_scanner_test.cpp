@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
 #include "llm/chunk_scanner.hpp"
 #include "llm/upstream_sse_parser.hpp"
 #include "support/json_surrogates.hpp"
 
 namespace chrysopedia::llm {
+using common::sanitize_utf8;
+
 namespace {
 
 struct Oracle {

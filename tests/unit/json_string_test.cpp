@@ -8,6 +8,7 @@
 
 #include "chat/prompt.hpp"
 #include "common/json_string.hpp"
+#include "common/utf8.hpp"
 #include "llm/openai_stream_client.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
@@ -60,8 +61,8 @@ TEST(JsonString, RandomTextRoundTripsThroughAParser) {
     nlohmann::json back;
     ASSERT_NO_THROW(back = nlohmann::json::parse(written)) << written;
     // Invalid bytes become U+FFFD one by one, as sanitize_utf8 does.
-    EXPECT_EQ(back.get<std::string>(), llm::sanitize_utf8(s));
-    if (llm::sanitize_utf8(s) == s) {
+    EXPECT_EQ(back.get<std::string>(), common::sanitize_utf8(s));
+    if (common::sanitize_utf8(s) == s) {
       EXPECT_EQ(written, theirs(s));
     }
   }

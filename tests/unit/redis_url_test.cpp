@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "history/redis_url.hpp"
+#include "chrysopedia/config/redis_url.hpp"
 
-using chrysopedia::history::parse_redis_url;
+using chrysopedia::config::parse_redis_url;
 
 TEST(RedisUrl, TcpWithAuthAndDb) {
   const auto e = parse_redis_url("redis://app:p%40ss@cache:6380/4");

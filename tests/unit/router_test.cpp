@@ -57,17 +57,6 @@ TEST(Router, DecodesPlaceholderValues) {
   EXPECT_FALSE(r.match("GET", "/c/a/b").handler) << "a placeholder is one segment";
 }
 
-TEST(Router, PercentDecode) {
-  std::string out;
-  EXPECT_TRUE(percent_decode("plain", out));
-  EXPECT_EQ(out, "plain");
-  EXPECT_TRUE(percent_decode("%41%62c", out));
-  EXPECT_EQ(out, "Abc");
-  EXPECT_FALSE(percent_decode("%", out));
-  EXPECT_FALSE(percent_decode("%4", out));
-  EXPECT_FALSE(percent_decode("%G1", out));
-}
-
 TEST(Router, ReportsThePatternNotThePathForMetrics) {
   Router r;
   r.add("GET", "/api/v1/conversations/{id}", noop());

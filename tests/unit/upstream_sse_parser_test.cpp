@@ -2,9 +2,10 @@
 
 #include <random>
 
+#include "common/utf8.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
-using chrysopedia::llm::sanitize_utf8;
+using chrysopedia::common::sanitize_utf8;
 using chrysopedia::llm::UpstreamSseParser;
 
 namespace {

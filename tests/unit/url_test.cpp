@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 
-using chrysopedia::config::parse_url;
+using chrysopedia::common::parse_url;
 
 TEST(Url, SplitsTheParts) {
   const auto u = parse_url("Redis://user:p%40ss@cache.local:6380/3?x=1");
@@ -38,4 +38,15 @@ TEST(Url, RefusesMalformedUrls) {
         "http://h:12ab", "http://[::1", "http://[::1]x", "http://h ost/", "http://h/\n"}) {
     EXPECT_FALSE(parse_url(bad)) << bad;
   }
+}
+
+TEST(Url, PercentDecode) {
+  std::string out;
+  EXPECT_TRUE(chrysopedia::common::percent_decode("plain", out));
+  EXPECT_EQ(out, "plain");
+  EXPECT_TRUE(chrysopedia::common::percent_decode("%41%62c", out));
+  EXPECT_EQ(out, "Abc");
+  EXPECT_FALSE(chrysopedia::common::percent_decode("%", out));
+  EXPECT_FALSE(chrysopedia::common::percent_decode("%4", out));
+  EXPECT_FALSE(chrysopedia::common::percent_decode("%G1", out));
 }

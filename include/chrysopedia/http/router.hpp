@@ -44,7 +44,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-/// Percent-decodes a path segment; false when it holds a bad escape.
-bool percent_decode(std::string_view in, std::string& out);
-
 }  // namespace chrysopedia::http

@@ -2,8 +2,9 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
-namespace chrysopedia::config {
+namespace chrysopedia::common {
 
 /// The parts of a `scheme://[user[:password]@]host[:port][/path][?query]`
 /// URL that the service needs to check and redact; nothing is decoded.
@@ -21,4 +22,7 @@ struct UrlParts {
 /// that is not a number in 1..65535, an unbalanced IPv6 bracket, ...).
 std::optional<UrlParts> parse_url(const std::string& url);
 
-}  // namespace chrysopedia::config
+/// Percent-decodes a URL part; false when it holds a bad escape.
+bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace chrysopedia::common

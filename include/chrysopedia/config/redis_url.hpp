@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-namespace chrysopedia::history {
+namespace chrysopedia::config {
 
 /// Where and how to reach Redis, from REDIS_URL:
 /// `redis://[[user]:password@]host[:port][/db]` or
@@ -21,4 +21,4 @@ struct RedisEndpoint {
 /// nullopt when the URL is not one of those shapes.
 std::optional<RedisEndpoint> parse_redis_url(const std::string& url);
 
-}  // namespace chrysopedia::history
+}  // namespace chrysopedia::config

@@ -1,10 +1,12 @@
-#include "chrysopedia/config/url.hpp"
+#include "common/url.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-namespace chrysopedia::config {
+#include "common/hex.hpp"
+
+namespace chrysopedia::common {
 
 namespace {
 
@@ -88,4 +90,22 @@ std::optional<UrlParts> parse_url(const std::string& url) {
   return out;
 }
 
-}  // namespace chrysopedia::config
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex_digit(in[i + 1]);
+    const int lo = hex_digit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace chrysopedia::common

@@ -1,11 +1,10 @@
-#include "history/redis_url.hpp"
+#include "chrysopedia/config/redis_url.hpp"
 
 #include <charconv>
 
-#include "chrysopedia/config/url.hpp"
-#include "chrysopedia/http/router.hpp"
+#include "common/url.hpp"
 
-namespace chrysopedia::history {
+namespace chrysopedia::config {
 
 namespace {
 
@@ -19,13 +18,13 @@ std::optional<int> to_int(const std::string& s, int lo, int hi) {
 }
 
 bool decode(const std::string& in, std::string& out) {
-  return http::percent_decode(in, out);
+  return common::percent_decode(in, out);
 }
 
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(const std::string& url) {
-  const auto u = config::parse_url(url);
+  const auto u = common::parse_url(url);
   if (!u) return std::nullopt;
   RedisEndpoint ep;
   if (u->scheme == "redis") {
@@ -75,4 +74,4 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url) {
   return std::nullopt;
 }
 
-}  // namespace chrysopedia::history
+}  // namespace chrysopedia::config
