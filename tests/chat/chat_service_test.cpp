@@ -1,0 +1,264 @@
+// ChatService through every path of SPEC §1 against fakes of its peers: no
+// process, no socket, no database; each test runs in a millisecond or two.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "chat/chat_service.hpp"
+#include "fakes/fake_exchange.hpp"
+#include "fakes/fake_history_store.hpp"
+#include "fakes/fake_llm_client.hpp"
+#include "fakes/fake_search_client.hpp"
+
+using namespace chrysopedia;
+using namespace chrysopedia::test;
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+search::SearchItem item(const std::string& slug, const std::string& summary) {
+  return {"Title of " + slug, slug, "Kara", "mixing", summary, "", ""};
+}
+
+// The service and its fakes; `memory` and `model` switch those peers off.
+struct Rig {
+  config::Settings settings;
+  FakeSearchClient search;
+  FakeHistoryStore history;
+  FakeLlmClient llm;
+  bool memory = true;
+  bool model = true;
+  chat::ChatService service{
+      settings, [this] {
+        return chat::ChatPeers{&search, memory ? &history : nullptr, model ? &llm : nullptr};
+      }};
+
+  Rig() {
+    search.result = {{item("sidechain-bass", "Duck the bass under the kick."),
+                      item("kick-eq", "Cut the kick's mud at 300 Hz.")},
+                     "global",
+                     ""};
+  }
+
+  struct Outcome {
+    FakeExchange ex;
+    std::exception_ptr error;
+  };
+
+  // Runs one chat to its end (or its exception) on a loop of its own.
+  std::unique_ptr<Outcome> chat(const json& body, std::optional<std::size_t> gone_after = {},
+                                const std::string& content_type = "application/json") {
+    auto out = std::make_unique<Outcome>();
+    out->ex.req.method = "POST";
+    out->ex.req.path = out->ex.req.target = "/api/v1/chat";
+    out->ex.req.headers = {{"content-type", content_type}};
+    out->ex.req.body = body.is_string() ? body.get<std::string>() : body.dump();
+    out->ex.req.request_id = "test-rid";
+    out->ex.gone_after = gone_after;
+    net::io_context ctx;
+    net::co_spawn(ctx, service.chat(out->ex),
+                  [&out](std::exception_ptr e) { out->error = std::move(e); });
+    ctx.run();
+    return out;
+  }
+};
+
+json data_of(const FakeExchange& ex, const std::string& event) {
+  const auto* e = ex.find(event);
+  return e ? json::parse(e->data) : json();
+}
+
+std::string tokens_of(const FakeExchange& ex) {
+  std::string text;
+  for (const auto& e : ex.events) {
+    if (e.name == "token") text += e.data;
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST(ChatService, StreamsSourcesTokensAndDone) {
+  Rig rig;
+  const auto out = rig.chat({{"query", "how do I sidechain a bass?"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_TRUE(out->ex.stream_opened);
+  EXPECT_EQ(out->ex.names(),
+            (std::vector<std::string>{"sources", "token", "token", "token", "done"}));
+  const auto sources = data_of(out->ex, "sources");
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[0]["number"], 1);
+  EXPECT_EQ(sources[0]["slug"], "sidechain-bass");
+  EXPECT_EQ(sources[1]["number"], 2);
+  EXPECT_EQ(tokens_of(out->ex), "An answer [1].");
+  const auto done = data_of(out->ex, "done");
+  EXPECT_EQ(done["cascade_tier"], "global");
+  EXPECT_EQ(done["usage"]["prompt_tokens"], 120);
+  EXPECT_EQ(done["usage"]["completion_tokens"], 3);
+  EXPECT_TRUE(done.contains("latency_ms"));
+  EXPECT_EQ(done["conversation_id"].get<std::string>().size(), 36u) << "a new UUID";
+  // The model saw the sources, numbered, and the question.
+  ASSERT_EQ(rig.llm.requests.size(), 1u);
+  const auto& messages = rig.llm.requests[0].messages;
+  EXPECT_NE(messages.front().content.find("Duck the bass under the kick."), std::string::npos);
+  EXPECT_EQ(messages.back().role, "user");
+  EXPECT_NE(messages.back().content.find("how do I sidechain a bass?"), std::string::npos);
+  EXPECT_EQ(rig.search.asked.at(0).query, "how do I sidechain a bass?");
+}
+
+TEST(ChatService, NothingFoundIsAnEmptySourcesArrayAndStillAnAnswer) {
+  Rig rig;
+  rig.search.result = {{}, "none", ""};
+  const auto out = rig.chat({{"query", "qxzv"}});
+  EXPECT_EQ(out->ex.events.front().name, "sources");
+  EXPECT_EQ(out->ex.events.front().data, "[]");
+  EXPECT_EQ(data_of(out->ex, "done")["cascade_tier"], "none");
+}
+
+TEST(ChatService, ACreatorGoesToTheSearch) {
+  Rig rig;
+  rig.chat({{"query", "bass"}, {"creator", "Mr-Bill"}});
+  ASSERT_EQ(rig.search.asked.size(), 1u);
+  EXPECT_EQ(rig.search.asked[0].creator, "Mr-Bill");
+  EXPECT_EQ(rig.search.asked[0].limit, rig.settings.chat_max_context_sources);
+}
+
+TEST(ChatService, BadRequestsAreAnsweredBeforeAnyStream) {
+  struct Case {
+    std::string body;
+    std::string content_type;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"{not json", "application/json", 400, "invalid_json"},
+      {R"({"creator": "x"})", "application/json", 400, "missing_field"},
+      {R"({"query": "   "})", "application/json", 400, "invalid_field"},
+      {R"({"query": 7})", "application/json", 400, "invalid_field"},
+      {R"({"query": "a", "conversation_id": "not/ok"})", "application/json", 400, "invalid_field"},
+      {R"({"query": "a"})", "text/plain", 415, "unsupported_media_type"},
+  };
+  for (const auto& c : cases) {
+    Rig rig;
+    const auto out = rig.chat(json(c.body), std::nullopt, c.content_type);
+    ASSERT_TRUE(out->ex.response) << c.body;
+    EXPECT_FALSE(out->ex.stream_opened) << c.body;
+    EXPECT_EQ(out->ex.response->status, c.status) << c.body;
+    EXPECT_EQ(json::parse(out->ex.response->body)["error"]["code"], c.code) << c.body;
+    EXPECT_TRUE(rig.search.asked.empty()) << c.body;
+  }
+}
+
+TEST(ChatService, AFailedSearchIsAnErrorEventAndNothingElse) {
+  Rig rig;
+  rig.search.fail = true;
+  const auto out = rig.chat({{"query", "bass"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_EQ(out->ex.names(), (std::vector<std::string>{"error"}));
+  EXPECT_EQ(data_of(out->ex, "error")["message"], "Search failed");
+  EXPECT_TRUE(rig.llm.requests.empty());
+  EXPECT_EQ(rig.history.appends, 0);
+}
+
+TEST(ChatService, AFailedModelIsAnErrorEventAfterTheTokensSoFarAndNothingIsSaved) {
+  Rig rig;
+  rig.llm.fail_after = 2;
+  const auto out = rig.chat({{"query", "bass"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_EQ(out->ex.names(), (std::vector<std::string>{"sources", "token", "token", "error"}));
+  EXPECT_EQ(data_of(out->ex, "error")["message"], "LLM generation failed");
+  EXPECT_EQ(rig.history.appends, 0);
+}
+
+TEST(ChatService, WithoutAModelTheOfflineAnswerCitesTheSources) {
+  Rig rig;
+  rig.model = false;
+  const auto out = rig.chat({{"query", "how do I duck the bass under the kick"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_EQ(out->ex.names().back(), "done");
+  EXPECT_NE(tokens_of(out->ex).find("[1]"), std::string::npos) << tokens_of(out->ex);
+  EXPECT_FALSE(data_of(out->ex, "done").contains("usage"));
+}
+
+TEST(ChatService, AConversationIsRememberedAndItsHistoryReachesTheModel) {
+  Rig rig;
+  const auto first = rig.chat({{"query", "how do I sidechain a bass?"}});
+  const std::string cid = data_of(first->ex, "done")["conversation_id"];
+  ASSERT_EQ(rig.history.conversations.at(cid).size(), 2u);
+  EXPECT_EQ(rig.history.conversations.at(cid)[1].content, "An answer [1].");
+
+  const auto second = rig.chat({{"query", "and for the snare?"}, {"conversation_id", cid}});
+  EXPECT_EQ(data_of(second->ex, "done")["conversation_id"], cid);
+  EXPECT_EQ(rig.history.conversations.at(cid).size(), 4u);
+  // The earlier question is the follow-up's context, and the model sees
+  // the earlier turn.
+  ASSERT_EQ(rig.search.asked.size(), 2u);
+  EXPECT_EQ(rig.search.asked[1].context, (std::vector<std::string>{"how do I sidechain a bass?"}));
+  const auto& messages = rig.llm.requests.at(1).messages;
+  ASSERT_GE(messages.size(), 4u);
+  EXPECT_EQ(messages[messages.size() - 3].content, "how do I sidechain a bass?");
+  EXPECT_EQ(messages[messages.size() - 2].content, "An answer [1].");
+}
+
+TEST(ChatService, WithoutMemoryAChatStillStreamsAndNothingIsKept) {
+  Rig rig;
+  rig.memory = false;
+  const auto out = rig.chat({{"query", "bass"}});
+  EXPECT_EQ(out->ex.names().back(), "done");
+  EXPECT_TRUE(rig.history.conversations.empty());
+}
+
+TEST(ChatService, AFailingMemoryStoreNeverFailsTheChat) {
+  Rig rig;
+  rig.history.fail_load = true;
+  rig.history.fail_save = true;
+  const auto out = rig.chat({{"query", "bass"}, {"conversation_id", "abc"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_EQ(out->ex.names().back(), "done");
+  EXPECT_EQ(data_of(out->ex, "done")["conversation_id"], "abc");
+}
+
+TEST(ChatService, WhenOnlyServerIdsAreTakenAnUnknownOrUnverifiableIdIsRefused) {
+  Rig rig;
+  rig.settings.chat_client_conversation_ids = false;
+  auto out = rig.chat({{"query", "bass"}, {"conversation_id", "made-up"}});
+  ASSERT_TRUE(out->ex.response);
+  EXPECT_EQ(out->ex.response->status, 400);
+  EXPECT_EQ(json::parse(out->ex.response->body)["error"]["code"], "unknown_conversation");
+
+  rig.history.fail_load = true;
+  out = rig.chat({{"query", "bass"}, {"conversation_id", "made-up"}});
+  ASSERT_TRUE(out->ex.response);
+  EXPECT_EQ(out->ex.response->status, 503);
+  EXPECT_TRUE(rig.search.asked.empty());
+}
+
+TEST(ChatService, AClientGoneMidStreamEndsTheChatAndSavesNothing) {
+  Rig rig;
+  const auto out = rig.chat({{"query", "bass"}}, /*gone_after=*/2);
+  EXPECT_TRUE(out->error) << "the cancelled write unwinds the handler";
+  EXPECT_EQ(out->ex.events.size(), 2u);
+  EXPECT_EQ(rig.history.appends, 0);
+}
+
+TEST(ChatService, AnOwnersConversationsAreApartFromOthers) {
+  Rig rig;
+  rig.chat({{"query", "bass"}, {"conversation_id", "shared-id"}});
+  EXPECT_EQ(rig.history.conversations.count("shared-id"), 1u);
+  // The same id under a key is another conversation, stored apart.
+  rig.history.conversations.clear();
+  FakeExchange ex;
+  ex.req.headers = {{"content-type", "application/json"}};
+  ex.req.body = R"({"query": "bass", "conversation_id": "shared-id"})";
+  ex.set_owner("key.abc");
+  net::io_context ctx;
+  net::co_spawn(ctx, rig.service.chat(ex), net::detached);
+  ctx.run();
+  EXPECT_EQ(ex.names().back(), "done");
+  EXPECT_EQ(rig.history.conversations.count("shared-id"), 0u);
+  EXPECT_EQ(rig.history.conversations.count("key.abc:shared-id"), 1u);
+}
