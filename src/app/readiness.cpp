@@ -11,48 +11,25 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "history/redis_connection.hpp"
-#include "search/pg_ping.hpp"
-#include "search/pg_pool.hpp"
-
 namespace chrysopedia::app {
 
 namespace net = boost::asio;
 
-Readiness::Readiness(std::shared_ptr<search::PgPool> pool,
-                     std::function<history::RedisConnection*()> redis_of_this_loop,
-                     const search::SemanticIndex* semantic, std::chrono::milliseconds timeout)
-    : pool_(std::move(pool)),
-      redis_of_this_loop_(std::move(redis_of_this_loop)),
-      semantic_(semantic),
-      timeout_(timeout) {}
+Readiness::Readiness(chat::PeersOfThisLoop peers, const search::SemanticIndex* semantic,
+                     std::chrono::milliseconds timeout)
+    : peers_(std::move(peers)), semantic_(semantic), timeout_(timeout) {}
 
 void Readiness::add_routes(http::Router& router) {
   router.add("GET", "/readyz", [this](http::Exchange& ex) { return readyz(ex); });
 }
 
-net::awaitable<std::string> Readiness::check_postgres() {
-  co_return co_await search::ping_postgres(*pool_, timeout_);
-}
-
-net::awaitable<std::string> Readiness::check_redis() {
-  history::RedisConnection* redis = redis_of_this_loop_ ? redis_of_this_loop_() : nullptr;
-  if (!redis) co_return std::string();  // memory is off: nothing to wait for
-  std::vector<std::string> ping{"PING"};
-  try {
-    co_await redis->command(std::move(ping), timeout_);
-  } catch (const std::exception& e) {
-    co_return std::string(e.what());
-  }
-  co_return std::string();
-}
-
 net::awaitable<void> Readiness::readyz(http::Exchange& ex) {
   auto executor = co_await net::this_coro::executor;
+  const chat::ChatPeers peers = peers_();
   auto [order, pg_exception, pg_down, redis_exception, redis_down] =
       co_await net::experimental::make_parallel_group(
-          net::co_spawn(executor, check_postgres(), net::deferred),
-          net::co_spawn(executor, check_redis(), net::deferred))
+          net::co_spawn(executor, peers.search->readiness(timeout_), net::deferred),
+          net::co_spawn(executor, peers.history->readiness(timeout_), net::deferred))
           .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
   if (pg_exception) pg_down = "the check failed";
   if (redis_exception) redis_down = "the check failed";

@@ -120,7 +120,7 @@ int serve(const config::Settings& settings) {
   auto router = std::make_shared<http::Router>();
   // Registered now, so /metrics lists every series before the first chat.
   observability::service_metrics();
-  Readiness readiness(pool, redis_of_this_loop, semantic.get());
+  Readiness readiness(peers_of_this_loop, semantic.get());
   add_health_routes(*router);
   readiness.add_routes(*router);
   add_metrics_route(*router, observability::default_registry());

@@ -1,6 +1,8 @@
 #include "app/worker_peers.hpp"
 
+#include "chat/offline_answerer.hpp"
 #include "chrysopedia/config/redis_url.hpp"
+#include "history/no_history_store.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
 #include "llm/curl_loop.hpp"
@@ -15,11 +17,11 @@ namespace {
 
 struct WorkerPeers {
   std::shared_ptr<llm::CurlMulti> multi;
-  std::unique_ptr<llm::OpenAiStreamClient> llm;
+  std::unique_ptr<llm::LlmClient> llm;  // the model, or the offline answerer
   std::unique_ptr<llm::OpenAiEmbeddingsClient> embedder;
   std::unique_ptr<search::SemanticSearchClient> semantic_search;
   std::unique_ptr<history::RedisConnection> redis;
-  std::unique_ptr<history::RedisHistoryStore> history;
+  std::unique_ptr<history::HistoryStore> history;  // Redis, or no memory
   chat::ChatPeers peers;
   ~WorkerPeers();
 };
@@ -61,8 +63,10 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.curl_only = settings.llm_http_client == "curl";
     if (!w->multi) w->multi = llm::make_curl_multi(ctx);
     w->llm = std::make_unique<llm::OpenAiStreamClient>(*w->multi, o);
-    w->peers.llm = w->llm.get();
+  } else {
+    w->llm = std::make_unique<chat::OfflineAnswerer>();
   }
+  w->peers.llm = w->llm.get();
   if (!settings.redis_url.empty()) {
     // Validated at start-up, so it parses.
     w->redis = std::make_unique<history::RedisConnection>(
@@ -71,8 +75,10 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.max_messages = settings.chat_history_max_turn_pairs * 2;
     o.ttl = std::chrono::seconds(settings.chat_history_ttl_seconds);
     w->history = std::make_unique<history::RedisHistoryStore>(*w->redis, o);
-    w->peers.history = w->history.get();
+  } else {
+    w->history = std::make_unique<history::NoHistoryStore>();
   }
+  w->peers.history = w->history.get();
   current = w.get();
   return w;
 }
@@ -90,10 +96,6 @@ llm::EmbeddingsOptions embeddings_options(const config::Settings& settings) {
 
 chat::ChatPeers peers_of_this_loop() {
   return current ? current->peers : chat::ChatPeers{};
-}
-
-history::RedisConnection* redis_of_this_loop() {
-  return current ? current->redis.get() : nullptr;
 }
 
 }  // namespace chrysopedia::app

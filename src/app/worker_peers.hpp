@@ -7,9 +7,6 @@
 #include "chat/chat_service.hpp"
 #include "chrysopedia/config/settings.hpp"
 
-namespace chrysopedia::history {
-class RedisConnection;
-}
 namespace chrysopedia::llm {
 struct EmbeddingsOptions;
 }
@@ -35,9 +32,5 @@ llm::EmbeddingsOptions embeddings_options(const config::Settings& settings);
 
 /// The calling worker thread's peers.
 chat::ChatPeers peers_of_this_loop();
-
-/// The calling worker thread's Redis connection (for readiness), or null
-/// when memory is off.
-history::RedisConnection* redis_of_this_loop();
 
 }  // namespace chrysopedia::app

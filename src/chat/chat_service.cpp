@@ -99,7 +99,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   std::vector<history::Message> history;
   const bool must_exist = request.conversation_id && !settings_.chat_client_conversation_ids;
   bool load_failed = false;
-  if (peers.history && request.conversation_id) {
+  if (request.conversation_id) {
     try {
       history = co_await peers.history->load(stored);
     } catch (const history::HistoryError& e) {
@@ -129,7 +129,9 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     if (m.role == "user") search_request.context.push_back(m.content);
   }
   std::string rewrite = "off";
-  if (settings_.chat_rewrite_followups && peers.llm && !search_request.context.empty()) {
+  // Only a model can rewrite: the offline answerer would answer instead.
+  if (settings_.chat_rewrite_followups && !settings_.llm_api_url.empty() &&
+      !search_request.context.empty()) {
     const auto r =
         co_await rewrite_followup(*peers.llm, settings_.llm_model, search_request.context,
                                   request.query, settings_.chat_rewrite_timeout);
@@ -181,16 +183,15 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   // Destroying the completion (the client left, the coroutine unwound)
   // stops the upstream transfer at once; nothing below runs, nothing is saved.
   std::unique_ptr<llm::CompletionStream> completion;
-  if (peers.llm) {
+  {
     llm::CompletionRequest completion_request;
     completion_request.messages = build_messages(found.items, history, request.query);
     completion_request.model = settings_.llm_model;
     completion_request.temperature = settings_.llm_temperature;
     completion_request.max_tokens = settings_.llm_max_tokens;
     completion_request.stream_usage = settings_.llm_stream_usage;
+    for (const auto& item : found.items) completion_request.sources.push_back(item.summary);
     completion = peers.llm->start(completion_request);
-  } else {
-    completion = offline_stream(request.query, found.items);
   }
   // The stream may stay open for minutes, thousands at a time: keep only
   // what its end needs, not the pages and history the prompt was built from.
@@ -216,7 +217,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   }
   const llm::CompletionResult& result = completion->result();
 
-  if (peers.history && settings_.chat_history_max_turn_pairs > 0) {
+  if (settings_.chat_history_max_turn_pairs > 0) {
     try {
       co_await peers.history->append_turn(stored, request.query, result.text);
     } catch (const history::HistoryError& e) {
@@ -250,9 +251,6 @@ net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {
   if (!valid_conversation_id(id)) {
     response = http::json_error(400, "invalid_field",
                                 "The conversation id must be 1-64 letters, digits, '_' or '-'.");
-  } else if (!peers.history) {
-    response = http::json_error(503, "memory_disabled",
-                                "Conversation memory is off on this server (REDIS_URL is empty).");
   } else {
     try {
       const auto messages = co_await peers.history->get(stored_id(ex.request().owner, id));
@@ -266,6 +264,8 @@ net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {
         response.body = nlohmann::json{{"conversation_id", id}, {"messages", list}}.dump(
             -1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
+    } catch (const history::MemoryOff& e) {
+      response = http::json_error(503, "memory_disabled", e.what());
     } catch (const history::HistoryError& e) {
       spdlog::warn("conversation_get_error cid={} error={}", id, log_value(e.what()));
       response =
@@ -285,7 +285,7 @@ net::awaitable<void> ChatService::delete_conversation(http::Exchange& ex) {
   if (!valid_conversation_id(id)) {
     response = http::json_error(400, "invalid_field",
                                 "The conversation id must be 1-64 letters, digits, '_' or '-'.");
-  } else if (peers.history) {
+  } else {
     try {
       co_await peers.history->remove(stored_id(ex.request().owner, id));
     } catch (const history::HistoryError& e) {

@@ -10,9 +10,10 @@
 
 namespace chrysopedia::chat {
 
-/// The peers one request talks to. Search is shared; memory and the model
-/// client belong to the event loop the request runs on (either may be
-/// absent: no REDIS_URL, or no LLM_API_URL and so the offline answerer).
+/// The peers one request talks to, none of them null. Search is shared;
+/// memory and the model client belong to the event loop the request runs
+/// on. Without REDIS_URL memory is a history::NoHistoryStore; without
+/// LLM_API_URL the model is the OfflineAnswerer.
 struct ChatPeers {
   search::SearchClient* search = nullptr;
   history::HistoryStore* history = nullptr;

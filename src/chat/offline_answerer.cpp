@@ -179,9 +179,15 @@ class OfflineStream final : public llm::CompletionStream {
 
 }  // namespace
 
-std::unique_ptr<llm::CompletionStream> offline_stream(
-    const std::string& query, const std::vector<search::SearchItem>& items) {
-  return std::make_unique<OfflineStream>(offline_answer(query, items));
+std::unique_ptr<llm::CompletionStream> OfflineAnswerer::start(
+    const llm::CompletionRequest& request) {
+  std::string question;
+  for (const auto& m : request.messages) {
+    if (m.role == "user") question = m.content;
+  }
+  std::vector<search::SearchItem> items(request.sources.size());
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].summary = request.sources[i];
+  return std::make_unique<OfflineStream>(offline_answer(question, items));
 }
 
 }  // namespace chrysopedia::chat

@@ -15,9 +15,12 @@ namespace chrysopedia::chat {
 /// words. Deterministic: the same sources and question give the same text.
 std::string offline_answer(const std::string& query, const std::vector<search::SearchItem>& items);
 
-/// Streams offline_answer in small deltas (a word or two each), as a model
-/// would, through the same CompletionStream interface.
-std::unique_ptr<llm::CompletionStream> offline_stream(const std::string& query,
-                                                      const std::vector<search::SearchItem>& items);
+/// The answerer without a model, as an LlmClient: streams offline_answer
+/// for the request's last user message and its sources in small deltas (a
+/// word or two each), as a model would.
+class OfflineAnswerer final : public llm::LlmClient {
+ public:
+  std::unique_ptr<llm::CompletionStream> start(const llm::CompletionRequest& request) override;
+};
 
 }  // namespace chrysopedia::chat

@@ -104,4 +104,14 @@ net::awaitable<void> RedisHistoryStore::remove(const std::string& conversation_i
   co_await connection_.command(std::move(argv), options_.write_timeout);
 }
 
+net::awaitable<std::string> RedisHistoryStore::readiness(std::chrono::milliseconds timeout) {
+  std::vector<std::string> ping{"PING"};
+  try {
+    co_await connection_.command(std::move(ping), timeout);
+  } catch (const std::exception& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::string();
+}
+
 }  // namespace chrysopedia::history

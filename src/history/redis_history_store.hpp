@@ -30,6 +30,7 @@ class RedisHistoryStore final : public HistoryStore {
   boost::asio::awaitable<std::optional<std::vector<Message>>> get(
       const std::string& conversation_id) override;
   boost::asio::awaitable<void> remove(const std::string& conversation_id) override;
+  boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) override;
 
  private:
   RedisConnection& connection_;

@@ -11,6 +11,7 @@
 
 #include "common/one_shot.hpp"
 #include "search/cascade.hpp"
+#include "search/pg_ping.hpp"
 
 namespace chrysopedia::search {
 
@@ -32,6 +33,10 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
   co_return co_await search_with(request, {});
+}
+
+net::awaitable<std::string> PgSearchClient::readiness(std::chrono::milliseconds timeout) {
+  co_return co_await ping_postgres(*pool_, timeout);
 }
 
 net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& request,

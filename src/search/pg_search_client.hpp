@@ -16,6 +16,7 @@ class PgSearchClient final : public SearchClient {
  public:
   PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout);
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
+  boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) override;
   /// The question's nearest documents by meaning (ids, best first); run on
   /// the pool thread, as an index lookup is CPU work an I/O loop should not
   /// wait on.

@@ -100,6 +100,10 @@ net::awaitable<std::function<std::vector<long long>()>> SemanticSearchClient::ne
   co_return ids;
 }
 
+net::awaitable<std::string> SemanticSearchClient::readiness(std::chrono::milliseconds timeout) {
+  co_return co_await text_.readiness(timeout);
+}
+
 net::awaitable<SearchResult> SemanticSearchClient::search(const SearchRequest& request) {
   std::string outcome;
   auto ids = co_await neighbours(request, outcome);

@@ -31,6 +31,8 @@ class SemanticSearchClient final : public SearchClient {
   SemanticSearchClient(PgSearchClient& text, Embedder& embedder, SemanticIndex& index,
                        Options options);
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
+  /// The database's: a failing embeddings endpoint leaves full-text search.
+  boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) override;
 
  private:
   /// Embeds the question; yields the lookup of its neighbours that the

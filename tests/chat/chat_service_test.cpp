@@ -8,10 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat_service.hpp"
+#include "chat/offline_answerer.hpp"
 #include "fakes/fake_exchange.hpp"
 #include "fakes/fake_history_store.hpp"
 #include "fakes/fake_llm_client.hpp"
 #include "fakes/fake_search_client.hpp"
+#include "history/no_history_store.hpp"
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
@@ -24,17 +26,22 @@ search::SearchItem item(const std::string& slug, const std::string& summary) {
   return {"Title of " + slug, slug, "Kara", "mixing", summary, "", ""};
 }
 
-// The service and its fakes; `memory` and `model` switch those peers off.
+// The service and its fakes; `memory` and `model` off put what the service
+// runs without them in their place.
 struct Rig {
   config::Settings settings;
   FakeSearchClient search;
   FakeHistoryStore history;
   FakeLlmClient llm;
+  history::NoHistoryStore no_memory;
+  chat::OfflineAnswerer offline;
   bool memory = true;
   bool model = true;
   chat::ChatService service{
       settings, [this] {
-        return chat::ChatPeers{&search, memory ? &history : nullptr, model ? &llm : nullptr};
+        return chat::ChatPeers{&search,
+                               memory ? static_cast<history::HistoryStore*>(&history) : &no_memory,
+                               model ? static_cast<llm::LlmClient*>(&llm) : &offline};
       }};
 
   Rig() {
@@ -207,9 +214,23 @@ TEST(ChatService, AConversationIsRememberedAndItsHistoryReachesTheModel) {
 TEST(ChatService, WithoutMemoryAChatStillStreamsAndNothingIsKept) {
   Rig rig;
   rig.memory = false;
-  const auto out = rig.chat({{"query", "bass"}});
+  const auto out = rig.chat({{"query", "bass"}, {"conversation_id", "abc"}});
   EXPECT_EQ(out->ex.names().back(), "done");
   EXPECT_TRUE(rig.history.conversations.empty());
+
+  // Reading a conversation says memory is off; deleting one finds nothing.
+  FakeExchange get;
+  get.req.params["id"] = "abc";
+  FakeExchange del;
+  del.req.params["id"] = "abc";
+  net::io_context ctx;
+  net::co_spawn(ctx, rig.service.get_conversation(get), net::detached);
+  net::co_spawn(ctx, rig.service.delete_conversation(del), net::detached);
+  ctx.run();
+  ASSERT_TRUE(get.response && del.response);
+  EXPECT_EQ(get.response->status, 503);
+  EXPECT_EQ(json::parse(get.response->body)["error"]["code"], "memory_disabled");
+  EXPECT_EQ(del.response->status, 204);
 }
 
 TEST(ChatService, AFailingMemoryStoreNeverFailsTheChat) {

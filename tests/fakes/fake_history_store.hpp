@@ -43,6 +43,9 @@ class FakeHistoryStore final : public history::HistoryStore {
     conversations.erase(id);
     co_return;
   }
+  boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds) override {
+    co_return fail_load ? std::string("redis: connection refused") : std::string();
+  }
 };
 
 }  // namespace chrysopedia::test

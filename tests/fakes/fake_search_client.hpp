@@ -21,6 +21,9 @@ class FakeSearchClient final : public search::SearchClient {
     if (out.searched_query.empty()) out.searched_query = r.query;
     co_return out;
   }
+  boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds) override {
+    co_return fail ? std::string("connection refused") : std::string();
+  }
 };
 
 }  // namespace chrysopedia::test

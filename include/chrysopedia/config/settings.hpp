@@ -30,7 +30,7 @@ struct Settings {
   int embeddings_dimensions = 0;                       ///< asked of the model when > 0
   std::chrono::milliseconds embeddings_timeout{1000};  ///< for a question's embedding
   int embeddings_batch_size = 64;                      ///< texts per request at import
-  int embeddings_index_max_mib = 512;  ///< 8-bit vectors when they fit, else 4-bit
+  int embeddings_index_max_mib = 512;                  ///< 8-bit vectors when they fit, else 4-bit
 
   /// A follow-up is made standalone by the model (one short call) before
   /// it is searched, when it answers within the timeout.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -21,6 +22,13 @@ struct Message {
 class HistoryError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// Memory is switched off on this server (no REDIS_URL): there is no
+/// conversation to read. The message says so in words a user can act on.
+class MemoryOff : public HistoryError {
+ public:
+  using HistoryError::HistoryError;
 };
 
 /// Conversation memory behind an interface, so the chat can be tested with
@@ -47,6 +55,10 @@ class HistoryStore {
 
   /// Deletes the conversation (absent is fine). Throws HistoryError.
   virtual boost::asio::awaitable<void> remove(const std::string& conversation_id) = 0;
+
+  /// For /readyz: empty when the store answers within `timeout` (or there
+  /// is nothing to wait for), else why not. Never throws.
+  virtual boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) = 0;
 };
 
 /// Parses a stored conversation (a JSON array of {"role", "content"}).

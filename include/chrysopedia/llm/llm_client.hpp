@@ -21,6 +21,10 @@ struct CompletionRequest {
   double temperature = 0.3;
   int max_tokens = 2048;
   bool stream_usage = true;  ///< ask for usage in the stream (stream_options)
+  /// The numbered sources' texts, [1] first. A model reads them in the
+  /// messages; an answerer without one (the offline answerer) answers from
+  /// these. Never sent upstream.
+  std::vector<std::string> sources = {};
 };
 
 struct Usage {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,10 @@ class SearchClient {
   /// Runs the cascade. Throws SearchError on failure; cancellable (the
   /// awaiting coroutine resumes at once with operation_aborted).
   virtual boost::asio::awaitable<SearchResult> search(const SearchRequest& request) = 0;
+
+  /// For /readyz: empty when the backend answers a trivial query within
+  /// `timeout`, else why not (for the log, not for callers). Never throws.
+  virtual boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace chrysopedia::search
