@@ -1,7 +1,6 @@
 #include "http/session.hpp"
 
 #include <array>
-#include <cerrno>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,15 +11,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "chrysopedia/http/json_error.hpp"
 #include "chrysopedia/observability/request_id.hpp"
 #include "common/log_text.hpp"
-#include "common/send_now.hpp"
 #include "http/session_exchange.hpp"
 #include "http/session_registry.hpp"
 
@@ -38,15 +34,6 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 4096;
 // While a handler runs, the client usually sends nothing more.
 constexpr std::size_t kWatchChunk = 512;
-// Past this much output waiting for a slow reader, the handler waits.
-constexpr std::size_t kOutputBound = 16 * 1024;
-// Output buffers larger than this are released once written.
-constexpr std::size_t kKeepBuffer = 2 * 1024;
-// Writes closer together than this wait (see schedule_flush). 2 ms: far
-// below what a reader sees, and at 1 ms a burst still cost half again as
-// much CPU (docs/PERFORMANCE.md, throughput).
-constexpr auto kCoalesceWindow = std::chrono::milliseconds(2);
-
 Request to_request(bhttp::request<bhttp::string_body>&& raw) {
   Request req;
   req.method = std::string(raw.method_string());
@@ -83,8 +70,7 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       options_(options),
       router_(std::move(router)),
       registry_(registry),
-      writer_done_(stream_.get_executor(), Clock::time_point::max()),
-      coalesce_(stream_.get_executor()),
+      writer_(stream_, options),
       cors_(options.cors_allowed_origins),
       limits_{options.header_limit, options.body_limit},
       idle_(idle) {
@@ -209,7 +195,7 @@ awaitable<void> Session::reject(const Rejection& why, const RequestReader& reade
     match = router_->match(head.method_string(), target.substr(0, target.find('?')));
     route = match.pattern;
   }
-  cors_headers_ = cors_.response_headers(req);
+  writer_.begin_request(weak_from_this(), false, cors_.response_headers(req));
   if (options_.on_request) options_.on_request(route, error.status);
   spdlog::info("http_rejected rid={} status={} reason={}", req.request_id, error.status,
                common::log_quote(why.message));
@@ -231,7 +217,8 @@ awaitable<void> Session::refuse_idle_connection() {
   if (options_.on_request) options_.on_request("malformed", busy.status);
   Request req;
   req.request_id = observability::make_request_id();
-  cors_headers_ = cors_.response_headers(req);  // no origin known: Vary only
+  // No origin known: Vary only.
+  writer_.begin_request(weak_from_this(), false, cors_.response_headers(req));
   state_ = State::handling;
   co_await write_response(req, std::move(busy), false);
   co_await lingering_close();
@@ -243,7 +230,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   ++served_;
   idle_slot_.release();
   const bool client_keep_alive = raw.keep_alive();
-  http10_ = raw.version() < 11;
+  const bool http10 = raw.version() < 11;
   Request req = to_request(std::move(raw));
   req.peer_address = peer_address_;
 
@@ -251,13 +238,13 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   SessionExchange exchange(*this, req, client_keep_alive);
   bool client_gone = false;
   std::exception_ptr failure;
-  cors_headers_ = cors_.response_headers(req);
+  writer_.begin_request(weak_from_this(), http10, cors_.response_headers(req));
 
   if (!match.handler && cors_.is_preflight(req) && !match.allowed.empty()) {
     Response r;
     r.status = 204;
     r.content_type.clear();
-    cors_headers_ = cors_.preflight_headers(req, match.allowed);
+    writer_.set_cors(cors_.preflight_headers(req, match.allowed));
     co_await exchange.respond(std::move(r));
   } else if (!match.handler) {
     Response r;
@@ -275,7 +262,6 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   } else {
     req.params = std::move(match.params);
     stream_.expires_never();
-    last_write_ = Clock::now();
     // The handler runs alongside a watch on the client's socket and the
     // heartbeat; whichever ends first cancels the others, so a client that
     // leaves cancels its handler at once. (Not `||`: that waits for the
@@ -285,7 +271,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
         co_await net::experimental::make_parallel_group(
             net::co_spawn(ex, (*match.handler)(exchange), net::deferred),
             net::co_spawn(ex, watch_client(), net::deferred),
-            net::co_spawn(ex, heartbeat(), net::deferred))
+            net::co_spawn(ex, writer_.heartbeat(), net::deferred))
             .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
     client_gone = order[0] != 0;
     // A handler cancelled because its client left ends with an error that
@@ -293,7 +279,7 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
     if (handler_error && !client_gone) failure = handler_error;
   }
 
-  const bool socket_ok = stream_.socket().is_open() && !broken_ && !client_gone;
+  const bool socket_ok = stream_.socket().is_open() && !writer_.broken() && !client_gone;
   if (failure && socket_ok) {
     try {
       std::rethrow_exception(failure);
@@ -308,9 +294,9 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
         "The server failed to answer this request; it has been logged as " + req.request_id + ".");
     co_await exchange.respond(std::move(error));
   } else if (socket_ok && exchange.streaming()) {
-    co_await write_last_chunk();
+    co_await writer_.write_last_chunk();
   }
-  streaming_ = false;
+  writer_.end_stream();
 
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   const int status = exchange.status();
@@ -320,7 +306,21 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
               req.method, common::log_quote(req.path), status, ms,
               client_gone ? " client_gone=true" : "");
   co_return socket_ok && !failure && exchange.keep_alive() && !closing_ &&
-      !(http10_ && exchange.streaming());
+      !(http10 && exchange.streaming());
+}
+
+// The answer keeps the connection only while the server is not closing it.
+awaitable<void> Session::write_response(const Request& request, Response&& response,
+                                        bool keep_alive) {
+  co_await writer_.write_response(request, std::move(response), keep_alive && !closing_);
+}
+
+awaitable<void> Session::write_event_stream_head(const Request& request, bool keep_alive) {
+  co_await writer_.write_event_stream_head(request, keep_alive && !closing_);
+}
+
+awaitable<void> Session::write_chunk(std::string_view payload) {
+  co_await writer_.write_chunk(payload);
 }
 
 awaitable<void> Session::watch_client() {
@@ -336,191 +336,6 @@ awaitable<void> Session::watch_client() {
     auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kWatchChunk), use_tuple);
     if (ec) co_return;  // gone, or cancelled because the handler finished
     buffer_.commit(n);
-  }
-}
-
-awaitable<void> Session::heartbeat() {
-  net::steady_timer timer(stream_.get_executor());
-  for (;;) {
-    const auto now = Clock::now();
-    timer.expires_at(streaming_ && !writing_ ? last_write_ + options_.heartbeat_interval
-                                             : now + options_.heartbeat_interval);
-    auto [ec] = co_await timer.async_wait(use_tuple);
-    if (ec) co_return;
-    if (!streaming_ || writing_ || Clock::now() - last_write_ < options_.heartbeat_interval) {
-      continue;
-    }
-    try {
-      const std::string ping = SseFramer::comment("ping");
-      co_await write_chunk(ping);
-      co_await drain();
-    } catch (const std::exception&) {
-      co_return;  // the connection failed: ending here cancels the handler
-    }
-  }
-}
-
-awaitable<void> Session::write_response(const Request& request, Response&& response,
-                                        bool keep_alive) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
-  if (!response.content_type.empty()) res.set(bhttp::field::content_type, response.content_type);
-  res.set("X-Request-Id", request.request_id);
-  // No browser may guess another type for what we send, and no cache keep
-  // an API answer (a conversation is private to whoever may read it).
-  res.set("X-Content-Type-Options", "nosniff");
-  if (response.content_type.rfind("application/json", 0) == 0) {
-    res.set(bhttp::field::cache_control, "no-store");
-  }
-  for (auto& [name, value] : cors_headers_) res.set(name, value);
-  for (auto& [name, value] : response.headers) res.set(name, value);
-  res.keep_alive(keep_alive && !closing_);
-  res.body() = std::move(response.body);
-  res.prepare_payload();
-  stream_.expires_after(options_.write_timeout);
-  writing_ = true;
-  auto [ec, n] = co_await bhttp::async_write(stream_, res, use_tuple);
-  writing_ = false;
-  if (ec) {
-    broken_ = true;
-    throw beast::system_error(ec);
-  }
-}
-
-awaitable<void> Session::write_event_stream_head(const Request& request, bool keep_alive) {
-  bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
-  res.set(bhttp::field::content_type, "text/event-stream");
-  res.set(bhttp::field::cache_control, "no-cache");
-  res.set("X-Accel-Buffering", "no");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("X-Request-Id", request.request_id);
-  for (auto& [name, value] : cors_headers_) res.set(name, value);
-  res.keep_alive(keep_alive && !closing_ && !http10_);
-  res.chunked(!http10_);
-  bhttp::response_serializer<bhttp::empty_body> sr{res};
-  stream_.expires_after(options_.write_timeout);
-  writing_ = true;
-  auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
-  writing_ = false;
-  if (ec) {
-    broken_ = true;
-    throw beast::system_error(ec);
-  }
-  streaming_ = true;
-  stream_writes_ = 0;
-  last_write_ = Clock::now();
-}
-
-awaitable<void> Session::write_chunk(std::string_view payload) {
-  throw_if_broken();
-  if (http10_) {
-    out_.append(payload);
-  } else {
-    fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
-    out_.append(payload).append("\r\n");
-  }
-  schedule_flush();
-  while (out_.size() > kOutputBound) {
-    start_flush();
-    co_await wait_for_writer();
-    throw_if_broken();
-  }
-}
-
-awaitable<void> Session::write_last_chunk() {
-  throw_if_broken();
-  if (!http10_) out_.append("0\r\n\r\n");
-  co_await drain();
-  // A long-lived keep-alive connection should not keep a burst's buffers.
-  if (out_.capacity() > kKeepBuffer) std::string().swap(out_);
-  if (in_flight_.capacity() > kKeepBuffer) std::string().swap(in_flight_);
-}
-
-void Session::throw_if_broken() const {
-  if (broken_) throw beast::system_error(broken_ec_);
-}
-
-// The write starts once the handler pauses, not now: tokens that arrived
-// in one read from the upstream then leave in one write, not one each.
-// And a write that would follow the last one within kCoalesceWindow waits
-// for the window to pass: an upstream that bursts (a fast local model)
-// then costs one packet per window instead of one per read. The sources
-// and the first token never wait: they are what users wait for; at a
-// model's usual pace (tens of ms a token) nothing ever does.
-void Session::schedule_flush() {
-  if (writing_ || flush_posted_ || out_.empty()) return;
-  flush_posted_ = true;
-  auto flush = [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->start_flush();
-  };
-  const auto due = last_write_ + kCoalesceWindow;
-  if (stream_writes_ >= 2 && Clock::now() < due) {
-    coalesce_.expires_at(due);
-    coalesce_.async_wait([flush](const beast::error_code&) { flush(); });
-  } else {
-    net::post(stream_.get_executor(), std::move(flush));
-  }
-}
-
-void Session::start_flush() {
-  if (writing_ || broken_ || out_.empty()) return;
-  in_flight_.swap(out_);
-  out_.clear();
-  ++stream_writes_;
-  // A write almost always fits in the socket's send buffer: sent at once
-  // (per token, thousands of streams, see send_now). Only what the socket
-  // cannot take now waits for it, under the timeout.
-  const auto sent = common::send_now(stream_.socket().native_handle(), in_flight_);
-  if (!sent || *sent == in_flight_.size()) {
-    on_flushed(sent ? beast::error_code{}
-                    : beast::error_code(errno, net::error::get_system_category()));
-    return;
-  }
-  in_flight_.erase(0, *sent);
-  writing_ = true;
-  // A reader that takes nothing for this long is treated as gone.
-  stream_.expires_after(options_.write_timeout);
-  net::async_write(stream_, net::buffer(in_flight_),
-                   [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
-                     self->on_flushed(ec);
-                   });
-}
-
-void Session::on_flushed(const beast::error_code& ec) {
-  writing_ = false;
-  in_flight_.clear();
-  // Most writes are a token or two; a large one (the sources, a burst)
-  // should not stay allocated for the rest of a long stream.
-  if (in_flight_.capacity() > kKeepBuffer) std::string().swap(in_flight_);
-  last_write_ = Clock::now();
-  if (ec) {
-    broken_ = true;
-    broken_ec_ = ec;
-  } else {
-    schedule_flush();  // what queued meanwhile: through the window too
-  }
-  writer_done_.cancel();
-}
-
-awaitable<void> Session::drain() {
-  // Each turn starts what queued meanwhile itself: a write held for the
-  // coalescing window is not waited for.
-  for (start_flush(); writing_ || (!out_.empty() && !broken_); start_flush()) {
-    co_await wait_for_writer();
-  }
-  throw_if_broken();
-}
-
-awaitable<void> Session::wait_for_writer() {
-  while (writing_) {
-    // The expiry stays at "never" (set once: setting it cancels every
-    // pending wait, and the handler and the heartbeat may both be waiting).
-    co_await writer_done_.async_wait(use_tuple);
-    const auto cs = co_await net::this_coro::cancellation_state;
-    if (cs.cancelled() != net::cancellation_type::none) {
-      throw beast::system_error(net::error::operation_aborted);
-    }
-    if (!writing_) co_return;
   }
 }
 

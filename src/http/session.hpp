@@ -17,6 +17,7 @@
 #include "http/cors.hpp"
 #include "http/idle_connections.hpp"
 #include "http/request_reader.hpp"
+#include "http/response_writer.hpp"
 
 namespace chrysopedia::http {
 
@@ -51,18 +52,11 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> handle(
       boost::beast::http::request<boost::beast::http::string_body> raw);
   boost::asio::awaitable<void> watch_client();
-  boost::asio::awaitable<void> heartbeat();
+  // For SessionExchange: the writer's, with the server's closing in mind.
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
                                               bool keep_alive);
   boost::asio::awaitable<void> write_event_stream_head(const Request& request, bool keep_alive);
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
-  boost::asio::awaitable<void> write_last_chunk();
-  boost::asio::awaitable<void> wait_for_writer();
-  void schedule_flush();
-  void start_flush();
-  void on_flushed(const boost::system::error_code& ec);
-  boost::asio::awaitable<void> drain();
-  void throw_if_broken() const;
   boost::asio::awaitable<void> lingering_close();
   void close_socket();
 
@@ -75,27 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   std::uint64_t served_ = 0;  // requests handled on this connection
 
-  // An event stream's output: events are appended to out_ and the socket
-  // takes them one write at a time, everything that queued up meanwhile in
-  // the next write. So the handler does not wait for each event's write (a
-  // burst of tokens is one syscall, not one each), and a reader that takes
-  // nothing stops the handler once out_ passes a bound.
-  std::string out_;
-  std::string in_flight_;
-  bool writing_ = false;
-  bool flush_posted_ = false;
-  boost::asio::steady_timer writer_done_;  // cancelled when a write ends
-  boost::asio::steady_timer coalesce_;     // a held write's start
-  unsigned stream_writes_ = 0;             // writes since the stream opened
-  bool broken_ = false;                    // a write failed: the connection is unusable
-  boost::system::error_code broken_ec_;
-  bool streaming_ = false;
-  // An HTTP/1.0 client cannot take chunked encoding: its event stream is
-  // sent as it is and ended by closing the connection.
-  bool http10_ = false;
-  std::chrono::steady_clock::time_point last_write_;
+  ResponseWriter writer_;
   Cors cors_;
-  HeaderList cors_headers_;   // for the response being written now
   std::string peer_address_;  // asked once: it cannot change on a connection
   RequestLimits limits_;
   IdleConnections& idle_;
