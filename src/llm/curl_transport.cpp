@@ -8,9 +8,9 @@ namespace chrysopedia::llm {
 
 namespace {
 
-class CurlExchange final : public UpstreamExchange {
+class CurlCall final : public UpstreamCall {
  public:
-  CurlExchange(CurlMulti& multi, const ExchangeRequest& request, ExchangeEvents& events)
+  CurlCall(CurlMulti& multi, const CallRequest& request, CallEvents& events)
       : multi_(multi), events_(events), url_(request.url) {
     easy_ = curl_easy_init();
     for (const auto& h : request.headers) headers_ = curl_slist_append(headers_, h.c_str());
@@ -20,9 +20,9 @@ class CurlExchange final : public UpstreamExchange {
     curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     body_size_ = request.body.size();
-    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &CurlExchange::on_write);
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &CurlCall::on_write);
     curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header);
+    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &CurlCall::on_header);
     curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
@@ -33,14 +33,14 @@ class CurlExchange final : public UpstreamExchange {
     // receive buffer is mostly idle memory when thousands stream at once.
     curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 8192L);
     curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
-    // The completion is posted: it may arrive after this exchange is gone.
-    std::weak_ptr<CurlExchange*> alive = alive_;
+    // The completion is posted: it may arrive after this call is gone.
+    std::weak_ptr<CurlCall*> alive = alive_;
     multi_.add(easy_, [alive](CURLcode code) {
       if (auto self = alive.lock()) (*self)->done(code);
     });
   }
 
-  ~CurlExchange() override {
+  ~CurlCall() override {
     multi_.remove(easy_);  // closes the connection if the transfer still runs
     curl_easy_cleanup(easy_);
     curl_slist_free_all(headers_);
@@ -56,7 +56,7 @@ class CurlExchange final : public UpstreamExchange {
 
  private:
   static size_t on_header(char* data, size_t size, size_t n, void* self_ptr) {
-    auto* self = static_cast<CurlExchange*>(self_ptr);
+    auto* self = static_cast<CurlCall*>(self_ptr);
     std::string_view line(data, size * n);
     const auto colon = line.find(':');
     if (colon != std::string_view::npos) {
@@ -73,14 +73,14 @@ class CurlExchange final : public UpstreamExchange {
   }
 
   static size_t on_write(char* data, size_t size, size_t n, void* self_ptr) {
-    auto* self = static_cast<CurlExchange*>(self_ptr);
+    auto* self = static_cast<CurlCall*>(self_ptr);
     if (self->status_ == 0) curl_easy_getinfo(self->easy_, CURLINFO_RESPONSE_CODE, &self->status_);
     switch (self->events_.on_body(static_cast<int>(self->status_), {data, size * n})) {
-      case ExchangeEvents::Take::all:
+      case CallEvents::Take::all:
         return size * n;
-      case ExchangeEvents::Take::pause:
+      case CallEvents::Take::pause:
         return CURL_WRITEFUNC_PAUSE;  // the same bytes come again after unpausing
-      case ExchangeEvents::Take::abort:
+      case CallEvents::Take::abort:
         break;
     }
     return 0;  // ends the transfer with CURLE_WRITE_ERROR
@@ -88,7 +88,7 @@ class CurlExchange final : public UpstreamExchange {
 
   // CurlMulti posts this, so it never runs inside another curl call.
   void done(CURLcode code) {
-    ExchangeOutcome out;
+    CallOutcome out;
     long http = status_;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http);
     out.status = static_cast<int>(http);
@@ -121,20 +121,19 @@ class CurlExchange final : public UpstreamExchange {
   }
 
   CurlMulti& multi_;
-  ExchangeEvents& events_;
+  CallEvents& events_;
   std::string url_;  // curl keeps the pointer
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
   std::size_t body_size_ = 0;
   long status_ = 0;
-  std::shared_ptr<CurlExchange*> alive_ = std::make_shared<CurlExchange*>(this);
+  std::shared_ptr<CurlCall*> alive_ = std::make_shared<CurlCall*>(this);
 };
 
 }  // namespace
 
-std::unique_ptr<UpstreamExchange> CurlTransport::start(const ExchangeRequest& request,
-                                                       ExchangeEvents& events) {
-  return std::make_unique<CurlExchange>(multi_, request, events);
+std::unique_ptr<UpstreamCall> CurlTransport::start(const CallRequest& request, CallEvents& events) {
+  return std::make_unique<CurlCall>(multi_, request, events);
 }
 
 }  // namespace chrysopedia::llm

@@ -7,20 +7,12 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "llm/upstream_exchange.hpp"
+#include "llm/http_url.hpp"
+#include "llm/upstream_call.hpp"
 
 namespace chrysopedia::llm {
 
-/// The parts of an http:// URL a request needs.
-struct HttpUrl {
-  std::string host;       ///< without brackets
-  std::string port;       ///< "80" when none is given
-  std::string target;     ///< path and query, "/" when none
-  std::string authority;  ///< the Host header
-};
-
-/// nullopt unless `url` is plain http:// without credentials.
-std::optional<HttpUrl> parse_http_url(std::string_view url);
+class KeepAlivePool;
 
 /// HTTP/1.1 straight on the event loop's sockets, with keep-alive
 /// connections reused. Local model servers (Ollama, vLLM, llama.cpp) speak
@@ -36,13 +28,10 @@ class AsioHttpTransport final : public UpstreamTransport {
   /// Plain http:// with no proxy configured in the environment.
   static bool handles(std::string_view url);
 
-  std::unique_ptr<UpstreamExchange> start(const ExchangeRequest& request,
-                                          ExchangeEvents& events) override;
-
-  struct Pool;
+  std::unique_ptr<UpstreamCall> start(const CallRequest& request, CallEvents& events) override;
 
  private:
-  std::shared_ptr<Pool> pool_;
+  std::shared_ptr<KeepAlivePool> pool_;
 };
 
 }  // namespace chrysopedia::llm

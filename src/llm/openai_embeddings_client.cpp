@@ -18,7 +18,7 @@ using Vectors = std::vector<std::vector<float>>;
 namespace {
 
 // Collects one whole response and hands it on at its end.
-class Collector final : public ExchangeEvents {
+class Collector final : public CallEvents {
  public:
   Collector(std::size_t max, std::size_t count, common::OneShot<Vectors>::Complete complete)
       : max_(max), count_(count), complete_(std::move(complete)) {}
@@ -35,7 +35,7 @@ class Collector final : public ExchangeEvents {
     return Take::all;
   }
 
-  void on_end(ExchangeOutcome outcome) override {
+  void on_end(CallOutcome outcome) override {
     if (done_) return;
     if (!outcome.complete) {
       fail("the embeddings endpoint failed: " + outcome.what);
@@ -57,7 +57,7 @@ class Collector final : public ExchangeEvents {
     fail_with(std::make_exception_ptr(search::EmbeddingError(why)));
   }
 
-  std::unique_ptr<UpstreamExchange> exchange;
+  std::unique_ptr<UpstreamCall> call;
   std::string request_body;
 
  private:
@@ -91,14 +91,14 @@ net::awaitable<Vectors> OpenAiEmbeddingsClient::embed(std::vector<std::string> t
   if (texts.empty()) co_return Vectors{};
   nlohmann::json body{{"model", options_.model}, {"input", texts}, {"encoding_format", "float"}};
   if (options_.dimensions > 0) body["dimensions"] = options_.dimensions;
-  // Owned by the exchange's completion: destroying it (on cancellation or
+  // Owned by the call's completion: destroying it (on cancellation or
   // at the end) closes the request.
   std::shared_ptr<Collector> collector;
   std::function<void(common::OneShot<Vectors>::Complete)> start =
       [&](common::OneShot<Vectors>::Complete complete) {
         collector = std::make_shared<Collector>(options_.max_response, texts.size(), complete);
         collector->request_body = body.dump();
-        ExchangeRequest request;
+        CallRequest request;
         request.url = options_.url + "/embeddings";
         request.body = collector->request_body;
         request.headers = {"Content-Type: application/json", "Accept: application/json"};
@@ -107,12 +107,12 @@ net::awaitable<Vectors> OpenAiEmbeddingsClient::embed(std::vector<std::string> t
         }
         request.connect_timeout = options_.connect_timeout;
         request.total_timeout = options_.timeout;
-        collector->exchange = transport_->start(request, *collector);
+        collector->call = transport_->start(request, *collector);
       };
   struct Release {
     std::shared_ptr<Collector>& c;
     ~Release() {
-      if (c) c->exchange.reset();
+      if (c) c->call.reset();
     }
   } release{collector};
   co_return co_await common::OneShot<Vectors>::run(std::move(start));

@@ -57,8 +57,8 @@ constexpr std::size_t kPauseAbove = 256 * 1024;
 constexpr std::size_t kMaxErrorBody = 2048;
 
 /// Everything one completion needs, shared by the stream handle and the
-/// exchange's events (a retry's timer may outlive the handle by a turn).
-struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_from_this<State> {
+/// call's events (a retry's timer may outlive the handle by a turn).
+struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_this<State> {
   State(net::io_context& ctx, const OpenAiOptions& o, UpstreamTransport& primary,
         UpstreamTransport& fallback, std::string b)
       : options(o),
@@ -69,7 +69,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
         wake(ctx),
         retry_timer(ctx),
         idle_timer(ctx) {}
-  ~State() { release_exchange(); }
+  ~State() { release_call(); }
 
   const OpenAiOptions& options;
   UpstreamTransport& primary;   // carries options.url
@@ -81,7 +81,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
   net::steady_timer idle_timer;
   Clock::time_point last_activity;
 
-  std::unique_ptr<UpstreamExchange> exchange;
+  std::unique_ptr<UpstreamCall> call;
   std::string error_body;
   std::chrono::milliseconds retry_after{0};
   int attempt = 0;
@@ -114,15 +114,15 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
   // been sent it is read no more: a stream open for minutes need not hold
   // its prompt (kilobytes each, thousands of streams).
   void release_body() {
-    if (!body.empty() && exchange && exchange->request_sent()) std::string().swap(body);
+    if (!body.empty() && call && call->request_sent()) std::string().swap(body);
   }
 
-  void release_exchange() {
+  void release_call() {
     idle_timer.cancel();
-    exchange.reset();  // closes the connection if the exchange still runs
+    call.reset();  // closes the connection if the call still runs
   }
 
-  // Exchange events
+  // The call's events
   void on_header(std::string_view name, std::string_view value) override {
     constexpr std::string_view kRetryAfter = "retry-after";
     if (name.size() != kRetryAfter.size()) return;
@@ -162,7 +162,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     url = base_url + "/chat/completions";
     error_body.clear();
     retry_after = std::chrono::milliseconds(0);
-    ExchangeRequest request;
+    CallRequest request;
     request.url = url;
     request.body = body;
     request.headers = {"Content-Type: application/json", "Accept: text/event-stream"};
@@ -170,7 +170,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
       request.headers.push_back("Authorization: Bearer " + options.api_key);
     request.connect_timeout = options.connect_timeout;
     request.total_timeout = options.total_timeout;
-    exchange = (on_fallback ? fallback : primary).start(request, *this);
+    call = (on_fallback ? fallback : primary).start(request, *this);
     last_activity = Clock::now();
     arm_idle_timer();
   }
@@ -182,12 +182,12 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     std::weak_ptr<State> weak = shared_from_this();
     idle_timer.async_wait([weak](boost::system::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || !self->exchange) return;
+      if (ec || !self || !self->call) return;
       if (Clock::now() - self->last_activity < self->options.idle_timeout) {
         self->arm_idle_timer();
         return;
       }
-      self->release_exchange();
+      self->release_call();
       self->error = std::make_exception_ptr(LlmError(
           LlmError::Kind::timeout, "the upstream sent nothing for " +
                                        std::to_string(self->options.idle_timeout.count()) + " ms"));
@@ -198,12 +198,12 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     });
   }
 
-  void on_end(ExchangeOutcome outcome) override {
-    if (!exchange) return;           // cancelled meanwhile
-    auto keep = shared_from_this();  // releasing the exchange must not end us
+  void on_end(CallOutcome outcome) override {
+    if (!call) return;               // cancelled meanwhile
+    auto keep = shared_from_this();  // releasing the call must not end us
     std::exception_ptr failure = classify(outcome);
     const bool retryable = failure && !delivered && deltas.empty() && is_retryable(outcome);
-    release_exchange();
+    release_call();
     if (retryable && attempt < options.max_retries) {
       schedule_retry(on_fallback ? options.fallback_url : options.url, failure);
       return;
@@ -231,7 +231,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     notify();
   }
 
-  std::exception_ptr classify(const ExchangeOutcome& outcome) {
+  std::exception_ptr classify(const CallOutcome& outcome) {
     using K = LlmError::Kind;
     if (!parse_error.empty())
       return std::make_exception_ptr(LlmError(
@@ -255,7 +255,7 @@ struct State : UpstreamSseParser::Handler, ExchangeEvents, std::enable_shared_fr
     return std::make_exception_ptr(LlmError(outcome.kind, outcome.what));
   }
 
-  static bool is_retryable(const ExchangeOutcome& outcome) {
+  static bool is_retryable(const CallOutcome& outcome) {
     const int http = outcome.status;
     if (http == 429 || http == 502 || http == 503 || http == 504) return true;
     if (http != 0 && http >= 200 && http <= 299) return false;
@@ -295,7 +295,7 @@ class OpenAiStream final : public CompletionStream {
   ~OpenAiStream() override {
     state_->finished = true;
     state_->retry_timer.cancel();
-    state_->release_exchange();  // closes the upstream connection now
+    state_->release_call();  // closes the upstream connection now
   }
 
   net::awaitable<std::optional<std::string>> next() override {
@@ -306,9 +306,9 @@ class OpenAiStream final : public CompletionStream {
         s.deltas.pop_front();
         s.queued -= delta.size();
         s.delivered = true;
-        if (s.paused && s.queued < kPauseAbove / 2 && s.exchange) {
+        if (s.paused && s.queued < kPauseAbove / 2 && s.call) {
           s.paused = false;
-          s.exchange->resume();
+          s.call->resume();
         }
         co_return delta;
       }

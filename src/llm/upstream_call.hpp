@@ -11,7 +11,7 @@
 namespace chrysopedia::llm {
 
 /// One HTTP POST to the model server, as the streaming client needs it.
-struct ExchangeRequest {
+struct CallRequest {
   std::string url;
   std::string_view body;             ///< owned by the caller until the response begins
   std::vector<std::string> headers;  ///< "Name: value"
@@ -19,8 +19,8 @@ struct ExchangeRequest {
   std::chrono::milliseconds total_timeout{600'000};
 };
 
-/// How an exchange ended, whichever HTTP library carried it.
-struct ExchangeOutcome {
+/// How a call ended, whichever HTTP library carried it.
+struct CallOutcome {
   bool complete = false;                            ///< the whole response arrived
   int status = 0;                                   ///< 0 when no response header came
   LlmError::Kind kind = LlmError::Kind::truncated;  ///< when not complete
@@ -28,26 +28,26 @@ struct ExchangeOutcome {
   std::string what;
 };
 
-/// What the streaming client hears from an exchange. Calls come on the
-/// loop; none after the exchange is destroyed.
-class ExchangeEvents {
+/// What the streaming client hears from a call. Calls come on the
+/// loop; none after the call is destroyed.
+class CallEvents {
  public:
   enum class Take { all, pause, abort };
   virtual void on_header(std::string_view name, std::string_view value) = 0;
   /// `pause`: the bytes were not taken and come again after resume().
   virtual Take on_body(int status, std::string_view bytes) = 0;
-  /// Once, posted (never from inside another call on the exchange).
-  virtual void on_end(ExchangeOutcome outcome) = 0;
+  /// Once, posted (never from inside another call on it).
+  virtual void on_end(CallOutcome outcome) = 0;
 
  protected:
-  ~ExchangeEvents() = default;
+  ~CallEvents() = default;
 };
 
 /// A request in flight. Destroying it cancels it: the connection closes at
 /// once and no event follows.
-class UpstreamExchange {
+class UpstreamCall {
  public:
-  virtual ~UpstreamExchange() = default;
+  virtual ~UpstreamCall() = default;
   virtual void resume() = 0;
   /// The request has left in full: its body is no longer needed.
   virtual bool request_sent() const = 0;
@@ -57,8 +57,7 @@ class UpstreamExchange {
 class UpstreamTransport {
  public:
   virtual ~UpstreamTransport() = default;
-  virtual std::unique_ptr<UpstreamExchange> start(const ExchangeRequest& request,
-                                                  ExchangeEvents& events) = 0;
+  virtual std::unique_ptr<UpstreamCall> start(const CallRequest& request, CallEvents& events) = 0;
 };
 
 }  // namespace chrysopedia::llm
