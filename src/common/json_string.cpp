@@ -54,14 +54,7 @@ void append_json_string(std::string& out, std::string_view text) {
     if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(text, i);
-      if (n == 0) {
-        out.append(kReplacementCharacter);
-        ++i;
-      } else {
-        out.append(text.substr(i, n));
-        i += n;
-      }
+      i = append_sequence_or_replacement(out, text, i);
       continue;
     }
     ++i;

@@ -39,6 +39,19 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
 
+/// Appends the UTF-8 sequence at text[i] to `out`, or U+FFFD for one byte
+/// that does not start one; returns where the next sequence starts.
+inline std::size_t append_sequence_or_replacement(std::string& out, std::string_view text,
+                                                  std::size_t i) {
+  const std::size_t n = utf8_sequence(text, i);
+  if (n == 0) {
+    out.append(kReplacementCharacter);
+    return i + 1;
+  }
+  out.append(text.substr(i, n));
+  return i + n;
+}
+
 /// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so
 /// text from a peer can be put in JSON and sent on without failing.
 std::string sanitize_utf8(std::string_view text);

@@ -17,15 +17,14 @@
 
 namespace chrysopedia::http {
 
+using Clock = std::chrono::steady_clock;
 namespace net = boost::asio;
+using net::awaitable;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using net::awaitable;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // Past this much output waiting for a slow reader, the handler waits.
 constexpr std::size_t kOutputBound = 16 * 1024;
 // Output buffers larger than this are released once written.
@@ -34,6 +33,9 @@ constexpr std::size_t kKeepBuffer = 2 * 1024;
 // below what a reader sees, and at 1 ms a burst still cost half again as
 // much CPU (docs/PERFORMANCE.md, throughput).
 constexpr auto kCoalesceWindow = std::chrono::milliseconds(2);
+// Awaited operations report errors as values here: a failed write marks
+// the connection broken rather than unwinding through the flush.
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 }  // namespace
 
