@@ -2,10 +2,12 @@
 
 #include <sys/random.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
+
+#include <boost/uuid/uuid.hpp>
+#include <boost/uuid/uuid_io.hpp>
 
 namespace chrysopedia::common {
 
@@ -26,19 +28,13 @@ void os_random_bytes(void* out, std::size_t n) {
 }
 
 std::string random_uuid4() {
-  std::array<std::uint8_t, 16> b;
-  os_random_bytes(b.data(), b.size());
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0x0F]);
-  }
-  return out;
+  boost::uuids::uuid id;
+  os_random_bytes(id.data, id.size());
+  // Boost's generators would draw the bits themselves; the version and
+  // variant are set by hand on ours.
+  id.data[6] = static_cast<std::uint8_t>((id.data[6] & 0x0F) | 0x40);  // version 4
+  id.data[8] = static_cast<std::uint8_t>((id.data[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return boost::uuids::to_string(id);
 }
 
 }  // namespace chrysopedia::common

@@ -15,8 +15,10 @@ TEST(LogQuote, ControlCharactersAreWrittenOutNotPassedOn) {
   EXPECT_EQ(log_quote("del\x7f"), R"("del\x7f")");
   EXPECT_EQ(log_quote("csi\xc2\x9b"
                       "31m"),
-            R"("csi\u009b31m")");
+            R"("csi\x9b31m")");
   EXPECT_EQ(log_quote("bad\xff\xc3"), R"("bad\xff\xc3")");
+  // A direction override (U+202E) would reorder what a reader sees.
+  EXPECT_EQ(log_quote("rtl\xe2\x80\xaex"), R"("rtl\u202ex")");
   for (unsigned c = 0; c < 0x20; ++c) {
     const auto out = log_quote(std::string(1, static_cast<char>(c)));
     for (char o : out) EXPECT_GE(static_cast<unsigned char>(o), 0x20u) << c;
