@@ -1,12 +1,25 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace chrysopedia::common {
 
 /// The four hex digits at s[at] (a JSON \u escape's), or -1 when there are
 /// not four there.
+/// `n` bytes as lower-case hex, two digits each.
+inline std::string to_hex(const unsigned char* bytes, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0x0F]);
+  }
+  return out;
+}
+
 /// A hex digit's value, or -1.
 inline int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "chrysopedia/config/redis_url.hpp"
+#include "common/ascii.hpp"
 #include "common/url.hpp"
 
 namespace chrysopedia::config::values {
@@ -93,11 +94,10 @@ std::vector<std::string> split_list(const std::string& text, const char* what) {
   while (start <= text.size()) {
     auto end = text.find(',', start);
     if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
+    const auto item = common::trim_ows(std::string_view(text).substr(start, end - start));
     start = end + 1;
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) throw Invalid{std::string("has an empty entry; list ") + what};
-    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+    if (item.empty()) throw Invalid{std::string("has an empty entry; list ") + what};
+    out.emplace_back(item);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/hex.hpp"
 #include "common/url.hpp"
 
 namespace chrysopedia::config {
@@ -10,20 +11,13 @@ namespace {
 
 constexpr const char* kMask = "***";
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_secret_query_key(const std::string& raw) {
   // libpq percent-decodes keywords, so `pass%77ord=` sets the password too.
   std::string key;
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 &&
-        hex_digit(raw[i + 2]) >= 0) {
-      key += static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
+    if (raw[i] == '%' && i + 2 < raw.size() && common::hex_digit(raw[i + 1]) >= 0 &&
+        common::hex_digit(raw[i + 2]) >= 0) {
+      key += static_cast<char>(common::hex_digit(raw[i + 1]) * 16 + common::hex_digit(raw[i + 2]));
       i += 2;
     } else {
       key += raw[i];

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "common/ascii.hpp"
+#include "common/hex.hpp"
 
 namespace chrysopedia::http {
 
@@ -51,13 +52,7 @@ std::string sha256_hex(std::string_view text) {
   if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0x0F]);
-  }
-  return out;
+  return common::to_hex(digest, size);
 }
 
 ApiKeys::ApiKeys(std::vector<std::string> keys) : keys_(std::move(keys)) {

@@ -5,15 +5,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ascii.hpp"
+
 namespace chrysopedia::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -24,7 +20,7 @@ bool is_trusted(const IpAddress& a, const std::vector<IpAddress>& trusted) {
 }  // namespace
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-  text = trim(text);
+  text = common::trim_ows(text);
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
     if (close == std::string_view::npos) return std::nullopt;

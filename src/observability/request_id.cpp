@@ -4,16 +4,17 @@
 #include <cctype>
 #include <random>
 
+#include "common/hex.hpp"
+
 namespace chrysopedia::observability {
 
 std::string make_request_id() {
   // One generator per thread: no lock on the hot path.
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t v = rng();
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xf];
-  return out;
+  const std::uint64_t v = rng();
+  unsigned char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (56 - 8 * i));
+  return common::to_hex(bytes, sizeof bytes);
 }
 
 bool acceptable_request_id(std::string_view id) {
