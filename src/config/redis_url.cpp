@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <boost/url/parse_query.hpp>
+
 #include "common/url.hpp"
 
 namespace chrysopedia::config {
@@ -41,29 +43,23 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url) {
     return ep;
   }
   if (u->scheme == "unix") {
-    // The splitter starts the path at '#' too; a socket path must be absolute.
+    // A socket path must be absolute.
     if (u->path.size() < 2 || u->path.front() != '/') return std::nullopt;
     ep.unix_socket = true;
     ep.path = u->path;
-    std::size_t start = 0;
-    const std::string& q = u->query;
-    while (start < q.size()) {
-      auto end = q.find('&', start);
-      if (end == std::string::npos) end = q.size();
-      const std::string pair = q.substr(start, end - start);
-      start = end + 1;
-      const auto eq = pair.find('=');
-      if (eq == std::string::npos) return std::nullopt;
-      const std::string key = pair.substr(0, eq);
-      std::string value;
-      if (!decode(pair.substr(eq + 1), value)) return std::nullopt;
-      if (key == "db") {
+    const auto params = boost::urls::parse_query(u->query);
+    if (!params) return std::nullopt;
+    for (const auto& param : *params) {
+      if (u->query.empty()) break;  // no query: one empty parameter
+      if (!param.has_value) return std::nullopt;
+      const std::string value = param.value.decode();
+      if (param.key == "db") {
         const auto db = to_int(value, 0, 65535);
         if (!db) return std::nullopt;
         ep.db = *db;
-      } else if (key == "password") {
+      } else if (param.key == "password") {
         ep.password = value;
-      } else if (key == "user") {
+      } else if (param.key == "user") {
         ep.user = value;
       } else {
         return std::nullopt;

@@ -60,7 +60,9 @@ std::string parse_one_of(const std::string& text, std::initializer_list<const ch
 std::string parse_database_url(const std::string& text) {
   const auto u = common::parse_url(text);
   if (!u || (u->scheme != "postgresql" && u->scheme != "postgres")) {
-    throw Invalid{"is not a postgresql://[user[:password]@]host[:port]/dbname URL"};
+    throw Invalid{
+        "is not a postgresql://[user[:password]@]host[:port]/dbname URL (in a password, write "
+        "@ : / ? # as %40 %3A %2F %3F %23)"};
   }
   return text;
 }
@@ -70,7 +72,7 @@ std::string parse_redis_url(const std::string& text) {
   if (config::parse_redis_url(text)) return text;
   throw Invalid{
       "is not a redis://[user:password@]host[:port][/db] or unix:///path[?db=N] URL (empty "
-      "disables memory)"};
+      "disables memory; in a password, write @ : / ? # as %40 %3A %2F %3F %23)"};
 }
 
 std::string parse_http_url(const std::string& text) {

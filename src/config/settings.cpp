@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <boost/url/url.hpp>
+
 #include "common/hex.hpp"
 #include "common/url.hpp"
 
@@ -59,20 +61,11 @@ std::string redact_url(const std::string& url) {
     // Not a URL we understand: it may still hold a secret, so show its shape only.
     return url.empty() ? url : std::string(kMask);
   }
-  std::string out = url;
-  if (parts->password) {
-    const auto scheme_end = out.find("://") + 3;
-    const auto at = out.rfind('@', out.find_first_of("/?#", scheme_end));
-    const auto colon = out.find(':', scheme_end);
-    if (colon != std::string::npos && at != std::string::npos && colon < at) {
-      out = out.substr(0, colon + 1) + kMask + out.substr(at);
-    }
-  }
-  if (!parts->query.empty()) {
-    const auto q = out.find('?');
-    out = out.substr(0, q + 1) + redact_query(parts->query);
-  }
-  return out;
+  // What it understood, it masks in place: the rest is kept as written.
+  boost::urls::url out(url);
+  if (parts->password) out.set_encoded_password(kMask);
+  if (!parts->query.empty()) out.set_encoded_query(redact_query(parts->query));
+  return std::string(out.buffer());
 }
 
 std::string Settings::redacted_json() const {

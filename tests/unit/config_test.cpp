@@ -230,7 +230,10 @@ TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
 TEST(Config, RedactUrl) {
   EXPECT_EQ(redact_url("redis://:pw@host:6379/0"), "redis://:***@host:6379/0");
   EXPECT_EQ(redact_url("redis://host:6379/0"), "redis://host:6379/0");
-  EXPECT_EQ(redact_url("postgresql://u:p@ss@h/db"), "postgresql://u:***@h/db");
+  EXPECT_EQ(redact_url("postgresql://u:p%40ss@h/db"), "postgresql://u:***@h/db");
+  // A raw '@' in a password is no URL (libpq would read the host as
+  // "ss@h"): nothing of it shows.
+  EXPECT_EQ(redact_url("postgresql://u:p@ss@h/db"), "***");
   EXPECT_EQ(redact_url("postgresql://h/db?password=x&sslmode=disable"),
             "postgresql://h/db?password=***&sslmode=disable");
   EXPECT_EQ(redact_url(""), "");
