@@ -16,6 +16,7 @@
 #include "common/utf8.hpp"
 #include "llm/curl_multi.hpp"
 #include "llm/http_transport.hpp"
+#include "llm/retry_policy.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
 namespace chrysopedia::llm {
@@ -124,16 +125,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
 
   // The call's events
   void on_header(std::string_view name, std::string_view value) override {
-    constexpr std::string_view kRetryAfter = "retry-after";
-    if (name.size() != kRetryAfter.size()) return;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(name[i])) != kRetryAfter[i]) return;
-    }
-    try {
-      retry_after = std::chrono::seconds(std::stol(std::string(value)));
-    } catch (const std::exception&) {
-      // an HTTP date: fall back to our own backoff
-    }
+    if (const auto delay = retry_after_header(name, value)) retry_after = *delay;
   }
 
   Take on_body(int status, std::string_view bytes) override {
@@ -255,21 +247,9 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
     return std::make_exception_ptr(LlmError(outcome.kind, outcome.what));
   }
 
-  static bool is_retryable(const CallOutcome& outcome) {
-    const int http = outcome.status;
-    if (http == 429 || http == 502 || http == 503 || http == 504) return true;
-    if (http != 0 && http >= 200 && http <= 299) return false;
-    return outcome.retryable;
-  }
-
   void schedule_retry(const std::string& base, std::exception_ptr why,
                       std::optional<std::chrono::milliseconds> delay = std::nullopt) {
-    thread_local std::mt19937 rng{std::random_device{}()};
-    const auto backoff = options.retry_base * (1 << attempt);
-    const auto jitter = std::chrono::milliseconds(
-        std::uniform_int_distribution<long>(0, options.retry_base.count())(rng));
-    auto wait = delay.value_or(std::max<std::chrono::milliseconds>(backoff + jitter, retry_after));
-    wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(10));
+    const auto wait = delay.value_or(retry_delay(options.retry_base, attempt, retry_after));
     ++attempt;
     parser = UpstreamSseParser(options.max_line);
     parse_error.clear();
