@@ -38,30 +38,6 @@ ChatRequestError bad(std::string code, std::string message) {
   return {400, std::move(code), std::move(message)};
 }
 
-std::string trim(std::string_view s) {
-  // ASCII whitespace plus the non-breaking and ideographic spaces people paste.
-  auto is_space = [](std::string_view t, std::size_t i) -> std::size_t {
-    if (i < t.size() && std::isspace(static_cast<unsigned char>(t[i]))) return 1;
-    if (t.substr(i, 2) == "\xC2\xA0") return 2;
-    if (t.substr(i, 3) == "\xE3\x80\x80") return 3;
-    return 0;
-  };
-  std::size_t start = 0;
-  while (std::size_t n = is_space(s, start)) start += n;
-  std::size_t end = s.size();
-  for (bool moved = true; moved && end > start;) {
-    moved = false;
-    for (std::size_t n : {1u, 2u, 3u}) {
-      if (end >= start + n && is_space(s, end - n) == n) {
-        end -= n;
-        moved = true;
-        break;
-      }
-    }
-  }
-  return std::string(s.substr(start, end - start));
-}
-
 }  // namespace
 
 std::optional<std::size_t> first_control_character(std::string_view text) {
@@ -131,7 +107,7 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
     return bad("missing_field", "Field 'query' is required: the question to answer.");
   }
   if (!query->is_string()) return bad("invalid_field", "Field 'query' must be a string.");
-  out.query = trim(query->get_ref<const std::string&>());
+  out.query = common::trim_spaces(query->get_ref<const std::string&>());
   const auto length = utf8_length(out.query);
   if (!length) return bad("invalid_field", "Field 'query' is not valid UTF-8.");
   if (*length == 0) return bad("invalid_field", "Field 'query' is empty; ask a question.");
@@ -148,7 +124,7 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
       return bad("invalid_field",
                  "Field 'creator' must be a string (a creator's slug or name) or null.");
     }
-    std::string c = trim(creator->get_ref<const std::string&>());
+    std::string c = common::trim_spaces(creator->get_ref<const std::string&>());
     const auto n = utf8_length(c);
     if (!n) return bad("invalid_field", "Field 'creator' is not valid UTF-8.");
     if (*n > 200) return bad("invalid_field", "Field 'creator' is longer than 200 characters.");

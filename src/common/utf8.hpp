@@ -52,6 +52,10 @@ inline std::size_t append_sequence_or_replacement(std::string& out, std::string_
   return i + n;
 }
 
+/// `s` without the white space around it: ASCII's, and the no-break and
+/// ideographic spaces (U+00A0, U+3000) people paste with their text.
+std::string trim_spaces(std::string_view s);
+
 /// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so
 /// text from a peer can be put in JSON and sent on without failing.
 std::string sanitize_utf8(std::string_view text);
