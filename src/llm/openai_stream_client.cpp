@@ -224,27 +224,11 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
   }
 
   std::exception_ptr classify(const CallOutcome& outcome) {
-    using K = LlmError::Kind;
-    if (!parse_error.empty())
-      return std::make_exception_ptr(LlmError(
-          parse_error.find("reported an error") != std::string::npos ? K::upstream : K::protocol,
-          parse_error));
-    const int http = outcome.status;
-    if (http != 0 && (http < 200 || http > 299)) {
-      return std::make_exception_ptr(LlmError(K::http_status,
-                                              "the upstream answered HTTP " + std::to_string(http),
-                                              http, common::sanitize_utf8(error_body)));
-    }
-    if (outcome.complete || got_done || !result.finish_reason.empty()) {
-      if (auto err = parser.finish(*this))
-        return std::make_exception_ptr(LlmError(K::protocol, *err));
-      if (!got_done && result.finish_reason.empty()) {
-        return std::make_exception_ptr(
-            LlmError(K::truncated, "the upstream stream ended before it was complete"));
-      }
-      return nullptr;
-    }
-    return std::make_exception_ptr(LlmError(outcome.kind, outcome.what));
+    AttemptEnd end{outcome, parse_error, error_body, got_done || !result.finish_reason.empty(),
+                   std::nullopt};
+    // What the parser still holds matters only for a response read in full.
+    if (outcome.complete || end.stream_ended) end.unfinished = parser.finish(*this);
+    return failure_of(end);
   }
 
   void schedule_retry(const std::string& base, std::exception_ptr why,

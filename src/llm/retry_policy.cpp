@@ -5,7 +5,33 @@
 #include <charconv>
 #include <random>
 
+#include "common/utf8.hpp"
+
 namespace chrysopedia::llm {
+
+std::exception_ptr failure_of(const AttemptEnd& end) {
+  using K = LlmError::Kind;
+  if (!end.parse_error.empty()) {
+    const bool upstream = end.parse_error.find("reported an error") != std::string_view::npos;
+    return std::make_exception_ptr(
+        LlmError(upstream ? K::upstream : K::protocol, std::string(end.parse_error)));
+  }
+  const int http = end.outcome.status;
+  if (http != 0 && (http < 200 || http > 299)) {
+    return std::make_exception_ptr(LlmError(K::http_status,
+                                            "the upstream answered HTTP " + std::to_string(http),
+                                            http, common::sanitize_utf8(end.error_body)));
+  }
+  if (end.outcome.complete || end.stream_ended) {
+    if (end.unfinished) return std::make_exception_ptr(LlmError(K::protocol, *end.unfinished));
+    if (!end.stream_ended) {
+      return std::make_exception_ptr(
+          LlmError(K::truncated, "the upstream stream ended before it was complete"));
+    }
+    return nullptr;
+  }
+  return std::make_exception_ptr(LlmError(end.outcome.kind, end.outcome.what));
+}
 
 bool is_retryable(const CallOutcome& outcome) {
   const int http = outcome.status;

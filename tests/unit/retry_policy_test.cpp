@@ -47,3 +47,44 @@ TEST(RetryPolicy, ReadsRetryAfterInSecondsOnly) {
   EXPECT_FALSE(retry_after_header("Retry-After", "-1"));
   EXPECT_FALSE(retry_after_header("X-Retry-After", "3"));
 }
+
+namespace {
+
+LlmError::Kind kind_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const LlmError& err) {
+    return err.kind();
+  }
+}
+
+}  // namespace
+
+TEST(RetryPolicy, AnEndedAttemptIsTheFailureItShows) {
+  CallOutcome ok;
+  ok.complete = true;
+  ok.status = 200;
+  EXPECT_FALSE(failure_of({ok, "", "", true, std::nullopt})) << "complete with [DONE]";
+  EXPECT_EQ(kind_of(failure_of({ok, "", "", false, std::nullopt})), LlmError::Kind::truncated);
+  EXPECT_EQ(kind_of(failure_of({ok, "", "", true, std::string("half a line")})),
+            LlmError::Kind::protocol);
+  EXPECT_EQ(kind_of(failure_of({ok, "the upstream reported an error: x", "", false, {}})),
+            LlmError::Kind::upstream);
+  EXPECT_EQ(kind_of(failure_of({ok, "not JSON", "", false, {}})), LlmError::Kind::protocol);
+
+  CallOutcome refused;
+  refused.status = 503;
+  const auto http = failure_of({refused, "", "busy \xff", false, {}});
+  try {
+    std::rethrow_exception(http);
+  } catch (const LlmError& e) {
+    EXPECT_EQ(e.kind(), LlmError::Kind::http_status);
+    EXPECT_EQ(e.status(), 503);
+    EXPECT_EQ(e.body(), "busy \xEF\xBF\xBD") << "the body, made valid UTF-8";
+  }
+
+  CallOutcome dropped;
+  dropped.kind = LlmError::Kind::connect;
+  dropped.what = "cannot reach the upstream";
+  EXPECT_EQ(kind_of(failure_of({dropped, "", "", false, {}})), LlmError::Kind::connect);
+}
