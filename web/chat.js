@@ -95,20 +95,26 @@
     return { root, answer, sources, prefix: `t${turns}`, text: '', list: [], ended: false };
   }
 
-  // `[N]` naming a listed source becomes a link to it; everything else,
-  // including what looks like HTML, stays text.
+  // `[N]` naming a listed source becomes a link to it; one that names no
+  // source (the model made it up) is marked as such, never linked;
+  // everything else, including what looks like HTML, stays text.
   function appendWithCitations(parent, text, turn) {
     const citation = /\[(\d{1,3})\]/g;
     let last = 0;
     let m;
     while ((m = citation.exec(text)) !== null) {
       const n = Number(m[1]);
-      if (n < 1 || n > turn.list.length) continue;
       if (m.index > last) parent.append(document.createTextNode(text.slice(last, m.index)));
-      const link = el('a', 'cite', `[${n}]`);
-      link.href = `#${turn.prefix}-source-${n}`;
-      link.title = turn.list[n - 1].title || `Source ${n}`;
-      parent.append(link);
+      if (n >= 1 && n <= turn.list.length) {
+        const link = el('a', 'cite', `[${n}]`);
+        link.href = `#${turn.prefix}-source-${n}`;
+        link.title = turn.list[n - 1].title || `Source ${n}`;
+        parent.append(link);
+      } else {
+        const bad = el('span', 'cite invalid', `[${n}]`);
+        bad.title = `There is no source ${n}: the answer cites one that was not found`;
+        parent.append(bad);
+      }
       last = citation.lastIndex;
     }
     if (last < text.length) parent.append(document.createTextNode(text.slice(last)));

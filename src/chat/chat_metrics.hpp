@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 
 #include "chrysopedia/observability/metrics.hpp"
 
@@ -39,6 +40,13 @@ class StreamMetrics {
   }
 
   void llm_failed() { m_.llm_errors.inc(); }
+
+  /// An answer ended citing `valid` listed sources and `invalid` numbers
+  /// that name none.
+  void citations(std::size_t valid, std::size_t invalid) {
+    m_.citations.inc(valid);
+    m_.invalid_citations.inc(invalid);
+  }
 
  private:
   static double seconds_since(Clock::time_point t) {

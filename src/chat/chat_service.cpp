@@ -8,6 +8,7 @@
 
 #include "chat/chat_metrics.hpp"
 #include "chat/chat_request.hpp"
+#include "chat/citation_scanner.hpp"
 #include "chat/followup_rewriter.hpp"
 #include "chat/offline_answerer.hpp"
 #include "chat/prompt.hpp"
@@ -196,12 +197,20 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   // The stream may stay open for minutes, thousands at a time: keep only
   // what its end needs, not the pages and history the prompt was built from.
   const std::size_t source_count = found.items.size();
+  // What a citation names in `done`: each source's page and section.
+  std::vector<std::pair<std::string, std::string>> cited_as;
+  cited_as.reserve(source_count);
+  for (auto& item : found.items) {
+    cited_as.emplace_back(std::move(item.slug), std::move(item.section_anchor));
+  }
   std::vector<search::SearchItem>().swap(found.items);
   std::vector<history::Message>().swap(history);
 
+  CitationScanner citations(source_count);
   bool llm_failed = false;
   try {
     while (auto delta = co_await completion->next()) {
+      citations.feed(*delta);
       co_await events->send("token", *delta);
       metrics.token();
     }
@@ -216,6 +225,8 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_return;
   }
   const llm::CompletionResult& result = completion->result();
+  citations.finish();
+  metrics.citations(citations.cited().size(), citations.invalid().size());
 
   if (settings_.chat_history_max_turn_pairs > 0) {
     try {
@@ -231,15 +242,22 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
                          {"searched_query", found.searched_query},
                          {"conversation_id", cid},
                          {"latency_ms", std::round(latency_ms * 10) / 10}};
+  nlohmann::json cited = nlohmann::json::array();
+  for (int n : citations.cited()) {
+    const auto& [slug, anchor] = cited_as[static_cast<std::size_t>(n - 1)];
+    cited.push_back({{"number", n}, {"slug", slug}, {"section_anchor", anchor}});
+  }
+  done["citations"] = std::move(cited);
+  done["invalid_citations"] = citations.invalid();
   if (result.usage) {
     done["usage"] = {{"prompt_tokens", result.usage->prompt_tokens},
                      {"completion_tokens", result.usage->completion_tokens}};
   }
   spdlog::info(
-      "chat_done query={} creator={} cascade_tier={} source_count={} latency_ms={:.1f} "
-      "cid={} rid={}",
+      "chat_done query={} creator={} cascade_tier={} source_count={} citations={} "
+      "invalid_citations={} latency_ms={:.1f} cid={} rid={}",
       log_value(request.query), log_value(request.creator), found.cascade_tier, source_count,
-      latency_ms, cid, rid);
+      citations.cited().size(), citations.invalid().size(), latency_ms, cid, rid);
   const std::string done_json = done.dump();
   co_await events->send("done", done_json);
 }

@@ -250,6 +250,12 @@ ServiceMetrics::ServiceMetrics(Registry& registry)
       search_errors(registry.counter("chrysopedia_upstream_errors_total",
                                      "Failed calls to an upstream, by upstream.",
                                      {{"upstream", "search"}})),
+      citations(registry.counter("chrysopedia_citations_total",
+                                 "Sources cited in answers, each once an answer, by validity.",
+                                 {{"valid", "true"}})),
+      invalid_citations(registry.counter(
+          "chrysopedia_citations_total",
+          "Sources cited in answers, each once an answer, by validity.", {{"valid", "false"}})),
       time_to_first_token(registry.histogram(
           "chrysopedia_time_to_first_token_seconds",
           "From a chat request's arrival to its first token event.", latency_bounds())),

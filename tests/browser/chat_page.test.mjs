@@ -87,7 +87,7 @@ async function until(what, cond, ms = 5000) {
 // markup that must stay text.
 const DELTAS = [
   'Sidechain', ' the bass', ' to the kick [1].', '\n\nThen set', ' the release',
-  ' by ear [2].', '\nA new line', ' <img src=x onerror="window.__pwned=1">', ' done.',
+  ' by ear [2] [12].', '\nA new line', ' <img src=x onerror="window.__pwned=1">', ' done.',
 ];
 const ANSWER = DELTAS.join('');
 
@@ -190,6 +190,11 @@ describe('the chat page', () => {
       const text = await target.textContent();
       assert.ok(text.includes('·'), `creator shown: ${text}`);
     }
+    // A number that names no source is marked, not linked.
+    const invalid = await page.$$eval(`${lastTurn} .answer span.cite.invalid`, (s) =>
+      s.map((x) => x.textContent),
+    );
+    assert.deepEqual(invalid, ['[12]']);
     await page.click(`${lastTurn} a.cite >> nth=1`);
     assert.equal(await page.evaluate(() => location.hash), '#t1-source-2');
   });

@@ -9,6 +9,7 @@
 
 #include "chat/chat_service.hpp"
 #include "chat/offline_answerer.hpp"
+#include "chrysopedia/observability/metrics.hpp"
 #include "fakes/fake_exchange.hpp"
 #include "fakes/fake_history_store.hpp"
 #include "fakes/fake_llm_client.hpp"
@@ -115,6 +116,26 @@ TEST(ChatService, StreamsSourcesTokensAndDone) {
   EXPECT_EQ(messages.back().role, "user");
   EXPECT_NE(messages.back().content.find("how do I sidechain a bass?"), std::string::npos);
   EXPECT_EQ(rig.search.asked.at(0).query, "how do I sidechain a bass?");
+}
+
+TEST(ChatService, DoneNamesTheSourcesTheAnswerCitedAndTheNumbersThatNameNone) {
+  Rig rig;
+  rig.llm.deltas = {"Duck it [2", "] under the kick [1, 2]; see [12] and `v[1]` ", "[0]."};
+  auto& metrics = observability::service_metrics();
+  const auto valid_before = metrics.citations.value();
+  const auto invalid_before = metrics.invalid_citations.value();
+  const auto out = rig.chat({{"query", "bass"}});
+  EXPECT_EQ(metrics.citations.value() - valid_before, 2u);
+  EXPECT_EQ(metrics.invalid_citations.value() - invalid_before, 2u);
+  const auto done = data_of(out->ex, "done");
+  EXPECT_EQ(done["citations"], json::parse(R"([{"number":2,"slug":"kick-eq","section_anchor":""},
+                            {"number":1,"slug":"sidechain-bass","section_anchor":""}])"));
+  EXPECT_EQ(done["invalid_citations"], json::parse("[12, 0]"));
+
+  rig.llm.deltas = {"Nothing cited."};
+  const auto none = data_of(rig.chat({{"query", "bass"}})->ex, "done");
+  EXPECT_EQ(none["citations"], json::array());
+  EXPECT_EQ(none["invalid_citations"], json::array());
 }
 
 TEST(ChatService, NothingFoundIsAnEmptySourcesArrayAndStillAnAnswer) {

@@ -115,6 +115,8 @@ class ServiceMetrics {
   Counter& tokens_relayed;
   Counter& llm_errors;
   Counter& search_errors;
+  Counter& citations;          ///< citations of listed sources in answers
+  Counter& invalid_citations;  ///< numbers cited that name no listed source
   Histogram& time_to_first_token;
   Histogram& search_latency;
   Histogram& stream_duration;

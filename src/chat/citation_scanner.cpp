@@ -1,0 +1,209 @@
+#include "chat/citation_scanner.hpp"
+
+#include <algorithm>
+
+namespace chrysopedia::chat {
+
+namespace {
+
+constexpr std::size_t kMaxBracket = 64;  // longer is no citation
+constexpr int kMaxRange = 100;           // `[1-100000]` is no citation
+constexpr std::size_t kMaxDigits = 6;
+
+// A decimal without leading zeros ("0" itself allowed) at s[i]; moves i.
+bool number_at(const std::string& s, std::size_t& i, int& out) {
+  const std::size_t start = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  const std::size_t n = i - start;
+  if (n == 0 || n > kMaxDigits || (n > 1 && s[start] == '0')) return false;
+  out = std::stoi(s.substr(start, n));
+  return true;
+}
+
+// The numbers a citation's inside names ("1, 2", "1-3"), or none when it
+// is not one.
+std::vector<int> parse_citation(std::string s) {
+  for (std::size_t at; (at = s.find("\xE2\x80\x93")) != std::string::npos;) {
+    s.replace(at, 3, "-");  // an en dash, as in `[1–3]`
+  }
+  std::vector<int> numbers;
+  std::size_t i = 0;
+  for (;;) {
+    int first = 0;
+    if (!number_at(s, i, first)) return {};
+    if (i < s.size() && s[i] == '-') {
+      int last = 0;
+      ++i;
+      if (!number_at(s, i, last) || first < 1 || last < first || last - first > kMaxRange) {
+        return {};
+      }
+      for (int n = first; n <= last; ++n) numbers.push_back(n);
+    } else {
+      numbers.push_back(first);
+    }
+    if (i == s.size()) return numbers;
+    if (s[i] != ',') return {};
+    ++i;
+    while (i < s.size() && s[i] == ' ') ++i;
+  }
+}
+
+}  // namespace
+
+void CitationScanner::feed(std::string_view delta) {
+  for (char c : delta) line_char(c);
+}
+
+void CitationScanner::finish() {
+  if (line_start_ && !head_.empty()) decide_line_head('\n');
+  end_paragraph();
+}
+
+void CitationScanner::line_char(char c) {
+  if (c == '\r') return;
+  if (skip_line_) {
+    if (c == '\n') {
+      skip_line_ = false;
+      line_start_ = true;
+      line_blank_ = true;
+    }
+    return;
+  }
+  if (line_start_) {
+    // Up to three spaces, then a run of one fence character: maybe a fence.
+    const std::size_t spaces = std::min(head_.find_first_not_of(' '), head_.size());
+    const bool only_spaces = spaces == head_.size();
+    if (c == ' ' && only_spaces && spaces < 3) {
+      head_ += c;
+      return;
+    }
+    if ((c == '`' || c == '~') && (only_spaces || head_.back() == c)) {
+      head_ += c;
+      return;
+    }
+    decide_line_head(c);
+    if (skip_line_) {
+      if (c == '\n') {
+        skip_line_ = false;
+        line_start_ = true;
+        line_blank_ = true;
+      }
+      return;
+    }
+  }
+  if (in_fence_) {
+    if (c == '\n') line_start_ = true;
+    return;
+  }
+  if (c == '\n') {
+    if (line_blank_) end_paragraph();
+    inline_char('\n');
+    line_start_ = true;
+    line_blank_ = true;
+    return;
+  }
+  if (c != ' ' && c != '\t') line_blank_ = false;
+  inline_char(c);
+}
+
+void CitationScanner::decide_line_head(char next) {
+  line_start_ = false;
+  const std::size_t spaces = std::min(head_.find_first_not_of(' '), head_.size());
+  const std::size_t run = head_.size() - spaces;
+  const char fence = run > 0 ? head_.back() : 0;
+  if (run >= 3) {
+    if (!in_fence_) {
+      end_paragraph();  // a fence interrupts a paragraph
+      in_fence_ = true;
+      fence_char_ = fence;
+      fence_len_ = run;
+      skip_line_ = true;  // its info string
+    } else if (fence == fence_char_ && run >= fence_len_) {
+      in_fence_ = false;
+      skip_line_ = true;
+    }
+    head_.clear();
+    return;
+  }
+  if (in_fence_) {
+    head_.clear();
+    return;
+  }
+  // Not a fence: what was held is text.
+  const std::string held = std::move(head_);
+  head_.clear();
+  for (char h : held) {
+    if (h != ' ') line_blank_ = false;
+    inline_char(h);
+  }
+  (void)next;
+}
+
+void CitationScanner::inline_char(char c) {
+  if (c == '`') {
+    in_bracket_ = false;
+    ++ticks_;
+    if (span_ > 0) span_text_ += c;
+    return;
+  }
+  if (ticks_ > 0) {
+    if (span_ == 0) {
+      span_ = ticks_;  // opens, if a run of this length closes it
+      span_text_.clear();
+    } else if (ticks_ == span_) {
+      span_ = 0;  // closed: what was inside cites nothing
+      span_text_.clear();
+    }
+    ticks_ = 0;
+  }
+  if (span_ > 0) {
+    span_text_ += c;
+    return;
+  }
+  if (c == '[') {
+    in_bracket_ = true;  // a second `[` (as in `[[1]]`) starts again
+    bracket_.clear();
+    return;
+  }
+  if (!in_bracket_) return;
+  if (c == ']') {
+    close_bracket();
+    return;
+  }
+  const bool allowed = (c >= '0' && c <= '9') || c == ',' || c == ' ' || c == '-' ||
+                       static_cast<unsigned char>(c) >= 0x80;
+  if (!allowed || bracket_.size() >= kMaxBracket) {
+    in_bracket_ = false;
+    return;
+  }
+  bracket_ += c;
+}
+
+void CitationScanner::end_paragraph() {
+  in_bracket_ = false;
+  // A run still open when its paragraph ends was never a code span: it is
+  // literal, and what followed it is text, read again (it may hold spans
+  // of its own, which may close within it).
+  for (;;) {
+    if (ticks_ > 0) inline_char('\n');  // ends the run: opens or closes
+    if (span_ == 0) break;
+    const std::string text = std::move(span_text_);
+    span_text_.clear();
+    span_ = 0;
+    for (char c : text) inline_char(c);
+    in_bracket_ = false;
+  }
+  in_bracket_ = false;
+}
+
+void CitationScanner::close_bracket() {
+  in_bracket_ = false;
+  for (int n : parse_citation(bracket_)) record(n);
+}
+
+void CitationScanner::record(int n) {
+  auto& list = n >= 1 && static_cast<std::size_t>(n) <= sources_ ? cited_ : invalid_;
+  if (std::find(list.begin(), list.end(), n) == list.end()) list.push_back(n);
+}
+
+}  // namespace chrysopedia::chat

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chrysopedia::chat {
+
+/// Finds the sources an answer cites as it streams (SPEC §1, `done`'s
+/// `citations` and `invalid_citations`), one delta at a time and never
+/// re-reading what has passed: `[1, 2]`, `[1][2]`, `[1,2]` and `[[1]]`
+/// cite 1 and 2 (or 1); `[1-3]` and `[1–3]` cite 1 to 3; a number is
+/// decimal without leading zeros (`[0]` is cited and invalid; `[ 1 ]` and
+/// `[01]` are no citations); a marker split across deltas counts. Nothing
+/// inside a code span or a fenced code block counts, by CommonMark's rules:
+/// a backtick run that finds no closer in its paragraph is literal, and
+/// what followed it is read again as ordinary text. Memory: a few bytes of
+/// state, plus the paragraph after a backtick run that has not closed yet.
+class CitationScanner {
+ public:
+  explicit CitationScanner(std::size_t source_count) : sources_(source_count) {}
+
+  void feed(std::string_view delta);
+  /// The answer is complete: a code span still open was never one.
+  void finish();
+
+  /// Numbers of listed sources, in order of first citation, each once.
+  const std::vector<int>& cited() const { return cited_; }
+  /// Numbers cited that are not listed (0, or past the last source), each once.
+  const std::vector<int>& invalid() const { return invalid_; }
+
+ private:
+  void line_char(char c);
+  void decide_line_head(char next);
+  void inline_char(char c);
+  void end_paragraph();
+  void close_bracket();
+  void record(int n);
+
+  std::size_t sources_;
+  std::vector<int> cited_;
+  std::vector<int> invalid_;
+
+  // Line starts, for fences: the spaces and fence characters seen so far.
+  bool line_start_ = true;
+  std::string head_;
+  bool line_blank_ = true;
+  bool in_fence_ = false;
+  char fence_char_ = 0;
+  std::size_t fence_len_ = 0;
+  bool skip_line_ = false;  // the rest of a fence line (its info string)
+
+  // Code spans: the opening run's length, and what followed it (read
+  // again as text if no run of that length closes it in its paragraph).
+  std::size_t ticks_ = 0;  // backticks in the run being read
+  std::size_t span_ = 0;
+  std::string span_text_;
+  std::vector<int> span_cited_;  // found meanwhile; kept only if it never closes
+
+  // A citation being read since its `[`.
+  bool in_bracket_ = false;
+  std::string bracket_;
+};
+
+}  // namespace chrysopedia::chat
