@@ -18,6 +18,7 @@
 #include "chrysopedia/http/server.hpp"
 #include "chrysopedia/observability/metrics.hpp"
 #include "http/access_guard.hpp"
+#include "openai/models_route.hpp"
 #include "search/cascade.hpp"
 #include "search/database.hpp"
 #include "search/embedding_store.hpp"
@@ -130,6 +131,9 @@ int serve(const config::Settings& settings) {
   chat.add_routes(*router, [&access](http::Handler h, bool opens_stream) {
     return access.protect(std::move(h), opens_stream);
   });
+  openai::ModelsRoute models;
+  models.add_routes(*router,
+                    [&access](http::Handler h) { return access.protect(std::move(h), false); });
 
   const auto options = server_options(settings);
   http::Server server(options, router);

@@ -124,6 +124,7 @@ std::string Settings::redacted_json() const {
   std::string proxies;
   for (const auto& p : trusted_proxies) proxies += (proxies.empty() ? "" : ",") + p;
   j["TRUSTED_PROXIES"] = proxies;
+  j["SOURCE_URL_TEMPLATE"] = source_url_template;
   return j.dump();
 }
 

@@ -177,6 +177,13 @@ const std::vector<Field>& fields() {
        }},
       {"TRUSTED_PROXIES", false,
        [](Settings& s, const std::string& v) { s.trusted_proxies = parse_proxies(v); }},
+      {"SOURCE_URL_TEMPLATE", false,
+       [](Settings& s, const std::string& v) {
+         if (v.find("{slug}") == std::string::npos) {
+           throw Invalid{"has no {slug} (e.g. https://chrysopedia.example/techniques/{slug}#{anchor})"};
+         }
+         s.source_url_template = v;
+       }},
   };
   return table;
 }

@@ -46,6 +46,8 @@ set(probes
   "observability|chrysopedia/config/settings.hpp|forbidden"
   "llm|chrysopedia/search/embedder.hpp|ok"  # the embeddings client implements it
   "app|search/pg_search_client.hpp|ok"      # the composition root builds the adapters
+  "openai|chat/chat_service.hpp|forbidden"  # the chat's own headers: its public ones only
+  "chat|openai/source_url.hpp|forbidden"     # the chat knows none of its faces
 )
 
 file(MAKE_DIRECTORY ${WORK_DIR})

@@ -417,3 +417,18 @@ TEST_F(Security, OneClientCannotHoldEveryIdleConnection) {
   sixth.send(make_request("GET", "/healthz"));
   EXPECT_EQ(sixth.read_response().status, 200);
 }
+
+// The OpenAI-compatible face asks for the same keys as the chat (SPEC §10).
+TEST_F(Security, TheModelListIsBehindTheSameKeys) {
+  ServiceProcess service(env({{"CHAT_API_KEYS", kKeyA}}));
+  const auto port = service.port();
+  EXPECT_EQ(request(port, "GET", "/v1/models").status, 401);
+  const auto listed = request(port, "GET", "/v1/models", auth(kKeyA));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const auto models = json::parse(listed.body);
+  EXPECT_EQ(models["object"], "list");
+  ASSERT_EQ(models["data"].size(), 1u);
+  EXPECT_EQ(models["data"][0]["id"], "chrysopedia");
+  EXPECT_EQ(models["data"][0]["owned_by"], "chrysopedia");
+  EXPECT_GT(models["data"][0]["created"].get<long long>(), 1700000000);
+}

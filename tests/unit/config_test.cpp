@@ -227,6 +227,16 @@ TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
             std::string::npos);
 }
 
+TEST(Config, ASourceUrlTemplateNeedsTheSlug) {
+  EXPECT_EQ(load_settings(env_of({}), std::nullopt).source_url_template,
+            "/techniques/{slug}#{anchor}");
+  EXPECT_EQ(load_settings(env_of({{"SOURCE_URL_TEMPLATE", "https://x/{slug}"}}), std::nullopt)
+                .source_url_template,
+            "https://x/{slug}");
+  EXPECT_NE(error_for({{"SOURCE_URL_TEMPLATE", "https://x/page"}}).find("has no {slug}"),
+            std::string::npos);
+}
+
 TEST(Config, RedactUrl) {
   EXPECT_EQ(redact_url("redis://:pw@host:6379/0"), "redis://:***@host:6379/0");
   EXPECT_EQ(redact_url("redis://host:6379/0"), "redis://host:6379/0");

@@ -85,6 +85,9 @@ struct Settings {
   int chat_max_streams = 10'000;           ///< open chat streams, process-wide; 0: no cap
   /// Peers whose X-Forwarded-For names the client (normalised IP addresses).
   std::vector<std::string> trusted_proxies;
+  /// Where a source lives, for the OpenAI-compatible face's citations
+  /// (SPEC §10): {slug} and {anchor} are filled in, `#…` dropped for a page.
+  std::string source_url_template = "/techniques/{slug}#{anchor}";
 
   /// The settings as a one-line JSON object with secrets masked, for logs.
   std::string redacted_json() const;
