@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cmath>
+#include <csignal>
 #include <regex>
 #include <set>
 #include <thread>
@@ -431,4 +432,13 @@ TEST_F(Security, TheModelListIsBehindTheSameKeys) {
   EXPECT_EQ(models["data"][0]["id"], "chrysopedia");
   EXPECT_EQ(models["data"][0]["owned_by"], "chrysopedia");
   EXPECT_GT(models["data"][0]["created"].get<long long>(), 1700000000);
+}
+
+// hiredis writes with plain write(): a Redis that closed our connection
+// would raise SIGPIPE on the next write and end the process, every stream
+// with it. The service ignores the signal (the write is then an error the
+// connection handles).
+TEST_F(Security, APeerThatHungUpCannotKillTheProcessWithSigpipe) {
+  ServiceProcess service(env());
+  EXPECT_TRUE(ignores_signal(service.process().pid(), SIGPIPE));
 }

@@ -23,6 +23,18 @@ long status_field_kib(pid_t pid, const std::string& field) {
 
 }  // namespace
 
+bool ignores_signal(pid_t pid, int sig) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("SigIgn:", 0) == 0) {
+      const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+      return (mask >> (sig - 1)) & 1u;
+    }
+  }
+  return false;
+}
+
 long resident_kib(pid_t pid) {
   return status_field_kib(pid, "VmRSS");
 }

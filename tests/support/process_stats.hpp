@@ -9,6 +9,8 @@ namespace chrysopedia::test {
 /// The process's resident set now (VmRSS) and at its peak so far (VmHWM),
 /// in KiB, from /proc/PID/status; -1 if it cannot be read.
 long resident_kib(pid_t pid);
+/// Whether the process ignores signal `sig` (its SigIgn mask).
+bool ignores_signal(pid_t pid, int sig);
 long peak_resident_kib(pid_t pid);
 
 /// Minor page faults the process has taken (/proc/PID/stat); -1 if it
