@@ -42,7 +42,7 @@ class AsioCall final : public std::enable_shared_from_this<AsioCall>, private Re
   void stop();
   void close();
 
-  // The exchange itself (asio_call_response.cpp): the request out (on a
+  // The call itself (asio_call_response.cpp): the request out (on a
   // pooled connection, or a fresh one when that one had closed), the
   // response in.
   boost::asio::awaitable<CallOutcome> call();
