@@ -6,33 +6,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "chrysopedia/chat/question.hpp"
 #include "chrysopedia/http/media_type.hpp"
 #include "common/utf8.hpp"
 
 namespace chrysopedia::chat {
 
 namespace {
-
-constexpr std::size_t kMaxQuery = 2000;
-
-std::string control_character_message(std::string_view field, std::string_view text,
-                                      std::size_t at) {
-  // The code point, found again from its character position.
-  std::size_t chars = 0;
-  unsigned code = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if ((c & 0xC0) == 0x80) continue;
-    if (chars++ == at) {
-      code = c == 0xC2 ? static_cast<unsigned char>(text[i + 1]) : c;
-      break;
-    }
-  }
-  return fmt::format(
-      "Field '{}' contains the control character U+{:04X} at character {}; a question needs "
-      "none (tabs and line breaks are fine): remove it and send again.",
-      field, code, at + 1);
-}
 
 ChatRequestError bad(std::string code, std::string message) {
   return {400, std::move(code), std::move(message)};
@@ -107,17 +87,9 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
     return bad("missing_field", "Field 'query' is required: the question to answer.");
   }
   if (!query->is_string()) return bad("invalid_field", "Field 'query' must be a string.");
-  out.query = common::trim_spaces(query->get_ref<const std::string&>());
-  const auto length = utf8_length(out.query);
-  if (!length) return bad("invalid_field", "Field 'query' is not valid UTF-8.");
-  if (*length == 0) return bad("invalid_field", "Field 'query' is empty; ask a question.");
-  if (const auto at = first_control_character(out.query)) {
-    return bad("invalid_field", control_character_message("query", out.query, *at));
-  }
-  if (*length > kMaxQuery) {
-    return bad("invalid_field", "Field 'query' is " + std::to_string(*length) +
-                                    " characters long; the limit is 2000.");
-  }
+  auto question = check_question(query->get_ref<const std::string&>(), "query");
+  if (!question.ok()) return bad("invalid_field", question.problem);
+  out.query = std::move(question.text);
 
   if (const auto creator = doc.find("creator"); creator != doc.end() && !creator->is_null()) {
     if (!creator->is_string()) {

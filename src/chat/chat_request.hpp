@@ -33,6 +33,10 @@ bool valid_conversation_id(std::string_view id);
 /// question needs (C0 but tab, LF and CR; DEL; C1), or nullopt.
 std::optional<std::size_t> first_control_character(std::string_view text);
 
+/// "Field '<field>' contains the control character U+XXXX at character N; ..."
+std::string control_character_message(std::string_view field, std::string_view text,
+                                      std::size_t at);
+
 /// Number of Unicode characters in valid UTF-8, or nullopt if it is not.
 std::optional<std::size_t> utf8_length(std::string_view text);
 
