@@ -121,7 +121,8 @@ std::variant<CompletionAsk, OpenAiError> parse_completion_request(
   json doc;
   try {
     doc = json::parse(body);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
+    // Not only parse errors: a number past a double's range is out_of_range.
     return bad("", "The body is not valid JSON.", "invalid_json");
   }
   if (!doc.is_object()) return bad("", "The body must be a JSON object.", "invalid_json");

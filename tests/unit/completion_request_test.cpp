@@ -98,6 +98,7 @@ TEST(CompletionRequest, AModelWeDoNotHaveIs404AndNoModelIs400) {
 TEST(CompletionRequest, EachBadBodyNamesItsField) {
   const std::vector<std::pair<json, std::string>> cases = {
       {"{not json", ""},
+      {"2e111112", ""},  // a number past a double's range (found by the fuzzer)
       {json::array(), ""},
       {with_messages(json::array()), "messages"},
       {with_messages({{{"role", "assistant"}, {"content", "hi"}}}), "messages"},
