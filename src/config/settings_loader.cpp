@@ -211,7 +211,8 @@ void apply_file(Settings& s, const std::string& path) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse errors: a number past a double's range is out_of_range.
     throw ConfigError("invalid configuration: --config " + path + " is not valid JSON (" +
                       e.what() + ")");
   }

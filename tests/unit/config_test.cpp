@@ -161,6 +161,8 @@ TEST(Config, FileProblemsAreReportedClearly) {
   }
   TempFile broken("{not json");
   EXPECT_THROW(load_settings(env_of({}), broken.path), ConfigError);
+  TempFile huge(R"({"PORT": 1e999})");
+  EXPECT_THROW(load_settings(env_of({}), huge.path), ConfigError) << "not a crash at start-up";
   TempFile array("[1, 2]");
   EXPECT_THROW(load_settings(env_of({}), array.path), ConfigError);
   TempFile bad_value(R"({"PORT": "abc"})");
