@@ -8,30 +8,23 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/citation_scanner.hpp"
 #include "fuzz_check.hpp"
+#include "support/citation_scan.hpp"
 
-using chrysopedia::chat::CitationScanner;
+using Found = chrysopedia::test::CitationsFound;
 
 namespace {
 
-struct Found {
-  std::vector<int> cited;
-  std::vector<int> invalid;
-  bool operator==(const Found&) const = default;
-};
-
 Found scan(std::string_view text, std::size_t sources, const std::vector<std::size_t>& cuts) {
-  CitationScanner s(sources);
+  std::vector<std::string_view> deltas;
   std::size_t at = 0;
   for (std::size_t cut : cuts) {
     if (cut <= at || cut >= text.size()) continue;
-    s.feed(text.substr(at, cut - at));
+    deltas.push_back(text.substr(at, cut - at));
     at = cut;
   }
-  s.feed(text.substr(at));
-  s.finish();
-  return {s.cited(), s.invalid()};
+  deltas.push_back(text.substr(at));
+  return chrysopedia::test::scan_citations(deltas, sources);
 }
 
 // `[N]` with N decimal, no leading zero, at most six digits.

@@ -96,14 +96,9 @@ std::variant<ChatRequest, ChatRequestError> parse_chat_request(
       return bad("invalid_field",
                  "Field 'creator' must be a string (a creator's slug or name) or null.");
     }
-    std::string c = common::trim_spaces(creator->get_ref<const std::string&>());
-    const auto n = utf8_length(c);
-    if (!n) return bad("invalid_field", "Field 'creator' is not valid UTF-8.");
-    if (*n > 200) return bad("invalid_field", "Field 'creator' is longer than 200 characters.");
-    if (const auto at = first_control_character(c)) {
-      return bad("invalid_field", control_character_message("creator", c, *at));
-    }
-    if (!c.empty()) out.creator = std::move(c);
+    auto c = check_creator(creator->get_ref<const std::string&>(), "creator");
+    if (!c.ok()) return bad("invalid_field", c.problem);
+    if (!c.name.empty()) out.creator = std::move(c.name);
   }
 
   if (const auto cid = doc.find("conversation_id"); cid != doc.end() && !cid->is_null()) {

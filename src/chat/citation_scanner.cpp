@@ -55,20 +55,13 @@ void CitationScanner::feed(std::string_view delta) {
 }
 
 void CitationScanner::finish() {
-  if (line_start_ && !head_.empty()) decide_line_head('\n');
+  if (line_start_ && !head_.empty()) decide_line_head();
   end_paragraph();
 }
 
 void CitationScanner::line_char(char c) {
   if (c == '\r') return;
-  if (skip_line_) {
-    if (c == '\n') {
-      skip_line_ = false;
-      line_start_ = true;
-      line_blank_ = true;
-    }
-    return;
-  }
+  if (skip_line_) return skip(c);
   if (line_start_) {
     // Up to three spaces, then a run of one fence character: maybe a fence.
     const std::size_t spaces = std::min(head_.find_first_not_of(' '), head_.size());
@@ -81,15 +74,8 @@ void CitationScanner::line_char(char c) {
       head_ += c;
       return;
     }
-    decide_line_head(c);
-    if (skip_line_) {
-      if (c == '\n') {
-        skip_line_ = false;
-        line_start_ = true;
-        line_blank_ = true;
-      }
-      return;
-    }
+    decide_line_head();
+    if (skip_line_) return skip(c);
   }
   if (in_fence_) {
     if (c == '\n') line_start_ = true;
@@ -106,7 +92,14 @@ void CitationScanner::line_char(char c) {
   inline_char(c);
 }
 
-void CitationScanner::decide_line_head(char next) {
+void CitationScanner::skip(char c) {
+  if (c != '\n') return;
+  skip_line_ = false;
+  line_start_ = true;
+  line_blank_ = true;
+}
+
+void CitationScanner::decide_line_head() {
   line_start_ = false;
   const std::size_t spaces = std::min(head_.find_first_not_of(' '), head_.size());
   const std::size_t run = head_.size() - spaces;
@@ -136,7 +129,6 @@ void CitationScanner::decide_line_head(char next) {
     if (h != ' ') line_blank_ = false;
     inline_char(h);
   }
-  (void)next;
 }
 
 void CitationScanner::inline_char(char c) {

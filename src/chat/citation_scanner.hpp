@@ -32,7 +32,8 @@ class CitationScanner {
 
  private:
   void line_char(char c);
-  void decide_line_head(char next);
+  void decide_line_head();
+  void skip(char c);  // the rest of a fence line
   void inline_char(char c);
   void end_paragraph();
   void close_bracket();
@@ -56,7 +57,6 @@ class CitationScanner {
   std::size_t ticks_ = 0;  // backticks in the run being read
   std::size_t span_ = 0;
   std::string span_text_;
-  std::vector<int> span_cited_;  // found meanwhile; kept only if it never closes
 
   // A citation being read since its `[`.
   bool in_bracket_ = false;

@@ -48,4 +48,18 @@ Question check_question(std::string_view raw, std::string_view field) {
   return q;
 }
 
+CreatorFilter check_creator(std::string_view raw, std::string_view field) {
+  CreatorFilter c;
+  c.name = common::trim_spaces(raw);
+  const auto n = utf8_length(c.name);
+  if (!n) {
+    c.problem = fmt::format("Field '{}' is not valid UTF-8.", field);
+  } else if (*n > 200) {
+    c.problem = fmt::format("Field '{}' is longer than 200 characters.", field);
+  } else if (const auto at = first_control_character(c.name)) {
+    c.problem = control_character_message(field, c.name, *at);
+  }
+  return c;
+}
+
 }  // namespace chrysopedia::chat

@@ -47,10 +47,10 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url) {
     if (u->path.size() < 2 || u->path.front() != '/') return std::nullopt;
     ep.unix_socket = true;
     ep.path = u->path;
+    // (An empty query would parse as one empty parameter.)
     const auto params = boost::urls::parse_query(u->query);
     if (!params) return std::nullopt;
-    for (const auto& param : *params) {
-      if (u->query.empty()) break;  // no query: one empty parameter
+    for (const auto& param : u->query.empty() ? boost::urls::params_encoded_view() : *params) {
       if (!param.has_value) return std::nullopt;
       const std::string value = param.value.decode();
       if (param.key == "db") {

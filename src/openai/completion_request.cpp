@@ -94,10 +94,11 @@ std::optional<OpenAiError> read_options(const json& doc, CompletionAsk& ask) {
     ask.user = u->get<std::string>();
   }
   if (const auto c = doc.find("creator"); c != doc.end() && !c->is_null()) {
-    if (!c->is_string() || c->get_ref<const std::string&>().size() > 800) {
+    if (!c->is_string())
       return bad("creator", "'creator' must be a creator's slug or name, or null.");
-    }
-    if (!c->get_ref<const std::string&>().empty()) ask.creator = c->get<std::string>();
+    auto creator = chat::check_creator(c->get_ref<const std::string&>(), "creator");
+    if (!creator.ok()) return bad("creator", creator.problem);
+    if (!creator.name.empty()) ask.creator = std::move(creator.name);
   }
   return std::nullopt;
 }

@@ -1,31 +1,14 @@
 // SPEC §1's citation rules, each fed whole and split at every byte.
 #include <gtest/gtest.h>
 
-#include "chat/citation_scanner.hpp"
+#include "support/citation_scan.hpp"
 
-using chrysopedia::chat::CitationScanner;
+using Found = chrysopedia::test::CitationsFound;
 
 namespace {
 
-struct Found {
-  std::vector<int> cited;
-  std::vector<int> invalid;
-  bool operator==(const Found&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Found& f) {
-  os << "cited [";
-  for (int n : f.cited) os << n << ' ';
-  os << "] invalid [";
-  for (int n : f.invalid) os << n << ' ';
-  return os << ']';
-}
-
 Found scan(const std::vector<std::string>& deltas, std::size_t sources = 10) {
-  CitationScanner s(sources);
-  for (const auto& d : deltas) s.feed(d);
-  s.finish();
-  return {s.cited(), s.invalid()};
+  return chrysopedia::test::scan_citations(deltas, sources);
 }
 
 // The same answer whole, a byte at a time, and cut at every place.

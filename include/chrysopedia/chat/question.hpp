@@ -18,4 +18,13 @@ struct Question {
 /// "messages[2].content").
 Question check_question(std::string_view raw, std::string_view field);
 
+/// A creator filter as the chat takes it: trimmed, at most 200 characters
+/// of valid UTF-8 without control characters; empty means none.
+struct CreatorFilter {
+  std::string name;     ///< trimmed ("" for no filter)
+  std::string problem;  ///< else why not, naming the field
+  bool ok() const { return problem.empty(); }
+};
+CreatorFilter check_creator(std::string_view raw, std::string_view field);
+
 }  // namespace chrysopedia::chat
