@@ -1,6 +1,7 @@
 // The citation scanner on any answer text: the same citations however the
 // text is cut into deltas, every number where it belongs, and (where there
-// is no code at all) every plain `[N]` found, by an oracle of its own.
+// is no code at all) every plain `[N]` found, by an oracle of its own; and
+// every marker's span where the marker is.
 
 #include <cstdint>
 #include <set>
@@ -54,7 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Found whole = scan(text, sources, {});
   std::vector<std::size_t> cuts;
   for (std::size_t c = step; c < text.size(); c += step) cuts.push_back(c);
-  FUZZ_CHECK(scan(text, sources, cuts) == whole);
+  const Found cut = scan(text, sources, cuts);
+  FUZZ_CHECK(cut == whole);
+  // The markers' spans (the non-streamed annotations): each a `[...]` of
+  // the text, in order, naming what was cited, wherever the text was cut.
+  FUZZ_CHECK(chrysopedia::test::spans_hold(text, whole));
+  FUZZ_CHECK(cut.spans == whole.spans);
 
   std::set<int> seen;
   for (int n : whole.cited) {

@@ -18,6 +18,7 @@
 #include "chrysopedia/http/server.hpp"
 #include "chrysopedia/observability/metrics.hpp"
 #include "http/access_guard.hpp"
+#include "openai/completions_route.hpp"
 #include "openai/models_route.hpp"
 #include "search/cascade.hpp"
 #include "search/database.hpp"
@@ -134,6 +135,10 @@ int serve(const config::Settings& settings) {
   openai::ModelsRoute models;
   models.add_routes(*router,
                     [&access](http::Handler h) { return access.protect(std::move(h), false); });
+  openai::CompletionsRoute completions(chat, settings.source_url_template);
+  completions.add_routes(*router, [&access](http::Handler h, bool opens_stream) {
+    return access.protect(std::move(h), opens_stream);
+  });
 
   const auto options = server_options(settings);
   http::Server server(options, router);

@@ -10,6 +10,7 @@
 #include "chat/chat_request.hpp"
 #include "chat/citation_scanner.hpp"
 #include "chat/followup_rewriter.hpp"
+#include "chat/native_face.hpp"
 #include "chat/offline_answerer.hpp"
 #include "chat/prompt.hpp"
 #include "chrysopedia/http/json_error.hpp"
@@ -22,9 +23,6 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr std::string_view kSearchFailed = R"({"message":"Search failed"})";
-constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})";
 
 // A value for a key=value log line: quoted, escaped, and cut short.
 std::string log_value(std::string_view s) {
@@ -88,7 +86,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_await ex.respond(std::move(response));
     co_return;
   }
-  const ChatRequest request = std::get<ChatRequest>(std::move(parsed));
+  ChatRequest request = std::get<ChatRequest>(std::move(parsed));
   const std::string& rid = http_request.request_id;
   const ChatPeers peers = peers_();
   const std::string cid = request.conversation_id.value_or(make_uuid4());
@@ -118,15 +116,33 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_await ex.respond(std::move(refusal));
     co_return;
   }
-  auto* events = co_await ex.open_event_stream();
-  StreamMetrics metrics(started);
 
-  search::SearchRequest search_request{request.query, request.creator,
+  NativeFace::Memory memory{peers.history, stored, settings_.chat_history_max_turn_pairs > 0};
+  NativeFace face(ex, std::move(memory), request.query, cid, started);
+  Turn turn;
+  turn.question = std::move(request.query);
+  turn.creator = std::move(request.creator);
+  turn.history = std::move(history);
+  turn.conversation_id = cid;
+  turn.request_id = rid;
+  turn.face = "chat";
+  turn.arrived = started;
+  co_await answer(std::move(turn), face);
+}
+
+net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
+  const std::string& cid = turn.conversation_id;
+  const std::string& rid = turn.request_id;
+  const ChatPeers peers = peers_();
+  co_await sink.begin();
+  StreamMetrics metrics(turn.arrived);
+
+  search::SearchRequest search_request{turn.question, turn.creator,
                                        settings_.chat_max_context_sources};
   // A follow-up is searched in the light of the questions before it: made
   // standalone by the model when the operator asks for that and it answers
   // in time, else with the earlier questions as context.
-  for (const auto& m : history) {
+  for (const auto& m : turn.history) {
     if (m.role == "user") search_request.context.push_back(m.content);
   }
   std::string rewrite = "off";
@@ -135,7 +151,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
       !search_request.context.empty()) {
     const auto r =
         co_await rewrite_followup(*peers.llm, settings_.llm_model, search_request.context,
-                                  request.query, settings_.chat_rewrite_timeout);
+                                  turn.question, settings_.chat_rewrite_timeout);
     rewrite = r.outcome;
     if (r.query) {
       search_request.query = *r.query;
@@ -143,7 +159,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     }
   }
 
-  // (No co_await inside a catch block: the error event is sent after it.)
+  // (No co_await inside a catch block: the error is sent after it.)
   search::SearchResult found;
   bool search_failed = false;
   const auto search_started = Clock::now();
@@ -151,31 +167,35 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     found = co_await peers.search->search(search_request);
   } catch (const search::SearchError& e) {
     spdlog::error("chat_search_error query={} creator={} cid={} rid={} error={}",
-                  log_value(request.query), log_value(request.creator), cid, rid,
-                  log_value(e.what()));
+                  log_value(turn.question), log_value(turn.creator), cid, rid, log_value(e.what()));
     search_failed = true;
   }
   const auto search_ended = Clock::now();
   metrics.search_done(search_started, search_failed);
   if (search_failed) {
-    co_await events->send("error", kSearchFailed);
+    co_await sink.search_failed();
     co_return;
   }
   spdlog::info(
       "chat_search query={} searched={} rewrite={} creator={} cascade_tier={} semantic={} "
       "source_count={} cid={} rid={}",
-      log_value(request.query), log_value(found.searched_query), rewrite,
-      log_value(request.creator), found.cascade_tier,
-      found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid, rid);
+      log_value(turn.question), log_value(found.searched_query), rewrite, log_value(turn.creator),
+      found.cascade_tier, found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid,
+      rid);
   {
-    const std::string sources = sources_json(found.items);
-    co_await events->send("sources", sources);
+    Sources sources;
+    sources.json = sources_json(found.items);
+    sources.refs.reserve(found.items.size());
+    for (const auto& item : found.items) {
+      sources.refs.push_back({item.title, item.slug, item.section_anchor});
+    }
+    co_await sink.sources(sources);
   }
   if (spdlog::should_log(spdlog::level::debug)) {
     // Where the time before the sources went (the handler's start is after
     // the request was read): to the open stream, the search, the rest.
-    const auto us = [started](Clock::time_point t) {
-      return std::chrono::duration_cast<std::chrono::microseconds>(t - started).count();
+    const auto us = [&turn](Clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t - turn.arrived).count();
     };
     spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
                   us(search_started), us(search_ended), us(Clock::now()), rid);
@@ -186,80 +206,76 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   std::unique_ptr<llm::CompletionStream> completion;
   {
     llm::CompletionRequest completion_request;
-    completion_request.messages = build_messages(found.items, history, request.query);
+    completion_request.messages = build_messages(found.items, turn.history, turn.question);
+    // The caller's own system messages come after ours, in their order.
+    std::vector<llm::ChatMessage> extra;
+    for (auto& text : turn.extra_system) extra.push_back({"system", std::move(text)});
+    completion_request.messages.insert(completion_request.messages.begin() + 1,
+                                       std::make_move_iterator(extra.begin()),
+                                       std::make_move_iterator(extra.end()));
     completion_request.model = settings_.llm_model;
-    completion_request.temperature = settings_.llm_temperature;
-    completion_request.max_tokens = settings_.llm_max_tokens;
+    completion_request.temperature = turn.temperature.value_or(settings_.llm_temperature);
+    completion_request.max_tokens = turn.max_tokens.value_or(settings_.llm_max_tokens);
+    // Usage is asked for as the operator set it (LLM_STREAM_USAGE: some
+    // upstreams refuse stream_options), whatever the caller asked.
     completion_request.stream_usage = settings_.llm_stream_usage;
+    completion_request.stop = std::move(turn.stop);
+    completion_request.user = std::move(turn.user);
     for (const auto& item : found.items) completion_request.sources.push_back(item.summary);
     completion = peers.llm->start(completion_request);
   }
   // The stream may stay open for minutes, thousands at a time: keep only
   // what its end needs, not the pages and history the prompt was built from.
   const std::size_t source_count = found.items.size();
-  // What a citation names in `done`: each source's page and section.
-  std::vector<std::pair<std::string, std::string>> cited_as;
-  cited_as.reserve(source_count);
-  for (auto& item : found.items) {
-    cited_as.emplace_back(std::move(item.slug), std::move(item.section_anchor));
-  }
   std::vector<search::SearchItem>().swap(found.items);
-  std::vector<history::Message>().swap(history);
+  std::vector<history::Message>().swap(turn.history);
 
-  CitationScanner citations(source_count);
+  CitationScanner citations(source_count, turn.keep_markers);
   bool llm_failed = false;
+  int llm_status = 0;
   try {
     while (auto delta = co_await completion->next()) {
       citations.feed(*delta);
-      co_await events->send("token", *delta);
+      co_await sink.token(*delta);
       metrics.token();
     }
   } catch (const llm::LlmError& e) {
     spdlog::error("chat_llm_error query={} cid={} rid={} status={} error={}",
-                  log_value(request.query), cid, rid, e.status(), log_value(e.what()));
+                  log_value(turn.question), cid, rid, e.status(), log_value(e.what()));
     llm_failed = true;
+    llm_status = e.status();
   }
   if (llm_failed) {
     metrics.llm_failed();
-    co_await events->send("error", kLlmFailed);
+    co_await sink.model_failed(llm_status);
     co_return;
   }
   const llm::CompletionResult& result = completion->result();
   citations.finish();
   metrics.citations(citations.cited().size(), citations.invalid().size());
 
-  if (settings_.chat_history_max_turn_pairs > 0) {
-    try {
-      co_await peers.history->append_turn(stored, request.query, result.text);
-    } catch (const history::HistoryError& e) {
-      spdlog::warn("chat_history_save_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
-    }
+  Answered answered;
+  answered.text = result.text;
+  answered.cascade_tier = std::move(found.cascade_tier);
+  answered.searched_query = std::move(found.searched_query);
+  answered.cited = citations.cited();
+  answered.invalid = citations.invalid();
+  for (const auto& m : citations.markers()) {
+    answered.markers.push_back({m.begin, m.end, m.numbers});
   }
+  if (result.usage) {
+    answered.usage = TurnUsage{result.usage->prompt_tokens, result.usage->completion_tokens};
+  }
+  answered.finish_reason = result.finish_reason;
+  co_await sink.answered(answered);
 
   const double latency_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  nlohmann::json done = {{"cascade_tier", found.cascade_tier},
-                         {"searched_query", found.searched_query},
-                         {"conversation_id", cid},
-                         {"latency_ms", std::round(latency_ms * 10) / 10}};
-  nlohmann::json cited = nlohmann::json::array();
-  for (int n : citations.cited()) {
-    const auto& [slug, anchor] = cited_as[static_cast<std::size_t>(n - 1)];
-    cited.push_back({{"number", n}, {"slug", slug}, {"section_anchor", anchor}});
-  }
-  done["citations"] = std::move(cited);
-  done["invalid_citations"] = citations.invalid();
-  if (result.usage) {
-    done["usage"] = {{"prompt_tokens", result.usage->prompt_tokens},
-                     {"completion_tokens", result.usage->completion_tokens}};
-  }
+      std::chrono::duration<double, std::milli>(Clock::now() - turn.arrived).count();
   spdlog::info(
       "chat_done query={} creator={} cascade_tier={} source_count={} citations={} "
-      "invalid_citations={} latency_ms={:.1f} cid={} rid={}",
-      log_value(request.query), log_value(request.creator), found.cascade_tier, source_count,
-      citations.cited().size(), citations.invalid().size(), latency_ms, cid, rid);
-  const std::string done_json = done.dump();
-  co_await events->send("done", done_json);
+      "invalid_citations={} latency_ms={:.1f} face={} cid={} rid={}",
+      log_value(turn.question), log_value(turn.creator), answered.cascade_tier, source_count,
+      answered.cited.size(), answered.invalid.size(), latency_ms, turn.face, cid, rid);
 }
 
 net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "chrysopedia/chat/answer.hpp"
 #include "chrysopedia/config/settings.hpp"
 #include "chrysopedia/history/history_store.hpp"
 #include "chrysopedia/http/router.hpp"
@@ -23,9 +24,11 @@ struct ChatPeers {
 /// Finds the peers of the calling thread's event loop.
 using PeersOfThisLoop = std::function<ChatPeers()>;
 
-/// The chat endpoint and the conversations API (SPEC §1-§5, §8): one
-/// coroutine per request, from validation to the `done` event.
-class ChatService {
+/// The chat pipeline (SPEC §2-§4: search, prompt, model, citations) with
+/// its own face, the chat endpoint and the conversations API (SPEC §1, §5).
+/// Other faces (the OpenAI-compatible one, SPEC §10) call `answer` with an
+/// encoder of their own.
+class ChatService final : public Answerer {
  public:
   ChatService(const config::Settings& settings, PeersOfThisLoop peers);
 
@@ -36,6 +39,8 @@ class ChatService {
   /// Registers POST /api/v1/chat and GET/DELETE /api/v1/conversations/{id},
   /// each behind `guard` when one is given.
   void add_routes(http::Router& router, const RouteGuard& guard = {});
+
+  boost::asio::awaitable<void> answer(Turn turn, AnswerSink& sink) override;
 
   boost::asio::awaitable<void> chat(http::Exchange& exchange);
   boost::asio::awaitable<void> get_conversation(http::Exchange& exchange);

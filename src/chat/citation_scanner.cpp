@@ -51,7 +51,7 @@ std::vector<int> parse_citation(std::string s) {
 }  // namespace
 
 void CitationScanner::feed(std::string_view delta) {
-  for (char c : delta) line_char(c);
+  for (char c : delta) line_char(c, fed_++);
 }
 
 void CitationScanner::finish() {
@@ -59,19 +59,17 @@ void CitationScanner::finish() {
   end_paragraph();
 }
 
-void CitationScanner::line_char(char c) {
+void CitationScanner::line_char(char c, std::size_t at) {
   if (c == '\r') return;
   if (skip_line_) return skip(c);
   if (line_start_) {
     // Up to three spaces, then a run of one fence character: maybe a fence.
     const std::size_t spaces = std::min(head_.find_first_not_of(' '), head_.size());
     const bool only_spaces = spaces == head_.size();
-    if (c == ' ' && only_spaces && spaces < 3) {
+    if ((c == ' ' && only_spaces && spaces < 3) ||
+        ((c == '`' || c == '~') && (only_spaces || head_.back() == c))) {
       head_ += c;
-      return;
-    }
-    if ((c == '`' || c == '~') && (only_spaces || head_.back() == c)) {
-      head_ += c;
+      if (keep_markers_) head_at_.push_back(at);
       return;
     }
     decide_line_head();
@@ -83,13 +81,13 @@ void CitationScanner::line_char(char c) {
   }
   if (c == '\n') {
     if (line_blank_) end_paragraph();
-    inline_char('\n');
+    inline_char('\n', at);
     line_start_ = true;
     line_blank_ = true;
     return;
   }
   if (c != ' ' && c != '\t') line_blank_ = false;
-  inline_char(c);
+  inline_char(c, at);
 }
 
 void CitationScanner::skip(char c) {
@@ -116,50 +114,61 @@ void CitationScanner::decide_line_head() {
       skip_line_ = true;
     }
     head_.clear();
+    head_at_.clear();
     return;
   }
   if (in_fence_) {
     head_.clear();
+    head_at_.clear();
     return;
   }
   // Not a fence: what was held is text.
   const std::string held = std::move(head_);
+  const std::vector<std::size_t> held_at = std::move(head_at_);
   head_.clear();
-  for (char h : held) {
-    if (h != ' ') line_blank_ = false;
-    inline_char(h);
+  head_at_.clear();
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (held[i] != ' ') line_blank_ = false;
+    inline_char(held[i], keep_markers_ ? held_at[i] : 0);
   }
 }
 
-void CitationScanner::inline_char(char c) {
+void CitationScanner::inline_char(char c, std::size_t at) {
+  const auto hold = [&] {
+    span_text_ += c;
+    if (keep_markers_) span_at_.push_back(at);
+  };
   if (c == '`') {
     in_bracket_ = false;
     ++ticks_;
-    if (span_ > 0) span_text_ += c;
+    if (span_ > 0) hold();
     return;
   }
   if (ticks_ > 0) {
     if (span_ == 0) {
       span_ = ticks_;  // opens, if a run of this length closes it
       span_text_.clear();
+      span_at_.clear();
     } else if (ticks_ == span_) {
       span_ = 0;  // closed: what was inside cites nothing
       span_text_.clear();
+      span_at_.clear();
     }
     ticks_ = 0;
   }
   if (span_ > 0) {
-    span_text_ += c;
+    hold();
     return;
   }
   if (c == '[') {
     in_bracket_ = true;  // a second `[` (as in `[[1]]`) starts again
     bracket_.clear();
+    bracket_at_ = at;
     return;
   }
   if (!in_bracket_) return;
   if (c == ']') {
-    close_bracket();
+    close_bracket(at);
     return;
   }
   const bool allowed = (c >= '0' && c <= '9') || c == ',' || c == ' ' || c == '-' ||
@@ -177,20 +186,28 @@ void CitationScanner::end_paragraph() {
   // literal, and what followed it is text, read again (it may hold spans
   // of its own, which may close within it).
   for (;;) {
-    if (ticks_ > 0) inline_char('\n');  // ends the run: opens or closes
+    if (ticks_ > 0) inline_char('\n', 0);  // ends the run: opens or closes
     if (span_ == 0) break;
     const std::string text = std::move(span_text_);
+    const std::vector<std::size_t> text_at = std::move(span_at_);
     span_text_.clear();
+    span_at_.clear();
     span_ = 0;
-    for (char c : text) inline_char(c);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      inline_char(text[i], keep_markers_ ? text_at[i] : 0);
+    }
     in_bracket_ = false;
   }
   in_bracket_ = false;
 }
 
-void CitationScanner::close_bracket() {
+void CitationScanner::close_bracket(std::size_t at) {
   in_bracket_ = false;
-  for (int n : parse_citation(bracket_)) record(n);
+  auto numbers = parse_citation(bracket_);
+  for (int n : numbers) record(n);
+  if (keep_markers_ && !numbers.empty()) {
+    markers_.push_back({bracket_at_, at + 1, std::move(numbers)});
+  }
 }
 
 void CitationScanner::record(int n) {

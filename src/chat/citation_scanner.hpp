@@ -19,7 +19,17 @@ namespace chrysopedia::chat {
 /// state, plus the paragraph after a backtick run that has not closed yet.
 class CitationScanner {
  public:
-  explicit CitationScanner(std::size_t source_count) : sources_(source_count) {}
+  /// A marker's span in bytes of everything fed, and the numbers it names.
+  struct Marker {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::vector<int> numbers;
+  };
+
+  /// `keep_markers`: also record every marker's span (markers()), which
+  /// grows with the answer.
+  explicit CitationScanner(std::size_t source_count, bool keep_markers = false)
+      : sources_(source_count), keep_markers_(keep_markers) {}
 
   void feed(std::string_view delta);
   /// The answer is complete: a code span still open was never one.
@@ -29,23 +39,31 @@ class CitationScanner {
   const std::vector<int>& cited() const { return cited_; }
   /// Numbers cited that are not listed (0, or past the last source), each once.
   const std::vector<int>& invalid() const { return invalid_; }
+  /// Every marker that cites, in order (only with `keep_markers`).
+  const std::vector<Marker>& markers() const { return markers_; }
 
  private:
-  void line_char(char c);
+  // `at` is a character's offset in everything fed (kept only with
+  // keep_markers_: text held back to be read again keeps its offsets).
+  void line_char(char c, std::size_t at);
   void decide_line_head();
   void skip(char c);  // the rest of a fence line
-  void inline_char(char c);
+  void inline_char(char c, std::size_t at);
   void end_paragraph();
-  void close_bracket();
+  void close_bracket(std::size_t at);
   void record(int n);
 
   std::size_t sources_;
+  bool keep_markers_;
+  std::size_t fed_ = 0;
   std::vector<int> cited_;
   std::vector<int> invalid_;
+  std::vector<Marker> markers_;
 
   // Line starts, for fences: the spaces and fence characters seen so far.
   bool line_start_ = true;
   std::string head_;
+  std::vector<std::size_t> head_at_;
   bool line_blank_ = true;
   bool in_fence_ = false;
   char fence_char_ = 0;
@@ -57,10 +75,12 @@ class CitationScanner {
   std::size_t ticks_ = 0;  // backticks in the run being read
   std::size_t span_ = 0;
   std::string span_text_;
+  std::vector<std::size_t> span_at_;
 
   // A citation being read since its `[`.
   bool in_bracket_ = false;
   std::string bracket_;
+  std::size_t bracket_at_ = 0;
 };
 
 }  // namespace chrysopedia::chat

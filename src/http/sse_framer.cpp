@@ -22,7 +22,10 @@ std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std:
   if (data.empty()) return 0;
 
   const std::size_t start = out.size();
-  out.append("event: ").append(event).append("\ndata: ");
+  // No name: a plain `data:` event (clients call it "message"), as
+  // OpenAI's streams are.
+  if (!event.empty()) out.append("event: ").append(event).append("\n");
+  out.append("data: ");
   // find_first_of("\r\n") tests each byte against the set with a call
   // (the sources event is kilobytes); two memchr-backed finds instead, the
   // CR's position kept until it is passed (most text has none).

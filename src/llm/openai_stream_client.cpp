@@ -42,10 +42,22 @@ std::string completion_body(const CompletionRequest& request) {
   }
   out.append("],\"model\":");
   common::append_json_string(out, request.model);
+  if (!request.stop.empty()) {
+    out.append(",\"stop\":[");
+    for (std::size_t i = 0; i < request.stop.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      common::append_json_string(out, request.stop[i]);
+    }
+    out.push_back(']');
+  }
   out.append(",\"stream\":true");
   if (request.stream_usage) out.append(",\"stream_options\":{\"include_usage\":true}");
   // The same shortest round-trip form a JSON library writes.
   out.append(",\"temperature\":").append(nlohmann::json(request.temperature).dump());
+  if (request.user) {
+    out.append(",\"user\":");
+    common::append_json_string(out, *request.user);
+  }
   out.push_back('}');
   return out;
 }

@@ -428,6 +428,17 @@ def check_compose(repo, settings):
     with open(path) as f:
         if "http://ollama:11434/v1" not in f.read():
             fail(f"{path}: should say LLM_API_URL=http://ollama:11434/v1 for the ollama profile")
+    webui = services.get("open-webui", {})
+    if "openwebui" not in (webui.get("profiles") or []):
+        fail(f"{path}: no open-webui service in an openwebui profile")
+    webui_env = webui.get("environment", {})
+    if webui_env.get("OPENAI_API_BASE_URL") != "http://chat:8000/v1":
+        fail(f"{path}: open-webui should reach the service at http://chat:8000/v1")
+    for task in ("TITLE", "TAGS", "FOLLOW_UP", "AUTOCOMPLETE"):
+        if str(webui_env.get(f"ENABLE_{task}_GENERATION")).lower() != "false":
+            fail(f"{path}: open-webui should set ENABLE_{task}_GENERATION=false")
+    if (webui.get("depends_on") or {}).get("chat", {}).get("condition") != "service_healthy":
+        fail(f"{path}: open-webui should wait for chat to be healthy")
     env = services["chat"].get("environment", {})
     for name in env:
         if name not in settings:

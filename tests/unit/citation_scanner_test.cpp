@@ -14,12 +14,16 @@ Found scan(const std::vector<std::string>& deltas, std::size_t sources = 10) {
 // The same answer whole, a byte at a time, and cut at every place.
 Found scan_every_way(const std::string& text, std::size_t sources = 10) {
   const Found whole = scan({text}, sources);
+  EXPECT_TRUE(chrysopedia::test::spans_hold(text, whole)) << "marker spans: " << text;
   std::vector<std::string> bytes;
   for (char c : text) bytes.emplace_back(1, c);
-  EXPECT_EQ(scan(bytes, sources), whole) << "byte by byte: " << text;
+  const Found by_byte = scan(bytes, sources);
+  EXPECT_EQ(by_byte, whole) << "byte by byte: " << text;
+  EXPECT_EQ(by_byte.spans, whole.spans) << "byte by byte: " << text;
   for (std::size_t cut = 1; cut < text.size(); ++cut) {
-    EXPECT_EQ(scan({text.substr(0, cut), text.substr(cut)}, sources), whole)
-        << "cut at " << cut << ": " << text;
+    const Found two = scan({text.substr(0, cut), text.substr(cut)}, sources);
+    EXPECT_EQ(two, whole) << "cut at " << cut << ": " << text;
+    EXPECT_EQ(two.spans, whole.spans) << "spans, cut at " << cut << ": " << text;
   }
   return whole;
 }
@@ -69,4 +73,23 @@ TEST(CitationScanner, ABacktickRunWithNoCloserIsLiteral) {
 TEST(CitationScanner, AMarkerMaySpanDeltas) {
   EXPECT_EQ(scan({"see [", "1", "] and [2", "]"}), (Found{{1, 2}, {}}));
   EXPECT_EQ(scan({"a `", "[1]", "` b [3]"}), (Found{{3}, {}}));
+}
+
+TEST(CitationScanner, KeepsEachMarkersSpanWhenAsked) {
+  using Span = Found::Span;
+  // "Duck [1]. Both [2, 3]. Nested [[4]]. `[5]` [12]"
+  const std::string text = "Duck [1]. Both [2, 3]. Nested [[4]]. `[5]` [12]";
+  const Found f = scan_every_way(text, 10);
+  EXPECT_EQ(f, (Found{{1, 2, 3, 4}, {12}}));
+  EXPECT_EQ(f.spans,
+            (std::vector<Span>{{5, 8, {1}}, {15, 21, {2, 3}}, {31, 34, {4}}, {43, 47, {12}}}));
+  // A backtick run that never closes is literal: its text is read again,
+  // and its markers keep the offsets they had.
+  const std::string literal = "It costs 5` [1].\n\nNext [2].";
+  EXPECT_EQ(scan_every_way(literal).spans, (std::vector<Span>{{12, 15, {1}}, {23, 26, {2}}}));
+  // Without keep_markers nothing is kept.
+  chrysopedia::chat::CitationScanner plain(10);
+  plain.feed(text);
+  plain.finish();
+  EXPECT_TRUE(plain.markers().empty());
 }

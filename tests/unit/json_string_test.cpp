@@ -89,6 +89,13 @@ TEST(JsonString, CompletionBodyIsTheRequestAsJson) {
   EXPECT_EQ(llm::completion_body(r), want.dump()) << "the same bytes as before";
   r.stream_usage = false;
   EXPECT_FALSE(nlohmann::json::parse(llm::completion_body(r)).contains("stream_options"));
+
+  // A caller's stop sequences and end user (the OpenAI face) go upstream.
+  r.stop = {"END", "\"q\""};
+  r.user = "u-42";
+  const auto with = nlohmann::json::parse(llm::completion_body(r));
+  EXPECT_EQ(with["stop"], nlohmann::json::parse(R"(["END", "\"q\""])"));
+  EXPECT_EQ(with["user"], "u-42");
 }
 
 TEST(JsonString, SourcesAreTheSameBytesAsBefore) {

@@ -34,6 +34,16 @@ TEST(SseFramer, PlainEvent) {
   EXPECT_EQ(f.frame("done", R"({"a":1})"), "event: done\ndata: {\"a\":1}\n\n");
 }
 
+TEST(SseFramer, WithoutANameAnEventIsOnlyItsData) {
+  SseFramer f;
+  // OpenAI's chunks: `data: {json}` and nothing else.
+  EXPECT_EQ(f.frame("", R"({"a":1})"), "data: {\"a\":1}\n\n");
+  EXPECT_EQ(f.frame("", "[DONE]"), "data: [DONE]\n\n");
+  const auto events = parse_sse(f.frame("", "x"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "x");
+}
+
 TEST(SseFramer, EachLineIsItsOwnDataLine) {
   SseFramer f;
   EXPECT_EQ(f.frame("token", "one\ntwo"), "event: token\ndata: one\ndata: two\n\n");

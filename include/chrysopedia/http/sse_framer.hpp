@@ -14,8 +14,8 @@ namespace chrysopedia::http {
 /// keeps that one bit of state between calls.
 class SseFramer {
  public:
-  /// The framed event, or "" when there is nothing to send (empty data, or
-  /// data that was only the LF completing the previous event's CR).
+  /// The framed event (no `event:` line when `event` is empty), or "" when there is nothing to send
+  /// (empty data, or data that was only the LF completing the previous event's CR).
   std::string frame(std::string_view event, std::string_view data);
 
   /// The same, appended to `out` (the connection's output buffer, so a

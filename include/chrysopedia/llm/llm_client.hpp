@@ -20,7 +20,9 @@ struct CompletionRequest {
   std::string model;
   double temperature = 0.3;
   int max_tokens = 2048;
-  bool stream_usage = true;  ///< ask for usage in the stream (stream_options)
+  bool stream_usage = true;              ///< ask for usage in the stream (stream_options)
+  std::vector<std::string> stop = {};    ///< sequences that end the answer (none: not sent)
+  std::optional<std::string> user = {};  ///< the end user, as the caller names them
   /// The numbered sources' texts, [1] first. A model reads them in the
   /// messages; an answerer without one (the offline answerer) answers from
   /// these. Never sent upstream.

@@ -1,0 +1,81 @@
+#include "chat/native_face.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "common/log_text.hpp"
+
+namespace chrysopedia::chat {
+
+namespace net = boost::asio;
+
+namespace {
+constexpr std::string_view kSearchFailed = R"({"message":"Search failed"})";
+constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})";
+}  // namespace
+
+NativeFace::NativeFace(http::Exchange& exchange, Memory memory, std::string question,
+                       std::string conversation_id, std::chrono::steady_clock::time_point started)
+    : exchange_(exchange),
+      memory_(std::move(memory)),
+      question_(std::move(question)),
+      conversation_id_(std::move(conversation_id)),
+      started_(started) {}
+
+net::awaitable<void> NativeFace::begin() {
+  events_ = co_await exchange_.open_event_stream();
+}
+
+net::awaitable<void> NativeFace::search_failed() {
+  co_await events_->send("error", kSearchFailed);
+}
+
+net::awaitable<void> NativeFace::sources(const Sources& sources) {
+  cited_as_.reserve(sources.refs.size());
+  for (const auto& ref : sources.refs) cited_as_.emplace_back(ref.slug, ref.anchor);
+  co_await events_->send("sources", sources.json);
+}
+
+net::awaitable<void> NativeFace::token(std::string_view delta) {
+  co_await events_->send("token", delta);
+}
+
+net::awaitable<void> NativeFace::model_failed(int) {
+  co_await events_->send("error", kLlmFailed);
+}
+
+net::awaitable<void> NativeFace::answered(const Answered& answer) {
+  if (memory_.save) {
+    try {
+      co_await memory_.store->append_turn(memory_.stored_id, question_, std::string(answer.text));
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("chat_history_save_error cid={} rid={} error={}", conversation_id_,
+                   exchange_.request().request_id, common::log_quote(e.what()));
+    }
+  }
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+          .count();
+  nlohmann::json done = {{"cascade_tier", answer.cascade_tier},
+                         {"searched_query", answer.searched_query},
+                         {"conversation_id", conversation_id_},
+                         {"latency_ms", std::round(latency_ms * 10) / 10}};
+  nlohmann::json cited = nlohmann::json::array();
+  for (int n : answer.cited) {
+    const auto& [slug, anchor] = cited_as_[static_cast<std::size_t>(n - 1)];
+    cited.push_back({{"number", n}, {"slug", slug}, {"section_anchor", anchor}});
+  }
+  done["citations"] = std::move(cited);
+  done["invalid_citations"] = answer.invalid;
+  if (answer.usage) {
+    done["usage"] = {{"prompt_tokens", answer.usage->prompt_tokens},
+                     {"completion_tokens", answer.usage->completion_tokens}};
+  }
+  const std::string done_json = done.dump();
+  co_await events_->send("done", done_json);
+}
+
+}  // namespace chrysopedia::chat
