@@ -4,13 +4,14 @@
 // to first token, the gap between tokens and the whole stream (p50, p90,
 // p99, max), errors, requests/s and tokens/s.
 //
-//   chat-loadgen --url http://127.0.0.1:8000/api/v1/chat [--mode chat|openai]
+//   chat-loadgen --url http://127.0.0.1:8000/api/v1/chat [--mode chat|openai] [--model M]
 //                [--concurrency C] [--requests N | --seconds S]
 //                [--query "..." | --queries-file FILE.jsonl] [--ramp-seconds R]
 //                [--label TEXT] [--header] [--summary FILE]
 //
-// --mode openai posts a chat-completions body and counts `data:` chunks with
-// content as tokens (the upstream measured directly). --queries-file takes
+// --mode openai posts a chat-completions body (--model, "bench" by default)
+// and counts `data:` chunks with content as tokens: the upstream measured
+// directly, or the service's own /v1/chat/completions with --model chrysopedia. --queries-file takes
 // the "question" of each JSON line (e.g. data/retrieval-eval.jsonl) and
 // cycles through them. --ramp-seconds spreads the clients' starts over that
 // long (steady state) instead of all at once (a burst). Output: one Markdown
@@ -55,6 +56,7 @@ struct Options {
   std::string port = "8000";
   std::string path = "/api/v1/chat";
   std::string mode = "chat";
+  std::string model = "bench";  // --mode openai: the request's model
   int concurrency = 1;
   long requests = 100;
   double seconds = 0;
@@ -179,6 +181,7 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
       if (o.mode == "chat" && ev.rfind("event: sources", 0) == 0)
         s.sources_ms.push_back(ms_since(start));
       if (o.mode == "chat" && ev.rfind("event: error", 0) == 0) failed = true;
+      if (o.mode == "openai" && ev.rfind("data: {\"error\"", 0) == 0) failed = true;
       if (token) {
         const auto now = Clock::now();
         if (first) {
@@ -234,6 +237,8 @@ int main(int argc, char** argv) {
       o.query = value();
     else if (a == "--label")
       o.label = value();
+    else if (a == "--model")
+      o.model = value();
     else if (a == "--header")
       o.header = true;
     else if (a == "--summary")
@@ -267,7 +272,7 @@ int main(int argc, char** argv) {
   for (const auto& q : queries) {
     const std::string body =
         o.mode == "chat" ? nlohmann::json{{"query", q}}.dump()
-                         : nlohmann::json{{"model", "bench"},
+                         : nlohmann::json{{"model", o.model},
                                           {"stream", true},
                                           {"messages", {{{"role", "user"}, {"content", q}}}}}
                                .dump();

@@ -6,10 +6,12 @@
 # with the machine it ran on, to docs/PERFORMANCE.md.
 #   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 bench/overhead.sh
 # CORPUS=pages.jsonl and QUESTIONS=questions.jsonl ("question" or "query"
-# per line) run it on another corpus shape.
+# per line) run it on another corpus shape. ENDPOINTS ("chat openai") names
+# the faces measured: /api/v1/chat and /v1/chat/completions (streaming).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 streams=${STREAMS:-1 100 1000}
+endpoints=${ENDPOINTS:-chat openai}
 tokens=${TOKENS:-64}
 gap=${GAP_MS:-20}
 scripts/build >/dev/null
@@ -19,8 +21,8 @@ stack_start --tokens "$tokens" --gap-ms "$gap"
 
 table="| run | streams | done | errors | sources p50/p99 ms | first token p50/p90/p99/max ms | token gap p50/p99 ms | stream p50/p99 ms | chats/s | tokens/s |
 |---|---|---|---|---|---|---|---|---|---|"
-overhead="| streams | first token, upstream p50 / p99 ms | through the service p50 / p99 ms | added p50 / p99 ms |
-|---|---|---|---|"
+overhead="| streams | endpoint | first token, upstream p50 / p99 ms | through the service p50 / p99 ms | added p50 / p99 ms |
+|---|---|---|---|---|"
 ttft() { echo "$1" | awk -F'|' '{print $7}' | awk -F'/' '{gsub(/ /,""); print $1, $3}'; }
 # Clients start spread over one stream's length (steady state, not one
 # synchronized burst) and ask the evaluation's 48 questions in turn.
@@ -30,14 +32,22 @@ for c in $streams; do
   r=$([ "$c" -eq 1 ] && echo 0 || echo "$ramp")
   up=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
          --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "upstream" || true)
-  sv=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
-         --queries-file "${QUESTIONS:-data/retrieval-eval.jsonl}" \
-         --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "service" || true)
-  table+=$'\n'"$up"$'\n'"$sv"
+  table+=$'\n'"$up"
   read -r u50 u99 <<<"$(ttft "$up")"
-  read -r s50 s99 <<<"$(ttft "$sv")"
-  overhead+=$'\n'"$(awk -v c="$c" -v u50="$u50" -v u99="$u99" -v s50="$s50" -v s99="$s99" \
-    'BEGIN { printf "| %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |", c, u50, u99, s50, s99, s50-u50, s99-u99 }')"
+  for endpoint in $endpoints; do
+    if [ "$endpoint" = openai ]; then
+      target=(--url "http://127.0.0.1:$port/v1/chat/completions" --mode openai --model chrysopedia)
+    else
+      target=(--url "http://127.0.0.1:$port/api/v1/chat")
+    fi
+    sv=$(build/bench/chat-loadgen "${target[@]}" \
+           --queries-file "${QUESTIONS:-data/retrieval-eval.jsonl}" \
+           --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "service, $endpoint" || true)
+    table+=$'\n'"$sv"
+    read -r s50 s99 <<<"$(ttft "$sv")"
+    overhead+=$'\n'"$(awk -v c="$c" -v e="$endpoint" -v u50="$u50" -v u99="$u99" -v s50="$s50" -v s99="$s99" \
+      'BEGIN { printf "| %d | %s | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |", c, e, u50, u99, s50, s99, s50-u50, s99-u99 }')"
+  done
 done
 
 report=$(cat <<MD

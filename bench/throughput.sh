@@ -9,7 +9,8 @@
 #     the upstream request and the stream's set-up dominate).
 # CONCURRENCY clients (32) for CHATS chats (LONG_CHATS for the long ones);
 # each scenario runs REPEATS times (5) and the median run is the figure,
-# because a single run moves by ±15 % on this shared machine.
+# because a single run moves by ±15 % on this shared machine. ENDPOINTS
+# ("chat openai"): through /api/v1/chat and /v1/chat/completions (streaming).
 # Prints the table and appends it, with the machine, to docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,20 +19,33 @@ long_tokens=${LONG_TOKENS:-1024}
 long_chats=${LONG_CHATS:-640}
 chats=${CHATS:-6000}
 repeats=${REPEATS:-5}
+endpoints=${ENDPOINTS:-chat openai}
 scripts/build >/dev/null
 . bench/lib/stack.sh
 
-# One scenario: fake answers of $1 tokens, $2 chats. Sets cpu, rows, summary vars.
+# The load generator's arguments for endpoint $1.
+target() {
+  if [ "$1" = openai ]; then
+    echo --url "http://127.0.0.1:$port/v1/chat/completions" --mode openai --model chrysopedia
+  else
+    echo --url "http://127.0.0.1:$port/api/v1/chat"
+  fi
+}
+
+# One scenario: fake answers of $1 tokens, $2 chats, through endpoint $3.
+# Sets cpu, rows, summary vars.
 scenario() {
   stack_fake --tokens "$1" --gap-ms 0
   stack_restart_service
-  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 4 \
+  # shellcheck disable=SC2046  # target's words are separate arguments
+  build/bench/chat-loadgen $(target "$3") --concurrency 4 \
     --requests 8 --queries-file data/retrieval-eval.jsonl >/dev/null  # warm-up
   local c0 c1
   c0=$(stack_cpu_seconds "$service_pid")
-  row=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
+  # shellcheck disable=SC2046
+  row=$(build/bench/chat-loadgen $(target "$3") \
     --queries-file data/retrieval-eval.jsonl --concurrency "$concurrency" --requests "$2" \
-    --label "service, $1-token answers" --summary "$work/summary.txt" || true)
+    --label "service, $3, $1-token answers" --summary "$work/summary.txt" || true)
   c1=$(stack_cpu_seconds "$service_pid")
   cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
   . "$work/summary.txt"
@@ -41,26 +55,30 @@ per() { awk -v n="$1" -v c="$2" 'BEGIN { printf "%.0f", (c > 0) ? n / c : 0 }'; 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Runs a scenario $repeats times: fake answers of $1 tokens, $2 chats, $3
-# "tokens" or "chats" per CPU-second. Sets figures (one per run), lines
-# (one table row per run) and rows (the load generator's rows).
+# "tokens" or "chats" per CPU-second, through endpoint $4. Sets figures (one
+# per run), and appends to lines (one table row per run) and rows (the load
+# generator's rows).
+lines="" rows=""
 repeat_scenario() {
-  figures=() lines="" rows=""
+  figures=()
   local i n
   for i in $(seq 1 "$repeats"); do
-    scenario "$1" "$2"
+    scenario "$1" "$2" "$4"
     if [ "$3" = tokens ]; then n=$tokens; else n=$completed; fi
     figures+=("$(per "$n" "$cpu")")
-    lines+="| $1 tokens, run $i | $completed / $errors | $tokens | $cpu s | $elapsed_s s | ${figures[-1]} $3 |"$'\n'
+    lines+="| $4, $1 tokens, run $i | $completed / $errors | $tokens | $cpu s | $elapsed_s s | ${figures[-1]} $3 |"$'\n'
     rows+="$row"$'\n'
   done
 }
 
 stack_start --tokens 16 --gap-ms 0
-repeat_scenario "$long_tokens" "$long_chats" tokens
-tokens_per_cpu=$(median "${figures[@]}")
-long_lines=$lines long_rows=$rows
-repeat_scenario 16 "$chats" chats
-chats_per_cpu=$(median "${figures[@]}")
+figure_rows=""
+for endpoint in $endpoints; do
+  repeat_scenario "$long_tokens" "$long_chats" tokens "$endpoint"
+  figure_rows+="| tokens per CPU-second, $long_tokens-token answers, $endpoint | **$(median "${figures[@]}")** | ≥ 300,000 |"$'\n'
+  repeat_scenario 16 "$chats" chats "$endpoint"
+  figure_rows+="| chats per CPU-second, 16-token answers, $endpoint | **$(median "${figures[@]}")** | |"$'\n'
+done
 
 report=$(cat <<MD
 
@@ -72,15 +90,13 @@ generator, fake upstream, Postgres and Redis share it.
 
 | figure (median of $repeats runs) | measured | target |
 |---|---|---|
-| tokens per CPU-second, $long_tokens-token answers | **$tokens_per_cpu** | ≥ 300,000 |
-| chats per CPU-second, 16-token answers | **$chats_per_cpu** | |
-
+${figure_rows}
 | run | chats done / failed | tokens relayed | service CPU | wall | per CPU-second |
 |---|---|---|---|---|---|
-${long_lines}${lines}
+${lines}
 | run | streams | done | errors | sources p50/p99 ms | first token p50/p90/p99/max ms | token gap p50/p99 ms | stream p50/p99 ms | chats/s | tokens/s |
 |---|---|---|---|---|---|---|---|---|---|
-${long_rows}${rows}
+${rows}
 MD
 )
 echo "$report"
