@@ -184,3 +184,22 @@ TEST_F(OpenAiFace, AClientThatLeavesStopsTheUpstreamStreamingOrNot) {
     EXPECT_LT(std::chrono::steady_clock::now() - left, std::chrono::seconds(1));
   }
 }
+
+TEST_F(OpenAiFace, TheStreamCapCountsBothFaces) {
+  FakeLlmServer fake;
+  auto hang = openai_stream({"first"}, std::chrono::milliseconds(0), false, "", false);
+  hang.end = FakeReply::End::hang;
+  fake.set_default(hang);
+  ServiceProcess service(env(fake, {{"CHAT_MAX_STREAMS", "1"}}));
+  // One answer held open on the chat endpoint...
+  RawClient held(service.port());
+  held.send(make_request("POST", "/api/v1/chat", R"({"query":"sidechain"})",
+                         "Content-Type: application/json\r\n"));
+  held.read_head();
+  // ...leaves no room for one on the OpenAI face, streamed or not.
+  for (const bool stream : {true, false}) {
+    const auto r = post(service.port(), body("sidechain", stream));
+    expect_openai_error(r, 503, "server_error");
+    EXPECT_EQ(r.headers.at("retry-after"), "1");
+  }
+}
