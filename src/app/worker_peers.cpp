@@ -3,8 +3,10 @@
 #include "chat/offline_answerer.hpp"
 #include "chrysopedia/config/redis_url.hpp"
 #include "history/no_history_store.hpp"
+#include "history/no_stream_journal.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
+#include "history/redis_stream_journal.hpp"
 #include "llm/curl_loop.hpp"
 #include "llm/openai_embeddings_client.hpp"
 #include "llm/openai_stream_client.hpp"
@@ -21,7 +23,8 @@ struct WorkerPeers {
   std::unique_ptr<llm::OpenAiEmbeddingsClient> embedder;
   std::unique_ptr<search::SemanticSearchClient> semantic_search;
   std::unique_ptr<history::RedisConnection> redis;
-  std::unique_ptr<history::HistoryStore> history;  // Redis, or no memory
+  std::unique_ptr<history::HistoryStore> history;   // Redis, or no memory
+  std::unique_ptr<history::StreamJournal> journal;  // Redis, or no resume
   chat::ChatPeers peers;
   ~WorkerPeers();
 };
@@ -75,10 +78,19 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     o.max_messages = settings.chat_history_max_turn_pairs * 2;
     o.ttl = std::chrono::seconds(settings.chat_history_ttl_seconds);
     w->history = std::make_unique<history::RedisHistoryStore>(*w->redis, o);
+    if (settings.chat_stream_resume) {
+      history::RedisStreamOptions so;
+      so.retention = std::chrono::seconds(settings.chat_stream_retention_seconds);
+      w->journal = std::make_unique<history::RedisStreamJournal>(ctx, *w->redis, so);
+    } else {
+      w->journal = std::make_unique<history::NoStreamJournal>();
+    }
   } else {
     w->history = std::make_unique<history::NoHistoryStore>();
+    w->journal = std::make_unique<history::NoStreamJournal>();
   }
   w->peers.history = w->history.get();
+  w->peers.journal = w->journal.get();
   current = w.get();
   return w;
 }

@@ -2,6 +2,10 @@
 
 #include <chrono>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -71,6 +75,8 @@ void ChatService::add_routes(http::Router& router, const RouteGuard& guard) {
   };
   router.add("POST", "/api/v1/chat",
              guarded([this](http::Exchange& ex) { return chat(ex); }, true));
+  router.add("GET", "/api/v1/chat/streams/{id}",
+             guarded([this](http::Exchange& ex) { return resume_stream(ex); }, true));
   router.add("GET", "/api/v1/conversations/{id}",
              guarded([this](http::Exchange& ex) { return get_conversation(ex); }, false));
   router.add("DELETE", "/api/v1/conversations/{id}",
@@ -118,7 +124,8 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   }
 
   NativeFace::Memory memory{peers.history, stored, settings_.chat_history_max_turn_pairs > 0};
-  NativeFace face(ex, std::move(memory), request.query, cid, started);
+  NativeFace face(ex, std::move(memory), request.query, cid, started,
+                  peers.journal->open(http_request.owner));
   Turn turn;
   turn.question = std::move(request.query);
   turn.creator = std::move(request.creator);
@@ -276,6 +283,128 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
       "invalid_citations={} latency_ms={:.1f} face={} cid={} rid={}",
       log_value(turn.question), log_value(turn.creator), answered.cascade_tier, source_count,
       answered.cited.size(), answered.invalid.size(), latency_ms, turn.face, cid, rid);
+}
+
+namespace {
+
+constexpr std::string_view kStreamInterrupted = R"({"message":"Stream interrupted"})";
+
+// The seq a reader has seen: Last-Event-ID `{id}-{seq}` (it wins), else
+// `?after={seq}`, else 0. nullopt for one that names another stream or no
+// number.
+std::optional<long long> resume_after(const http::Request& req, const std::string& id) {
+  const auto number = [](std::string_view s) -> std::optional<long long> {
+    if (s.empty() || s.size() > 15) return std::nullopt;
+    long long n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  };
+  if (const auto last = req.header("last-event-id")) {
+    if (last->size() <= id.size() + 1 || last->substr(0, id.size()) != id ||
+        (*last)[id.size()] != '-') {
+      return std::nullopt;
+    }
+    return number(last->substr(id.size() + 1));
+  }
+  std::string_view query = req.query;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto part = query.substr(0, amp);
+    if (part.rfind("after=", 0) == 0) return number(part.substr(6));
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  return 0;
+}
+
+}  // namespace
+
+net::awaitable<void> ChatService::resume_stream(http::Exchange& ex) {
+  const auto& req = ex.request();
+  const std::string& id = req.params.at("id");
+  const ChatPeers peers = peers_();
+  const auto not_found = [&id] {
+    return http::json_error(404, "not_found",
+                            "There is no chat stream " + id +
+                                " to resume: its id is wrong, it belongs to another key, or it "
+                                "ended more than CHAT_STREAM_RETENTION_SECONDS ago.");
+  };
+  if (!history::valid_stream_id(id)) {
+    http::Response response = not_found();
+    co_await ex.respond(std::move(response));
+    co_return;
+  }
+  const auto after = resume_after(req, id);
+  if (!after) {
+    http::Response response = http::json_error(
+        400, "invalid_field",
+        "Last-Event-ID must be " + id + "-<n> (an id this stream sent), or ?after=<n> a number.");
+    co_await ex.respond(std::move(response));
+    co_return;
+  }
+  constexpr std::size_t kBatch = 512;
+  // Read from the event seen itself, to tell whether it ended the stream.
+  std::optional<std::vector<history::KeptEvent>> batch;
+  bool failed = false;
+  try {
+    batch = co_await peers.journal->read(req.owner, id, *after > 0 ? *after - 1 : 0, kBatch);
+  } catch (const history::HistoryError& e) {
+    spdlog::warn("stream_resume_error stream={} rid={} error={}", id, req.request_id,
+                 log_value(e.what()));
+    failed = true;
+  }
+  if (failed || !batch) {
+    http::Response response =
+        failed ? http::json_error(503, "memory_unavailable",
+                                  "Kept streams cannot be read right now; try again shortly.")
+               : not_found();
+    co_await ex.respond(std::move(response));
+    co_return;
+  }
+  if (*after > 0 && !batch->empty() && batch->front().seq == *after) {
+    const bool ended = history::ends_stream(batch->front().event);
+    batch->erase(batch->begin());
+    if (ended) {
+      http::Response none;
+      none.status = 204;
+      co_await ex.respond(std::move(none));
+      co_return;
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> headers = {{"Chrysopedia-Stream-Id", id}};
+  auto* events = co_await ex.open_event_stream(std::move(headers));
+  spdlog::info("stream_resumed stream={} after={} rid={}", id, *after, req.request_id);
+  long long last = *after;
+  // Live events are read as they are kept: a short poll, bounded by the
+  // longest an answer can take (a generator that died is issue 19's next
+  // step: a liveness key).
+  net::steady_timer poll(co_await net::this_coro::executor);
+  const auto give_up = Clock::now() + settings_.llm_total_timeout + std::chrono::seconds(30);
+  for (;;) {
+    for (const auto& e : *batch) {
+      const std::string event_id = history::event_id(id, e.seq);
+      co_await events->send(e.event, e.data, event_id);
+      last = e.seq;
+      if (history::ends_stream(e.event)) co_return;
+    }
+    if (Clock::now() > give_up) {
+      const std::string event_id = history::event_id(id, last + 1);
+      co_await events->send("error", kStreamInterrupted, event_id);
+      co_return;
+    }
+    if (batch->size() < kBatch) {
+      poll.expires_after(std::chrono::milliseconds(25));
+      co_await poll.async_wait(net::use_awaitable);
+    }
+    try {
+      batch = co_await peers.journal->read(req.owner, id, last, kBatch);
+    } catch (const history::HistoryError&) {
+      batch = std::vector<history::KeptEvent>{};  // a blip: try again
+    }
+    if (!batch) co_return;  // expired while read: nothing more will come
+  }
 }
 
 net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {

@@ -5,6 +5,7 @@
 #include "chrysopedia/chat/answer.hpp"
 #include "chrysopedia/config/settings.hpp"
 #include "chrysopedia/history/history_store.hpp"
+#include "chrysopedia/history/stream_journal.hpp"
 #include "chrysopedia/http/router.hpp"
 #include "chrysopedia/llm/llm_client.hpp"
 #include "chrysopedia/search/search_client.hpp"
@@ -19,6 +20,7 @@ struct ChatPeers {
   search::SearchClient* search = nullptr;
   history::HistoryStore* history = nullptr;
   llm::LlmClient* llm = nullptr;
+  history::StreamJournal* journal = nullptr;  ///< without Redis, a journal that keeps nothing
 };
 
 /// Finds the peers of the calling thread's event loop.
@@ -36,7 +38,8 @@ class ChatService final : public Answerer {
   /// for the chat endpoint.
   using RouteGuard = std::function<http::Handler(http::Handler, bool opens_stream)>;
 
-  /// Registers POST /api/v1/chat and GET/DELETE /api/v1/conversations/{id},
+  /// Registers POST /api/v1/chat, GET /api/v1/chat/streams/{id} and
+  /// GET/DELETE /api/v1/conversations/{id},
   /// each behind `guard` when one is given.
   void add_routes(http::Router& router, const RouteGuard& guard = {});
 
@@ -44,6 +47,9 @@ class ChatService final : public Answerer {
 
   boost::asio::awaitable<void> chat(http::Exchange& exchange);
   boost::asio::awaitable<void> get_conversation(http::Exchange& exchange);
+  /// GET /api/v1/chat/streams/{id} (SPEC §11): the events after
+  /// Last-Event-ID (or ?after=), then the rest as they are kept.
+  boost::asio::awaitable<void> resume_stream(http::Exchange& exchange);
   boost::asio::awaitable<void> delete_conversation(http::Exchange& exchange);
 
  private:

@@ -18,33 +18,49 @@ constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})"
 }  // namespace
 
 NativeFace::NativeFace(http::Exchange& exchange, Memory memory, std::string question,
-                       std::string conversation_id, std::chrono::steady_clock::time_point started)
+                       std::string conversation_id, std::chrono::steady_clock::time_point started,
+                       std::unique_ptr<history::StreamWriter> writer)
     : exchange_(exchange),
       memory_(std::move(memory)),
       question_(std::move(question)),
       conversation_id_(std::move(conversation_id)),
-      started_(started) {}
+      started_(started),
+      writer_(std::move(writer)) {}
+
+net::awaitable<void> NativeFace::send(std::string_view event, std::string_view data) {
+  if (!writer_) {
+    co_await events_->send(event, data);
+    co_return;
+  }
+  // Kept before it is written: a reader who resumes from this id finds it.
+  const long long seq = writer_->append(event, data);
+  if (history::ends_stream(event)) writer_->finish();
+  const std::string id = history::event_id(writer_->id(), seq);
+  co_await events_->send(event, data, id);
+}
 
 net::awaitable<void> NativeFace::begin() {
-  events_ = co_await exchange_.open_event_stream();
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (writer_) headers.emplace_back("Chrysopedia-Stream-Id", writer_->id());
+  events_ = co_await exchange_.open_event_stream(std::move(headers));
 }
 
 net::awaitable<void> NativeFace::search_failed() {
-  co_await events_->send("error", kSearchFailed);
+  co_await send("error", kSearchFailed);
 }
 
 net::awaitable<void> NativeFace::sources(const Sources& sources) {
   cited_as_.reserve(sources.refs.size());
   for (const auto& ref : sources.refs) cited_as_.emplace_back(ref.slug, ref.anchor);
-  co_await events_->send("sources", sources.json);
+  co_await send("sources", sources.json);
 }
 
 net::awaitable<void> NativeFace::token(std::string_view delta) {
-  co_await events_->send("token", delta);
+  co_await send("token", delta);
 }
 
 net::awaitable<void> NativeFace::model_failed(int) {
-  co_await events_->send("error", kLlmFailed);
+  co_await send("error", kLlmFailed);
 }
 
 net::awaitable<void> NativeFace::answered(const Answered& answer) {
@@ -75,7 +91,7 @@ net::awaitable<void> NativeFace::answered(const Answered& answer) {
                      {"completion_tokens", answer.usage->completion_tokens}};
   }
   const std::string done_json = done.dump();
-  co_await events_->send("done", done_json);
+  co_await send("done", done_json);
 }
 
 }  // namespace chrysopedia::chat

@@ -1,19 +1,22 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "chrysopedia/chat/answer.hpp"
 #include "chrysopedia/history/history_store.hpp"
+#include "chrysopedia/history/stream_journal.hpp"
 #include "chrysopedia/http/exchange.hpp"
 
 namespace chrysopedia::chat {
 
 /// The chat endpoint's encoder (SPEC §1): an event stream opened as soon as
 /// the question is taken, `sources`, `token`s, and `done` (after the turn
-/// is saved to memory) or `error`.
+/// is saved to memory) or `error`. With a stream writer (SPEC §11) every
+/// event also carries an `id:` and is kept for readers who resume.
 class NativeFace final : public AnswerSink {
  public:
   struct Memory {
@@ -23,7 +26,8 @@ class NativeFace final : public AnswerSink {
   };
 
   NativeFace(http::Exchange& exchange, Memory memory, std::string question,
-             std::string conversation_id, std::chrono::steady_clock::time_point started);
+             std::string conversation_id, std::chrono::steady_clock::time_point started,
+             std::unique_ptr<history::StreamWriter> writer = nullptr);
 
   boost::asio::awaitable<void> begin() override;
   boost::asio::awaitable<void> search_failed() override;
@@ -33,12 +37,15 @@ class NativeFace final : public AnswerSink {
   boost::asio::awaitable<void> answered(const Answered& answer) override;
 
  private:
+  boost::asio::awaitable<void> send(std::string_view event, std::string_view data);
+
   http::Exchange& exchange_;
   http::EventStream* events_ = nullptr;
   Memory memory_;
   std::string question_;
   std::string conversation_id_;
   std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<history::StreamWriter> writer_;  // null: not kept, no ids
   // What a citation names in `done`: each source's page and section.
   std::vector<std::pair<std::string, std::string>> cited_as_;
 };

@@ -124,6 +124,12 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.chat_history_ttl_seconds = parse_int<int>(v, 1, 31'536'000, "a number of seconds");
        }},
+      {"CHAT_STREAM_RETENTION_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_stream_retention_seconds = parse_int<int>(v, 1, 86'400, "a number of seconds");
+       }},
+      {"CHAT_STREAM_RESUME", false,
+       [](Settings& s, const std::string& v) { s.chat_stream_resume = parse_bool(v); }},
       {"CHAT_CLIENT_CONVERSATION_IDS", false,
        [](Settings& s, const std::string& v) { s.chat_client_conversation_ids = parse_bool(v); }},
       {"LOG_LEVEL", false,

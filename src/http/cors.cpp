@@ -9,7 +9,8 @@ namespace chrysopedia::http {
 
 namespace {
 
-constexpr std::string_view kBaseHeaders[] = {"Content-Type", "Authorization", "X-Request-Id"};
+constexpr std::string_view kBaseHeaders[] = {"Content-Type", "Authorization", "X-Request-Id",
+                                             "Last-Event-ID"};
 constexpr std::size_t kMaxExtraHeaders = 16;
 constexpr std::size_t kMaxHeaderName = 64;
 
@@ -40,7 +41,7 @@ HeaderList Cors::response_headers(const Request& request) const {
   // caches must key on it.
   return {{"Access-Control-Allow-Origin", std::string(*origin)},
           {"Vary", "Origin"},
-          {"Access-Control-Expose-Headers", "X-Request-Id"}};
+          {"Access-Control-Expose-Headers", "X-Request-Id, Chrysopedia-Stream-Id"}};
 }
 
 bool Cors::is_preflight(const Request& request) const {

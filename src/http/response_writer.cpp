@@ -99,7 +99,9 @@ awaitable<void> ResponseWriter::write_response(const Request& request, Response&
   }
 }
 
-awaitable<void> ResponseWriter::write_event_stream_head(const Request& request, bool keep_alive) {
+awaitable<void> ResponseWriter::write_event_stream_head(
+    const Request& request, bool keep_alive,
+    std::vector<std::pair<std::string, std::string>> headers) {
   bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "text/event-stream");
   res.set(bhttp::field::cache_control, "no-cache");
@@ -107,6 +109,7 @@ awaitable<void> ResponseWriter::write_event_stream_head(const Request& request, 
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Request-Id", request.request_id);
   for (auto& [name, value] : cors_) res.set(name, value);
+  for (auto& [name, value] : headers) res.set(name, value);
   res.keep_alive(keep_alive && !http10_);
   res.chunked(!http10_);
   bhttp::response_serializer<bhttp::empty_body> sr{res};

@@ -37,7 +37,9 @@ class ResponseWriter {
 
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
                                               bool keep_alive);
-  boost::asio::awaitable<void> write_event_stream_head(const Request& request, bool keep_alive);
+  boost::asio::awaitable<void> write_event_stream_head(
+      const Request& request, bool keep_alive,
+      std::vector<std::pair<std::string, std::string>> headers = {});
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
   boost::asio::awaitable<void> write_last_chunk();
   /// Runs alongside a handler; ends (cancelling it) when a ping fails.

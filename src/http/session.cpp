@@ -315,8 +315,10 @@ awaitable<void> Session::write_response(const Request& request, Response&& respo
   co_await writer_.write_response(request, std::move(response), keep_alive && !closing_);
 }
 
-awaitable<void> Session::write_event_stream_head(const Request& request, bool keep_alive) {
-  co_await writer_.write_event_stream_head(request, keep_alive && !closing_);
+awaitable<void> Session::write_event_stream_head(
+    const Request& request, bool keep_alive,
+    std::vector<std::pair<std::string, std::string>> headers) {
+  co_await writer_.write_event_stream_head(request, keep_alive && !closing_, std::move(headers));
 }
 
 awaitable<void> Session::write_chunk(std::string_view payload) {

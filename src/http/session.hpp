@@ -55,7 +55,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // For SessionExchange: the writer's, with the server's closing in mind.
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
                                               bool keep_alive);
-  boost::asio::awaitable<void> write_event_stream_head(const Request& request, bool keep_alive);
+  boost::asio::awaitable<void> write_event_stream_head(
+      const Request& request, bool keep_alive,
+      std::vector<std::pair<std::string, std::string>> headers = {});
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
   boost::asio::awaitable<void> lingering_close();
   void close_socket();

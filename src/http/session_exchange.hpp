@@ -17,8 +17,10 @@ class SessionExchange final : public Exchange, public EventStream {
   const Request& request() const override { return request_; }
   void set_owner(std::string owner) override { request_.owner = std::move(owner); }
   boost::asio::awaitable<void> respond(Response&& response) override;
-  boost::asio::awaitable<EventStream*> open_event_stream() override;
-  boost::asio::awaitable<void> send(std::string_view event, std::string_view data) override;
+  boost::asio::awaitable<EventStream*> open_event_stream(
+      std::vector<std::pair<std::string, std::string>> headers = {}) override;
+  boost::asio::awaitable<void> send(std::string_view event, std::string_view data,
+                                    std::string_view id = {}) override;
 
   bool started() const { return status_ != 0; }
   bool streaming() const { return streaming_; }

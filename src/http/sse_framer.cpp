@@ -4,13 +4,14 @@
 
 namespace chrysopedia::http {
 
-std::string SseFramer::frame(std::string_view event, std::string_view data) {
+std::string SseFramer::frame(std::string_view event, std::string_view data, std::string_view id) {
   std::string out;
-  frame_into(out, event, data);
+  frame_into(out, event, data, id);
   return out;
 }
 
-std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std::string_view data) {
+std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std::string_view data,
+                                  std::string_view id) {
   if (event != last_event_) {
     last_event_.assign(event);
     pending_cr_ = false;
@@ -24,6 +25,7 @@ std::size_t SseFramer::frame_into(std::string& out, std::string_view event, std:
   const std::size_t start = out.size();
   // No name: a plain `data:` event (clients call it "message"), as
   // OpenAI's streams are.
+  if (!id.empty()) out.append("id: ").append(id).append("\n");
   if (!event.empty()) out.append("event: ").append(event).append("\n");
   out.append("data: ");
   // find_first_of("\r\n") tests each byte against the set with a call

@@ -18,6 +18,7 @@
 #include "fakes/fake_history_store.hpp"
 #include "fakes/fake_llm_client.hpp"
 #include "fakes/fake_search_client.hpp"
+#include "fakes/fake_stream_journal.hpp"
 #include "history/no_history_store.hpp"
 
 namespace chrysopedia::test {
@@ -36,6 +37,7 @@ struct Rig {
   FakeSearchClient search;
   FakeHistoryStore history;
   FakeLlmClient llm;
+  FakeStreamJournal journal;
   history::NoHistoryStore no_memory;
   chat::OfflineAnswerer offline;
   bool memory = true;
@@ -44,7 +46,7 @@ struct Rig {
       settings, [this] {
         return chat::ChatPeers{&search,
                                memory ? static_cast<history::HistoryStore*>(&history) : &no_memory,
-                               model ? static_cast<llm::LlmClient*>(&llm) : &offline};
+                               model ? static_cast<llm::LlmClient*>(&llm) : &offline, &journal};
       }};
 
   Rig() {

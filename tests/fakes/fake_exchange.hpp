@@ -21,6 +21,7 @@ class FakeExchange final : public http::Exchange {
   struct Event {
     std::string name;
     std::string data;
+    std::string id;
   };
 
   http::Request req;
@@ -35,8 +36,11 @@ class FakeExchange final : public http::Exchange {
     response = std::move(r);
     co_return;
   }
-  boost::asio::awaitable<http::EventStream*> open_event_stream() override {
+  std::vector<std::pair<std::string, std::string>> stream_headers;
+  boost::asio::awaitable<http::EventStream*> open_event_stream(
+      std::vector<std::pair<std::string, std::string>> headers = {}) override {
     stream_opened = true;
+    stream_headers = std::move(headers);
     co_return &stream_;
   }
 
@@ -56,11 +60,12 @@ class FakeExchange final : public http::Exchange {
   class Stream final : public http::EventStream {
    public:
     explicit Stream(FakeExchange& owner) : owner_(owner) {}
-    boost::asio::awaitable<void> send(std::string_view event, std::string_view data) override {
+    boost::asio::awaitable<void> send(std::string_view event, std::string_view data,
+                                      std::string_view id = {}) override {
       if (owner_.gone_after && owner_.events.size() >= *owner_.gone_after) {
         throw boost::system::system_error(boost::asio::error::operation_aborted);
       }
-      owner_.events.push_back({std::string(event), std::string(data)});
+      owner_.events.push_back({std::string(event), std::string(data), std::string(id)});
       co_return;
     }
 

@@ -77,7 +77,7 @@ TEST(Cors, PreflightFromAnAllowedOriginIsAnswered) {
   EXPECT_EQ(r.header("vary"), "Origin");
   EXPECT_EQ(r.header("access-control-allow-methods"), "POST");
   EXPECT_EQ(r.header("access-control-allow-headers"),
-            "Content-Type, Authorization, X-Request-Id, X-Trace-Token");
+            "Content-Type, Authorization, X-Request-Id, Last-Event-ID, X-Trace-Token");
   EXPECT_EQ(r.header("access-control-max-age"), "600");
   EXPECT_TRUE(r.body.empty());
 
@@ -93,7 +93,7 @@ TEST(Cors, OddRequestedHeadersAreNotGranted) {
   RawClient c(server.port());
   c.send(preflight("/api/v1/chat", kAllowed, "x-ok, bad header, x\"y, " + std::string(100, 'a')));
   EXPECT_EQ(c.read_response().header("access-control-allow-headers"),
-            "Content-Type, Authorization, X-Request-Id, x-ok");
+            "Content-Type, Authorization, X-Request-Id, Last-Event-ID, x-ok");
 }
 
 TEST(Cors, StreamAndErrorsCarryTheHeadersForAnAllowedOrigin) {
@@ -105,14 +105,14 @@ TEST(Cors, StreamAndErrorsCarryTheHeadersForAnAllowedOrigin) {
   EXPECT_EQ(stream.header("content-type"), "text/event-stream");
   EXPECT_EQ(stream.header("access-control-allow-origin"), kAllowed);
   EXPECT_EQ(stream.header("vary"), "Origin");
-  EXPECT_EQ(stream.header("access-control-expose-headers"), "X-Request-Id");
+  EXPECT_EQ(stream.header("access-control-expose-headers"), "X-Request-Id, Chrysopedia-Stream-Id");
   EXPECT_NE(stream.body.find("event: done"), std::string::npos);
 
   c.send(chat("not json", kAllowed));
   const auto bad = c.read_response();
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.header("access-control-allow-origin"), kAllowed);
-  EXPECT_EQ(bad.header("access-control-expose-headers"), "X-Request-Id");
+  EXPECT_EQ(bad.header("access-control-expose-headers"), "X-Request-Id, Chrysopedia-Stream-Id");
 
   c.send(make_request("GET", "/nowhere", {}, "Origin: " + kAllowed + "\r\n"));
   const auto missing = c.read_response();

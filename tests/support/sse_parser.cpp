@@ -4,7 +4,7 @@ namespace chrysopedia::test {
 
 std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments) {
   std::vector<SseEvent> out;
-  std::string event, data;
+  std::string event, data, last_id;
   std::size_t i = 0;
   if (comments) *comments = 0;
   while (i < stream.size()) {
@@ -18,7 +18,7 @@ std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments) 
     if (line.empty()) {
       if (!data.empty()) {
         data.pop_back();  // the LF after the last data line
-        out.push_back({event.empty() ? "message" : event, data});
+        out.push_back({event.empty() ? "message" : event, data, last_id});
       }
       event.clear();
       data.clear();
@@ -36,6 +36,8 @@ std::vector<SseEvent> parse_sse(std::string_view stream, std::size_t* comments) 
       event.assign(value);
     } else if (field == "data") {
       data.append(value).push_back('\n');
+    } else if (field == "id" && value.find('\0') == std::string_view::npos) {
+      last_id.assign(value);  // kept for the events after it, as a browser does
     }
   }
   return out;

@@ -9,6 +9,7 @@ namespace chrysopedia::test {
 struct SseEvent {
   std::string event;  ///< "message" when no event field was given
   std::string data;
+  std::string id = {};  ///< the last event ID when it was dispatched
   bool operator==(const SseEvent&) const = default;
 };
 

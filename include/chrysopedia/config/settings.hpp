@@ -56,6 +56,12 @@ struct Settings {
   int chat_max_context_sources = 10;
   int chat_history_max_turn_pairs = 10;
   int chat_history_ttl_seconds = 3600;
+  /// How long a chat stream's events stay in Redis after it ended, for
+  /// readers to resume it (SPEC §11).
+  int chat_stream_retention_seconds = 300;
+  /// With Redis, chat streams are kept for resuming; false turns that off
+  /// (no ids), e.g. to measure what it costs.
+  bool chat_stream_resume = true;
   /// false: a chat may name only a conversation the service made (and so
   /// an unguessable id); a client's own id (`my-session-1`) gets 400.
   bool chat_client_conversation_ids = true;

@@ -19,7 +19,10 @@ class EventStream {
 
   /// Frames `data` as one event (multi-line `data:`, line breaks normalised,
   /// also across consecutive events of the same name) and writes it.
-  virtual boost::asio::awaitable<void> send(std::string_view event, std::string_view data) = 0;
+  /// `id` (SPEC §11: `{stream_id}-{seq}`) is the event's `id:` field, none
+  /// when empty.
+  virtual boost::asio::awaitable<void> send(std::string_view event, std::string_view data,
+                                            std::string_view id = {}) = 0;
 };
 
 }  // namespace chrysopedia::http

@@ -28,9 +28,11 @@ class Exchange {
   /// strings (see ARCHITECTURE.md, "g++ 12 and coroutines").
   virtual boost::asio::awaitable<void> respond(Response&& response) = 0;
 
-  /// Writes `200` with the event-stream headers and returns the stream,
-  /// which lives until the handler returns.
-  virtual boost::asio::awaitable<EventStream*> open_event_stream() = 0;
+  /// Writes `200` with the event-stream headers (and `headers`, such as
+  /// Chrysopedia-Stream-Id) and returns the stream, which lives until the
+  /// handler returns.
+  virtual boost::asio::awaitable<EventStream*> open_event_stream(
+      std::vector<std::pair<std::string, std::string>> headers = {}) = 0;
 };
 
 }  // namespace chrysopedia::http

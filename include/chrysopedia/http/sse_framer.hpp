@@ -16,11 +16,14 @@ class SseFramer {
  public:
   /// The framed event (no `event:` line when `event` is empty), or "" when there is nothing to send
   /// (empty data, or data that was only the LF completing the previous event's CR).
-  std::string frame(std::string_view event, std::string_view data);
+  std::string frame(std::string_view event, std::string_view data, std::string_view id = {});
 
   /// The same, appended to `out` (the connection's output buffer, so a
   /// token costs no allocation). Returns how many bytes were appended.
-  std::size_t frame_into(std::string& out, std::string_view event, std::string_view data);
+  /// `id`, when given, is the event's `id:` line (SPEC §11): it must hold
+  /// no line break and no NUL (the service makes it).
+  std::size_t frame_into(std::string& out, std::string_view event, std::string_view data,
+                         std::string_view id = {});
 
   /// A comment line, which clients ignore (heartbeats).
   static std::string comment(std::string_view text);

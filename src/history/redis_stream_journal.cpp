@@ -1,0 +1,200 @@
+#include "history/redis_stream_journal.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "chrysopedia/history/history_store.hpp"
+#include "common/hex.hpp"
+#include "common/log_text.hpp"
+#include "common/os_random.hpp"
+
+namespace chrysopedia::history {
+
+namespace net = boost::asio;
+
+namespace {
+
+// KEYS[1] the stream; ARGV: cap, ttl in ms, then seq, name, data per event.
+// The opening entry 0-1 is made by the first batch (which may hold no
+// event): a key that exists is a stream that exists.
+constexpr const char* kAppendScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XADD', KEYS[1], '0-1', 'o', '1')
+end
+for i = 3, #ARGV, 3 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[i], 'e', ARGV[i + 1], 'd', ARGV[i + 2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+)lua";
+
+// KEYS[1] the stream; ARGV: the exclusive start id, the count. nil for no
+// such stream.
+constexpr const char* kReadScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+)lua";
+
+struct Batch {
+  std::vector<std::string> argv;  // seq, name, data per event
+};
+
+// What a writer and its batches in flight share.
+struct WriterState : std::enable_shared_from_this<WriterState> {
+  net::io_context& ctx;
+  std::weak_ptr<RedisConnection*> connection;
+  RedisStreamOptions options;
+  std::string key;
+  std::vector<std::string> pending;  // seq, name, data per event
+  // A batch is due even with no event: the first (it makes the key) and
+  // the one after finish() (it sets the retention).
+  bool due = true;
+  bool flushing = false;
+  bool finished = false;
+  bool failed_once = false;
+
+  WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn, RedisStreamOptions o,
+              std::string k)
+      : ctx(c), connection(std::move(conn)), options(o), key(std::move(k)) {}
+
+  void kick() {
+    if (flushing) return;
+    flushing = true;
+    net::co_spawn(ctx, flush(shared_from_this()), net::detached);
+  }
+
+  // Sends what gathered while the previous batch was in flight, until
+  // nothing is left: one round trip per batch however many tokens came.
+  static net::awaitable<void> flush(std::shared_ptr<WriterState> self) {
+    while (!self->pending.empty() || self->due) {
+      const auto conn = self->connection.lock();
+      if (!conn) break;
+      std::vector<std::string> argv = {"EVAL", kAppendScript, "1", self->key,
+                                       std::to_string(self->options.max_events)};
+      const auto ttl = self->finished ? self->options.retention : self->options.open_ttl;
+      argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
+      for (auto& s : self->pending) argv.push_back(std::move(s));
+      self->pending.clear();
+      self->due = false;
+      try {
+        co_await (*conn)->command(std::move(argv), self->options.timeout);
+      } catch (const std::exception& e) {
+        // The chat goes on; only its resume is lost. Said once a stream.
+        if (!self->failed_once) {
+          self->failed_once = true;
+          spdlog::warn("stream_journal_error key={} error={}", self->key,
+                       common::log_quote(e.what()));
+        }
+      }
+    }
+    self->flushing = false;
+  }
+};
+
+class RedisStreamWriter final : public StreamWriter {
+ public:
+  RedisStreamWriter(std::string id, std::shared_ptr<WriterState> state)
+      : id_(std::move(id)), state_(std::move(state)) {
+    state_->kick();  // the key exists from now on
+  }
+  ~RedisStreamWriter() override {
+    if (!state_->finished) {
+      append("error", R"({"message":"Stream abandoned"})");
+      finish();
+    }
+  }
+  const std::string& id() const override { return id_; }
+  long long append(std::string_view event, std::string_view data) override {
+    ++seq_;
+    state_->pending.push_back(std::to_string(seq_));
+    state_->pending.emplace_back(event);
+    state_->pending.emplace_back(data);
+    state_->kick();
+    return seq_;
+  }
+  void finish() override {
+    // The next batch carries the retention as its TTL (after any already
+    // in flight with the open TTL).
+    state_->finished = true;
+    state_->due = true;
+    state_->kick();
+  }
+
+ private:
+  std::string id_;
+  std::shared_ptr<WriterState> state_;
+  long long seq_ = 0;
+};
+
+}  // namespace
+
+std::string event_id(std::string_view stream_id, long long seq) {
+  return fmt::format("{}-{}", stream_id, seq);
+}
+
+bool valid_stream_id(std::string_view id) {
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string stream_key(const std::string& owner, const std::string& stream_id) {
+  return "chrysopedia:stream:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+}
+
+RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,
+                                       RedisStreamOptions options)
+    : ctx_(ctx),
+      connection_(connection),
+      options_(options),
+      alive_(std::make_shared<RedisConnection*>(&connection)) {}
+
+RedisStreamJournal::~RedisStreamJournal() = default;
+
+std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner) {
+  // Redis away: no ids, as without Redis (SPEC §11), rather than ids that
+  // promise a resume nobody can have.
+  if (!connection_.connected()) return nullptr;
+  unsigned char bytes[16];
+  common::os_random_bytes(bytes, sizeof bytes);
+  std::string id = common::to_hex(bytes, sizeof bytes);
+  auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id));
+  return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state));
+}
+
+net::awaitable<std::optional<std::vector<KeptEvent>>> RedisStreamJournal::read(
+    const std::string& owner, const std::string& stream_id, long long after, std::size_t max) {
+  std::vector<std::string> argv = {"EVAL",
+                                   kReadScript,
+                                   "1",
+                                   stream_key(owner, stream_id),
+                                   fmt::format("(1-{}", after),
+                                   std::to_string(max)};
+  const auto reply = co_await connection_.command(std::move(argv), options_.timeout);
+  if (reply.type == RedisReply::Type::nil) co_return std::nullopt;
+  std::vector<KeptEvent> events;
+  for (const auto& entry : reply.elements) {
+    // [id, [field, value, ...]]
+    if (entry.elements.size() != 2) throw HistoryError("a stream entry is not [id, fields]");
+    const auto& id = entry.elements[0].str;
+    KeptEvent e;
+    try {
+      e.seq = std::stoll(id.substr(id.find('-') + 1));
+    } catch (const std::exception&) {
+      throw HistoryError("a stream entry's id is not 1-<seq>: " + id);
+    }
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "e") e.event = fields[i + 1].str;
+      if (fields[i].str == "d") e.data = fields[i + 1].str;
+    }
+    events.push_back(std::move(e));
+  }
+  co_return events;
+}
+
+}  // namespace chrysopedia::history

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "chrysopedia/history/stream_journal.hpp"
+#include "history/redis_connection.hpp"
+
+namespace chrysopedia::history {
+
+struct RedisStreamOptions {
+  std::chrono::seconds retention{300};  ///< after the stream ended
+  /// While the stream runs: long enough for any answer (the model's total
+  /// timeout is less), short enough that a replica that died leaves no key
+  /// behind for long.
+  std::chrono::seconds open_ttl{3600};
+  long long max_events = 10'000;  ///< the Redis Stream's cap (MAXLEN ~)
+  std::chrono::milliseconds timeout{1000};
+};
+
+/// StreamJournal over Redis: one Redis Stream per chat stream, the key
+/// `chrysopedia:stream:{owner:}{id}`, an entry `0-1` made when it opens (so
+/// a reader arriving before the first event finds it) and each event as
+/// the entry `1-{seq}` with fields `e` (name) and `d` (data). A batch of
+/// events is one script (XADD each, trim, PEXPIRE), one round trip.
+class RedisStreamJournal final : public StreamJournal {
+ public:
+  RedisStreamJournal(boost::asio::io_context& ctx, RedisConnection& connection,
+                     RedisStreamOptions options);
+  ~RedisStreamJournal() override;
+
+  std::unique_ptr<StreamWriter> open(const std::string& owner) override;
+  boost::asio::awaitable<std::optional<std::vector<KeptEvent>>> read(const std::string& owner,
+                                                                     const std::string& stream_id,
+                                                                     long long after,
+                                                                     std::size_t max) override;
+
+ private:
+  boost::asio::io_context& ctx_;
+  RedisConnection& connection_;
+  RedisStreamOptions options_;
+  // Writers' batches still in flight hold a weak reference: once the
+  // journal (and the connection after it) is gone they stop.
+  std::shared_ptr<RedisConnection*> alive_;
+};
+
+/// `chrysopedia:stream:{owner:}{id}`
+std::string stream_key(const std::string& owner, const std::string& stream_id);
+
+}  // namespace chrysopedia::history

@@ -1,0 +1,172 @@
+// Resumable chat streams (SPEC §11) through the binary with real Redis and
+// Postgres: ids on the wire, a second client resuming a stream that is
+// still being written and following it live to `done`, retention, and the
+// service without Redis or with Redis gone.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_llm_server.hpp"
+#include "support/chat_client.hpp"
+#include "support/raw_client.hpp"
+#include "support/service_process.hpp"
+#include "support/sse_parser.hpp"
+#include "support/test_database.hpp"
+#include "support/test_redis.hpp"
+
+using namespace chrysopedia::test;
+using nlohmann::json;
+
+namespace {
+
+class ResumableStreams : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new TestDatabase();
+    db_->import(sample_corpus());
+  }
+  static void TearDownTestSuite() { delete db_; }
+
+  std::map<std::string, std::string> env(const FakeLlmServer& fake, const TestRedis* redis,
+                                         std::map<std::string, std::string> extra = {}) {
+    extra.emplace("DATABASE_URL", db_->url());
+    extra.emplace("LLM_API_URL", fake.url());
+    if (redis) extra.emplace("REDIS_URL", redis->url());
+    return extra;
+  }
+  static TestDatabase* db_;
+};
+
+TestDatabase* ResumableStreams::db_ = nullptr;
+
+RawClient::Response get(std::uint16_t port, const std::string& path,
+                        const std::string& headers = "") {
+  RawClient c(port);
+  c.send(make_request("GET", path, "", headers));
+  return c.read_response(30s);
+}
+
+RawClient::Response chat(std::uint16_t port, const std::string& question) {
+  RawClient c(port);
+  c.send(make_request("POST", "/api/v1/chat", chat_body(question),
+                      "Content-Type: application/json\r\n"));
+  return c.read_response(30s);
+}
+
+}  // namespace
+
+TEST_F(ResumableStreams, EveryEventHasAnIdAndAnEndedStreamReplaysTheSame) {
+  FakeLlmServer fake;
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis));
+  const auto r = chat(service.port(), "sidechain");
+  ASSERT_EQ(r.status, 200);
+  const std::string id = r.header("chrysopedia-stream-id");
+  ASSERT_EQ(id.size(), 32u);
+  const auto events = parse_sse(r.body);
+  ASSERT_GE(events.size(), 3u);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].id, id + "-" + std::to_string(i + 1));
+  }
+  EXPECT_EQ(events.back().event, "done");
+
+  // Kept in Redis for the retention once ended (the writer's last batch
+  // may be a moment behind the client).
+  const auto replay = get(service.port(), "/api/v1/chat/streams/" + id);
+  ASSERT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.header("chrysopedia-stream-id"), id);
+  EXPECT_EQ(parse_sse(replay.body), events);
+  const auto ttl = std::stoll(redis.cli("PTTL chrysopedia:stream:" + id));
+  EXPECT_GT(ttl, 250'000);
+  EXPECT_LE(ttl, 300'000);
+
+  const auto rest =
+      get(service.port(), "/api/v1/chat/streams/" + id, "Last-Event-ID: " + id + "-2\r\n");
+  const std::vector<SseEvent> tail(events.begin() + 2, events.end());
+  EXPECT_EQ(parse_sse(rest.body), tail);
+  const auto none =
+      get(service.port(), "/api/v1/chat/streams/" + id + "?after=" + std::to_string(events.size()));
+  EXPECT_EQ(none.status, 204);
+  EXPECT_EQ(get(service.port(), "/api/v1/chat/streams/" + std::string(32, 'a')).status, 404);
+}
+
+TEST_F(ResumableStreams, ASecondClientResumesALiveStreamAndFollowsItToDone) {
+  FakeLlmServer fake;
+  std::vector<std::string> words;
+  for (int i = 0; i < 40; ++i) words.push_back(" w" + std::to_string(i));
+  fake.set_default(openai_stream(words, std::chrono::milliseconds(25)));
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis));
+
+  RawClient first(service.port());
+  first.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
+                          "Content-Type: application/json\r\n"));
+  const auto head = first.read_head();
+  const std::string id = head.header("chrysopedia-stream-id");
+  ASSERT_EQ(id.size(), 32u);
+  std::string seen;
+  while (parse_sse(seen).size() < 4) seen += *first.read_chunk();
+  const auto before = parse_sse(seen);
+
+  // The second client has seen what the first saw, and resumes live.
+  const auto resumed = get(service.port(), "/api/v1/chat/streams/" + id,
+                           "Last-Event-ID: " + before.back().id + "\r\n");
+  ASSERT_EQ(resumed.status, 200);
+  std::string rest = seen;
+  while (auto chunk = first.read_chunk()) rest += *chunk;
+  const auto all = parse_sse(rest);
+  const std::vector<SseEvent> after(all.begin() + static_cast<long>(before.size()), all.end());
+  const auto live = parse_sse(resumed.body);
+  EXPECT_EQ(live, after) << "the resumed reader gets exactly what the first got after its id";
+  ASSERT_FALSE(live.empty());
+  EXPECT_EQ(live.back().event, "done");
+  EXPECT_GT(live.size(), 30u) << "most of the answer arrived live";
+}
+
+TEST_F(ResumableStreams, AnEndedStreamExpiresAfterItsRetention) {
+  FakeLlmServer fake;
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis, {{"CHAT_STREAM_RETENTION_SECONDS", "1"}}));
+  const auto r = chat(service.port(), "sidechain");
+  const std::string id = r.header("chrysopedia-stream-id");
+  ASSERT_FALSE(id.empty());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int status = 0;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    status = get(service.port(), "/api/v1/chat/streams/" + id).status;
+  } while (status != 404 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(status, 404);
+}
+
+TEST_F(ResumableStreams, WithoutRedisOrWithRedisGoneThereAreNoIdsAndTheChatGoesOn) {
+  FakeLlmServer fake;
+  {
+    ServiceProcess service(env(fake, nullptr));
+    const auto r = chat(service.port(), "sidechain");
+    EXPECT_EQ(r.header("chrysopedia-stream-id"), "");
+    for (const auto& e : parse_sse(r.body)) EXPECT_EQ(e.id, "");
+    EXPECT_EQ(get(service.port(), "/api/v1/chat/streams/" + std::string(32, 'a')).status, 404);
+  }
+  {
+    // Kept off by the operator: no ids either.
+    TestRedis redis;
+    ServiceProcess service(env(fake, &redis, {{"CHAT_STREAM_RESUME", "false"}}));
+    const auto r = chat(service.port(), "sidechain");
+    EXPECT_EQ(r.header("chrysopedia-stream-id"), "");
+    EXPECT_EQ(redis.cli("--scan --pattern chrysopedia:stream:*"), "");
+  }
+  auto redis = std::make_unique<TestRedis>();
+  ServiceProcess service(env(fake, redis.get()));
+  redis.reset();
+  // The connection notices the loss at its next command; a chat is one.
+  chat(service.port(), "sidechain");
+  const auto r = chat(service.port(), "sidechain");
+  EXPECT_EQ(r.header("chrysopedia-stream-id"), "");
+  const auto events = parse_sse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "done");
+  for (const auto& e : events) EXPECT_EQ(e.id, "");
+}

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chrysopedia/history/stream_journal.hpp"
+
+namespace chrysopedia::test {
+
+/// A StreamJournal in memory: every stream's events, by owner and id, kept
+/// as soon as they are appended; `off` makes it keep nothing (as without
+/// Redis).
+class FakeStreamJournal final : public history::StreamJournal {
+ public:
+  struct Stream {
+    std::vector<history::KeptEvent> events;
+    bool finished = false;
+  };
+  std::map<std::string, Stream> streams;  ///< by "owner|id"
+  bool off = false;
+  int opened = 0;
+
+  std::unique_ptr<history::StreamWriter> open(const std::string& owner) override {
+    if (off) return nullptr;
+    const std::string id = std::string(31, '0') + static_cast<char>('a' + opened++ % 6);
+    streams[owner + "|" + id];
+    return std::make_unique<Writer>(*this, owner + "|" + id, id);
+  }
+
+  boost::asio::awaitable<std::optional<std::vector<history::KeptEvent>>> read(
+      const std::string& owner, const std::string& stream_id, long long after,
+      std::size_t max) override {
+    const auto it = streams.find(owner + "|" + stream_id);
+    if (it == streams.end()) co_return std::nullopt;
+    std::vector<history::KeptEvent> out;
+    for (const auto& e : it->second.events) {
+      if (e.seq > after && out.size() < max) out.push_back(e);
+    }
+    co_return out;
+  }
+
+ private:
+  class Writer final : public history::StreamWriter {
+   public:
+    Writer(FakeStreamJournal& j, std::string key, std::string id)
+        : j_(j), key_(std::move(key)), id_(std::move(id)) {}
+    ~Writer() override {
+      if (!j_.streams[key_].finished) {
+        append("error", R"({"message":"Stream abandoned"})");
+        finish();
+      }
+    }
+    const std::string& id() const override { return id_; }
+    long long append(std::string_view event, std::string_view data) override {
+      auto& s = j_.streams[key_];
+      const long long seq = static_cast<long long>(s.events.size()) + 1;
+      s.events.push_back({seq, std::string(event), std::string(data)});
+      return seq;
+    }
+    void finish() override { j_.streams[key_].finished = true; }
+
+   private:
+    FakeStreamJournal& j_;
+    std::string key_;
+    std::string id_;
+  };
+};
+
+}  // namespace chrysopedia::test
