@@ -61,6 +61,8 @@ http::AccessOptions access_options(const config::Settings& s) {
   o.rate_per_minute = s.chat_rate_limit_per_minute;
   o.rate_burst = s.chat_rate_limit_burst;
   o.max_streams = static_cast<std::size_t>(s.chat_max_streams);
+  // With Redis, one bucket per client across every replica (SPEC §11).
+  if (!s.redis_url.empty()) o.fleet = &fleet_rate_limit_of_this_loop;
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include "history/no_stream_journal.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
+#include "history/redis_rate_limit.hpp"
 #include "history/redis_stream_journal.hpp"
 #include "llm/curl_loop.hpp"
 #include "llm/openai_embeddings_client.hpp"
@@ -17,6 +18,22 @@ namespace chrysopedia::app {
 
 namespace {
 
+// The http area's view of the history area's Redis buckets.
+class FleetBuckets final : public http::FleetRateLimit {
+ public:
+  explicit FleetBuckets(history::RedisConnection& redis) : buckets_(redis) {}
+  boost::asio::awaitable<std::optional<http::RateDecision>> take(const std::string& client,
+                                                                 double per_minute,
+                                                                 double burst) override {
+    const auto taken = co_await buckets_.take(client, per_minute, burst);
+    if (!taken) co_return std::nullopt;
+    co_return http::RateDecision{taken->allowed, taken->retry_after};
+  }
+
+ private:
+  history::RedisRateLimit buckets_;
+};
+
 struct WorkerPeers {
   std::shared_ptr<llm::CurlMulti> multi;
   std::unique_ptr<llm::LlmClient> llm;  // the model, or the offline answerer
@@ -25,6 +42,7 @@ struct WorkerPeers {
   std::unique_ptr<history::RedisConnection> redis;
   std::unique_ptr<history::HistoryStore> history;   // Redis, or no memory
   std::unique_ptr<history::StreamJournal> journal;  // Redis, or no resume
+  std::unique_ptr<FleetBuckets> buckets;            // Redis, or none
   chat::ChatPeers peers;
   ~WorkerPeers();
 };
@@ -74,6 +92,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     // Validated at start-up, so it parses.
     w->redis = std::make_unique<history::RedisConnection>(
         ctx, *config::parse_redis_url(settings.redis_url));
+    w->buckets = std::make_unique<FleetBuckets>(*w->redis);
     history::RedisHistoryOptions o;
     o.max_messages = settings.chat_history_max_turn_pairs * 2;
     o.ttl = std::chrono::seconds(settings.chat_history_ttl_seconds);
@@ -108,6 +127,10 @@ llm::EmbeddingsOptions embeddings_options(const config::Settings& settings) {
 
 chat::ChatPeers peers_of_this_loop() {
   return current ? current->peers : chat::ChatPeers{};
+}
+
+http::FleetRateLimit* fleet_rate_limit_of_this_loop() {
+  return current ? current->buckets.get() : nullptr;
 }
 
 }  // namespace chrysopedia::app

@@ -6,6 +6,7 @@
 
 #include "chat/chat_service.hpp"
 #include "chrysopedia/config/settings.hpp"
+#include "chrysopedia/http/fleet_rate_limit.hpp"
 
 namespace chrysopedia::llm {
 struct EmbeddingsOptions;
@@ -32,5 +33,9 @@ llm::EmbeddingsOptions embeddings_options(const config::Settings& settings);
 
 /// The calling worker thread's peers.
 chat::ChatPeers peers_of_this_loop();
+
+/// The calling loop's fleet-wide rate-limit buckets (Redis), or null
+/// without Redis.
+http::FleetRateLimit* fleet_rate_limit_of_this_loop();
 
 }  // namespace chrysopedia::app

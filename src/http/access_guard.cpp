@@ -4,13 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include "chrysopedia/http/json_error.hpp"
+#include "chrysopedia/observability/metrics.hpp"
 
 namespace chrysopedia::http {
 
 namespace net = boost::asio;
 
 AccessGuard::AccessGuard(AccessOptions options, RateLimiter::Now now)
-    : keys_(std::move(options.api_keys)), trusted_proxies_(std::move(options.trusted_proxies)) {
+    : keys_(std::move(options.api_keys)),
+      trusted_proxies_(std::move(options.trusted_proxies)),
+      rate_per_minute_(options.rate_per_minute),
+      rate_burst_(options.rate_burst),
+      fleet_(std::move(options.fleet)) {
   if (options.rate_per_minute > 0) {
     rate_ = std::make_unique<RateLimiter>(options.rate_per_minute, options.rate_burst,
                                           options.max_rate_clients, std::move(now));
@@ -22,7 +27,25 @@ bool AccessGuard::enabled() const {
   return keys_.enabled() || rate_ || streams_;
 }
 
+std::string AccessGuard::rate_client(const Request& request) const {
+  const auto address = client_address(request, trusted_proxies_);
+  std::string client = address ? rate_limit_key(*address) : std::string("unknown");
+  // Which key (its position, never the key) is part of the identity, and
+  // requests without a valid key share one bucket per address.
+  if (keys_.enabled()) {
+    const auto presented = presented_api_key(request);
+    const int key = presented ? keys_.match(*presented) : -1;
+    client += key >= 0 ? "|k" + std::to_string(key) : std::string("|none");
+  }
+  return client;
+}
+
 AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_stream) {
+  return check(request, opens_stream, std::nullopt);
+}
+
+AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_stream,
+                                        const std::optional<RateDecision>& decided) {
   Verdict v;
   int key = -1;
   std::optional<std::string_view> presented;
@@ -32,12 +55,8 @@ AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_strea
   }
 
   if (rate_) {
-    const auto address = client_address(request, trusted_proxies_);
-    std::string client = address ? rate_limit_key(*address) : std::string("unknown");
-    // Which key (its position, never the key) is part of the identity, and
-    // requests without a valid key share one bucket per address.
-    if (keys_.enabled()) client += key >= 0 ? "|k" + std::to_string(key) : std::string("|none");
-    const auto decision = rate_->take(client);
+    const std::string client = rate_client(request);
+    const auto decision = decided ? *decided : rate_->take(client);
     if (!decision.allowed) {
       const auto seconds = decision.retry_after.count();
       v.refusal =
@@ -89,7 +108,28 @@ Handler AccessGuard::protect(Handler handler, bool opens_stream) {
 
 net::awaitable<void> AccessGuard::run(const Handler& handler, Exchange& exchange,
                                       bool opens_stream) {
-  auto verdict = check(exchange.request(), opens_stream);
+  // One bucket per client for the whole fleet when the shared buckets
+  // answer; this process's own table while they cannot (said on change).
+  std::optional<RateDecision> decided;
+  if (rate_ && fleet_) {
+    if (FleetRateLimit* fleet = fleet_()) {
+      decided =
+          co_await fleet->take(rate_client(exchange.request()), rate_per_minute_, rate_burst_);
+      const int state = decided ? 1 : 2;
+      fleet_shared_.store(decided.has_value(), std::memory_order_relaxed);
+      if (fleet_state_.exchange(state, std::memory_order_relaxed) != state) {
+        observability::service_metrics().rate_limit_shared.set(decided ? 1 : 0);
+        if (decided) {
+          spdlog::info("rate_limit_shared shared=true (one bucket per client for every replica)");
+        } else {
+          spdlog::warn(
+              "rate_limit_shared shared=false (Redis does not answer: this replica's own "
+              "buckets decide until it does)");
+        }
+      }
+    }
+  }
+  auto verdict = check(exchange.request(), opens_stream, decided);
   if (verdict.refusal) {
     Response refusal = std::move(*verdict.refusal);
     co_await exchange.respond(std::move(refusal));

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "chrysopedia/http/fleet_rate_limit.hpp"
 #include "chrysopedia/http/router.hpp"
 #include "http/api_keys.hpp"
 #include "http/client_address.hpp"
@@ -21,6 +24,9 @@ struct AccessOptions {
   double rate_burst = 20;
   std::size_t max_streams = 0;  ///< 0: no cap
   std::size_t max_rate_clients = 65'536;
+  /// The calling loop's fleet-wide buckets (Redis), or null: then, and
+  /// while they cannot answer, this process's own table decides.
+  std::function<FleetRateLimit*()> fleet;
 };
 
 /// The abuse limits in front of the API routes, in this order: the rate
@@ -42,6 +48,16 @@ class AccessGuard {
     std::string owner;  ///< Request::owner for an admitted request
   };
   Verdict check(const Request& request, bool opens_stream);
+  /// The same, with the rate decided already (by the fleet's buckets).
+  Verdict check(const Request& request, bool opens_stream,
+                const std::optional<RateDecision>& decided);
+
+  /// The rate limit's key for a request: its client address and, with
+  /// keys on, which key it presented (its position, never the key).
+  std::string rate_client(const Request& request) const;
+
+  /// Whether the last rate decision came from the fleet's buckets.
+  bool fleet_shared() const { return fleet_shared_.load(std::memory_order_relaxed); }
 
   bool enabled() const;
 
@@ -52,6 +68,11 @@ class AccessGuard {
   std::vector<IpAddress> trusted_proxies_;
   std::unique_ptr<RateLimiter> rate_;       // null: off
   std::unique_ptr<StreamLimiter> streams_;  // null: off
+  double rate_per_minute_ = 0;
+  double rate_burst_ = 0;
+  std::function<FleetRateLimit*()> fleet_;
+  std::atomic<bool> fleet_shared_{false};
+  std::atomic<int> fleet_state_{0};  // 0 unknown, 1 shared, 2 local: logged on change
 };
 
 }  // namespace chrysopedia::http

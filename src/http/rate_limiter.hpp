@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "chrysopedia/http/fleet_rate_limit.hpp"
+
 namespace chrysopedia::http {
 
 /// Token buckets per client: each holds up to `burst` requests and refills
@@ -30,11 +32,7 @@ class RateLimiter {
   RateLimiter(double per_minute, double burst, std::size_t max_clients = 65'536,
               Now now = &Clock::now);
 
-  struct Decision {
-    bool allowed = true;
-    /// When refused: whole seconds until one request's worth has refilled (>= 1).
-    std::chrono::seconds retry_after{0};
-  };
+  using Decision = RateDecision;
 
   /// Takes one request from `client`'s bucket.
   Decision take(std::string_view client);

@@ -265,6 +265,10 @@ ServiceMetrics::ServiceMetrics(Registry& registry)
       stream_duration(registry.histogram("chrysopedia_stream_duration_seconds",
                                          "From opening a chat's event stream to its end.",
                                          duration_bounds())),
+      rate_limit_shared(registry.gauge(
+          "chrysopedia_rate_limit_shared",
+          "1 while the rate limit's buckets are shared by every replica (Redis answers), 0 while "
+          "this replica's own decide.")),
       registry_(registry),
       id_(next_id()) {}
 

@@ -15,6 +15,7 @@
 #include "support/service_process.hpp"
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
+#include "support/test_redis.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -258,4 +259,32 @@ TEST_F(Limits, AClientLeavingFreesItsStreamSlot) {
     status = c->read_head(10s).status;
   }
   EXPECT_EQ(status, 200);
+}
+
+// Several replicas sharing one Redis (SPEC §11): one bucket per client for
+// the fleet, not one per replica; while Redis is away each replica decides
+// with its own table and says so in its log and /metrics.
+TEST_F(Limits, TheRateLimitIsOneBucketPerClientAcrossReplicas) {
+  TestRedis redis;
+  const auto settings = env({{"REDIS_URL", redis.url()},
+                             {"CHAT_RATE_LIMIT_PER_MINUTE", "1"},
+                             {"CHAT_RATE_LIMIT_BURST", "3"}});
+  ServiceProcess a(settings);
+  ServiceProcess b(settings);
+  EXPECT_EQ(request(a.port(), "GET", "/v1/models").status, 200);
+  EXPECT_EQ(request(b.port(), "GET", "/v1/models").status, 200);
+  EXPECT_EQ(request(a.port(), "GET", "/v1/models").status, 200);
+  const auto refused = request(b.port(), "GET", "/v1/models");
+  EXPECT_EQ(refused.status, 429) << "the fourth request of a burst of 3, on either replica";
+  EXPECT_GE(std::stoi(refused.header("retry-after")), 1);
+  EXPECT_NE(request(a.port(), "GET", "/metrics").body.find("chrysopedia_rate_limit_shared 1"),
+            std::string::npos);
+
+  redis.stop();
+  // Each replica's own table: a fresh burst of 3 on each, then 429.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(b.port(), "GET", "/v1/models").status, 200) << i;
+  EXPECT_EQ(request(b.port(), "GET", "/v1/models").status, 429);
+  EXPECT_NE(request(b.port(), "GET", "/metrics").body.find("chrysopedia_rate_limit_shared 0"),
+            std::string::npos);
+  EXPECT_NE(b.process().output().find("rate_limit_shared shared=false"), std::string::npos);
 }

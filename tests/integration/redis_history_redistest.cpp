@@ -15,6 +15,7 @@
 #include "chrysopedia/config/redis_url.hpp"
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
+#include "history/redis_rate_limit.hpp"
 #include "support/test_redis.hpp"
 
 using namespace chrysopedia;
@@ -271,4 +272,38 @@ TEST(RedisHistory, ALongConversationLoadsWhole) {
   EXPECT_EQ(messages.size(), 20u);
   EXPECT_EQ(messages.back().content.size(), long_answer.size());
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(200));
+}
+
+// The fleet's rate-limit buckets (SPEC §11) in a real Redis: the burst,
+// the refusal with its retry, the refill on Redis's clock, and no answer
+// (not a refusal) when Redis is gone.
+TEST(RedisRateLimit, ABucketHoldsItsBurstRefillsAndIsNoAnswerWithoutRedis) {
+  auto redis = std::make_unique<TestRedis>();
+  Memory m(redis->url());
+  ASSERT_TRUE(m.wait_connected(std::chrono::seconds(2)));
+  history::RedisRateLimit buckets(m.connection);
+  const auto take = [&](double per_minute, double burst) {
+    std::optional<history::RedisRateLimit::Taken> out;
+    m.run([&]() -> net::awaitable<void> {
+      out = co_await buckets.take("10.0.0.1", per_minute, burst);
+    });
+    return out;
+  };
+  // 60 a minute, burst 2: two, then refused for a second.
+  EXPECT_TRUE(take(60, 2)->allowed);
+  EXPECT_TRUE(take(60, 2)->allowed);
+  const auto refused = take(60, 2);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->allowed);
+  EXPECT_EQ(refused->retry_after, std::chrono::seconds(1));
+  const auto ttl = std::stoll(redis->cli("PTTL chrysopedia:rate:10.0.0.1"));
+  EXPECT_GT(ttl, 1000);
+  EXPECT_LE(ttl, 3000) << "gone once it would be full again";
+  // After a second, one more.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  EXPECT_TRUE(take(60, 2)->allowed);
+  EXPECT_FALSE(take(60, 2)->allowed);
+
+  redis.reset();
+  EXPECT_FALSE(take(60, 2).has_value()) << "no answer: the caller's own table decides";
 }

@@ -6,6 +6,10 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "fakes/fake_exchange.hpp"
 #include "http/access_guard.hpp"
 #include "http/api_keys.hpp"
 #include "http/client_address.hpp"
@@ -276,4 +280,63 @@ TEST(AccessGuard, StreamCapGives503OnlyForStreams) {
   EXPECT_FALSE(guard.check(request_from("1.2.3.5"), false).refusal) << "conversations API";
   first.slot.reset();
   EXPECT_FALSE(guard.check(request_from("1.2.3.5"), true).refusal);
+}
+
+namespace {
+
+// Fleet-wide buckets that answer what the test says, or cannot answer.
+class FakeFleet final : public FleetRateLimit {
+ public:
+  std::optional<RateDecision> answer;
+  std::vector<std::string> asked;
+  boost::asio::awaitable<std::optional<RateDecision>> take(const std::string& client, double,
+                                                           double) override {
+    asked.push_back(client);
+    co_return answer;
+  }
+};
+
+// Runs one request through the guard to a handler that answers 200.
+int status_through(AccessGuard& guard, const Request& request) {
+  chrysopedia::test::FakeExchange ex;
+  ex.req = request;
+  Handler ok = [](Exchange& e) -> boost::asio::awaitable<void> {
+    Response r;
+    co_await e.respond(std::move(r));
+  };
+  const Handler guarded = guard.protect(ok, false);
+  boost::asio::io_context ctx;
+  boost::asio::co_spawn(ctx, guarded(ex), [](std::exception_ptr) {});
+  ctx.run();
+  return ex.response ? ex.response->status : 0;
+}
+
+}  // namespace
+
+TEST(AccessGuard, TheFleetsBucketsDecideWhileTheyAnswerAndTheOwnTableWhenNot) {
+  FakeFleet fleet;
+  AccessOptions o;
+  o.rate_per_minute = 60;
+  o.rate_burst = 1;
+  o.fleet = [&fleet] { return &fleet; };
+  FakeClock clock;
+  AccessGuard guard(o, clock.fn());
+  const auto req = request_from("10.0.0.9");
+
+  // The fleet refuses although this replica's own bucket is full...
+  fleet.answer = RateDecision{false, 7s};
+  EXPECT_EQ(status_through(guard, req), 429);
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"10.0.0.9"});
+  EXPECT_TRUE(guard.fleet_shared());
+  // ...and allows although it would refuse (its burst of 1 is untouched,
+  // so a second one locally would be refused: the fleet decides).
+  fleet.answer = RateDecision{true, 0s};
+  EXPECT_EQ(status_through(guard, req), 200);
+  EXPECT_EQ(status_through(guard, req), 200);
+
+  // The fleet cannot answer: the replica's own table, burst 1.
+  fleet.answer.reset();
+  EXPECT_EQ(status_through(guard, req), 200);
+  EXPECT_EQ(status_through(guard, req), 429);
+  EXPECT_FALSE(guard.fleet_shared());
 }

@@ -43,6 +43,7 @@ class Gauge {
   void add(std::int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
   void inc() { add(1); }
   void dec() { add(-1); }
+  void set(std::int64_t n) { v_.store(n, std::memory_order_relaxed); }
   std::int64_t value() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -120,6 +121,7 @@ class ServiceMetrics {
   Histogram& time_to_first_token;
   Histogram& search_latency;
   Histogram& stream_duration;
+  Gauge& rate_limit_shared;  ///< 1: the fleet's buckets (Redis) decide; 0: this replica's own
 
   Registry& registry() { return registry_; }
 
