@@ -173,14 +173,22 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
     Clock::time_point last_token{};
     bool first = true, failed = false;
     long tokens = 0;
+    // The event's name line, wherever it is in the block (an `id:` line
+    // comes first when the stream is kept for resuming).
+    const auto named = [](std::string_view ev, std::string_view line) {
+      for (auto at = ev.find(line); at != std::string_view::npos; at = ev.find(line, at + 1)) {
+        if (at == 0 || ev[at - 1] == '\n') return true;
+      }
+      return false;
+    };
     auto on_event = [&](std::string_view ev) {
       const bool token = o.mode == "chat"
-                             ? ev.rfind("event: token", 0) == 0
+                             ? named(ev, "event: token")
                              : ev.find("\"content\":\"") != std::string_view::npos &&
                                    ev.find("\"content\":\"\"") == std::string_view::npos;
-      if (o.mode == "chat" && ev.rfind("event: sources", 0) == 0)
+      if (o.mode == "chat" && named(ev, "event: sources"))
         s.sources_ms.push_back(ms_since(start));
-      if (o.mode == "chat" && ev.rfind("event: error", 0) == 0) failed = true;
+      if (o.mode == "chat" && named(ev, "event: error")) failed = true;
       if (o.mode == "openai" && ev.rfind("data: {\"error\"", 0) == 0) failed = true;
       if (token) {
         const auto now = Clock::now();
