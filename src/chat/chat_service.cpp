@@ -77,6 +77,8 @@ void ChatService::add_routes(http::Router& router, const RouteGuard& guard) {
              guarded([this](http::Exchange& ex) { return chat(ex); }, true));
   router.add("GET", "/api/v1/chat/streams/{id}",
              guarded([this](http::Exchange& ex) { return resume_stream(ex); }, true));
+  router.add("POST", "/api/v1/chat/streams/{id}/stop",
+             guarded([this](http::Exchange& ex) { return stop_stream(ex); }, false));
   router.add("GET", "/api/v1/conversations/{id}",
              guarded([this](http::Exchange& ex) { return get_conversation(ex); }, false));
   router.add("DELETE", "/api/v1/conversations/{id}",
@@ -240,11 +242,18 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
   CitationScanner citations(source_count, turn.keep_markers);
   bool llm_failed = false;
   int llm_status = 0;
+  bool stopped = false;
+  std::size_t relayed = 0;  // bytes of the answer sent so far
   try {
     while (auto delta = co_await completion->next()) {
       citations.feed(*delta);
       co_await sink.token(*delta);
       metrics.token();
+      relayed += delta->size();
+      if (sink.stop_requested()) {
+        stopped = true;
+        break;
+      }
     }
   } catch (const llm::LlmError& e) {
     spdlog::error("chat_llm_error query={} cid={} rid={} status={} error={}",
@@ -257,11 +266,24 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
     co_await sink.model_failed(llm_status);
     co_return;
   }
-  const llm::CompletionResult& result = completion->result();
+  const llm::CompletionResult* whole = &completion->result();
+  llm::CompletionResult cut;
+  if (stopped) {
+    // What the readers got is the answer: the model's text past it (read
+    // ahead, not sent) is dropped, and the upstream is stopped now.
+    cut = *whole;
+    cut.text.resize(relayed);
+    cut.finish_reason = "stop";
+    whole = &cut;
+    completion.reset();
+    spdlog::info("chat_stopped cid={} rid={} relayed_bytes={}", cid, rid, relayed);
+  }
+  const llm::CompletionResult& result = *whole;
   citations.finish();
   metrics.citations(citations.cited().size(), citations.invalid().size());
 
   Answered answered;
+  answered.stopped = stopped;
   answered.text = result.text;
   answered.cascade_tier = std::move(found.cascade_tier);
   answered.searched_query = std::move(found.searched_query);
@@ -405,6 +427,41 @@ net::awaitable<void> ChatService::resume_stream(http::Exchange& ex) {
     }
     if (!batch) co_return;  // expired while read: nothing more will come
   }
+}
+
+net::awaitable<void> ChatService::stop_stream(http::Exchange& ex) {
+  const auto& req = ex.request();
+  const std::string& id = req.params.at("id");
+  const ChatPeers peers = peers_();
+  http::Response response;
+  response.status = 204;
+  std::optional<history::StopOutcome> outcome;
+  if (history::valid_stream_id(id)) {
+    try {
+      outcome = co_await peers.journal->stop(req.owner, id);
+    } catch (const history::HistoryError& e) {
+      spdlog::warn("stream_stop_error stream={} rid={} error={}", id, req.request_id,
+                   log_value(e.what()));
+      response = http::json_error(503, "memory_unavailable",
+                                  "Kept streams cannot be reached right now; try again shortly.");
+    }
+  } else {
+    outcome = history::StopOutcome::unknown;
+  }
+  if (outcome == history::StopOutcome::unknown) {
+    response = http::json_error(404, "not_found",
+                                "There is no chat stream " + id +
+                                    " to stop: its id is wrong, it belongs to another key, or it "
+                                    "ended more than CHAT_STREAM_RETENTION_SECONDS ago.");
+  }
+  if (outcome) {
+    spdlog::info("stream_stop stream={} outcome={} rid={}", id,
+                 *outcome == history::StopOutcome::stopping ? "stopping"
+                 : *outcome == history::StopOutcome::ended  ? "ended"
+                                                            : "unknown",
+                 req.request_id);
+  }
+  co_await ex.respond(std::move(response));
 }
 
 net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {

@@ -38,7 +38,8 @@ class ChatService final : public Answerer {
   /// for the chat endpoint.
   using RouteGuard = std::function<http::Handler(http::Handler, bool opens_stream)>;
 
-  /// Registers POST /api/v1/chat, GET /api/v1/chat/streams/{id} and
+  /// Registers POST /api/v1/chat, GET /api/v1/chat/streams/{id}, POST
+  /// /api/v1/chat/streams/{id}/stop and
   /// GET/DELETE /api/v1/conversations/{id},
   /// each behind `guard` when one is given.
   void add_routes(http::Router& router, const RouteGuard& guard = {});
@@ -50,6 +51,8 @@ class ChatService final : public Answerer {
   /// GET /api/v1/chat/streams/{id} (SPEC §11): the events after
   /// Last-Event-ID (or ?after=), then the rest as they are kept.
   boost::asio::awaitable<void> resume_stream(http::Exchange& exchange);
+  /// POST /api/v1/chat/streams/{id}/stop (SPEC §11).
+  boost::asio::awaitable<void> stop_stream(http::Exchange& exchange);
   boost::asio::awaitable<void> delete_conversation(http::Exchange& exchange);
 
  private:

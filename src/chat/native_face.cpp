@@ -86,6 +86,7 @@ net::awaitable<void> NativeFace::answered(const Answered& answer) {
   }
   done["citations"] = std::move(cited);
   done["invalid_citations"] = answer.invalid;
+  if (answer.stopped) done["stopped"] = true;
   if (answer.usage) {
     done["usage"] = {{"prompt_tokens", answer.usage->prompt_tokens},
                      {"completion_tokens", answer.usage->completion_tokens}};

@@ -35,6 +35,7 @@ class NativeFace final : public AnswerSink {
   boost::asio::awaitable<void> token(std::string_view delta) override;
   boost::asio::awaitable<void> model_failed(int status) override;
   boost::asio::awaitable<void> answered(const Answered& answer) override;
+  bool stop_requested() const override { return writer_ && writer_->stop_requested(); }
 
  private:
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data);

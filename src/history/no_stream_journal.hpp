@@ -13,6 +13,9 @@ class NoStreamJournal final : public StreamJournal {
                                                                      std::size_t) override {
     co_return std::nullopt;
   }
+  boost::asio::awaitable<StopOutcome> stop(const std::string&, const std::string&) override {
+    co_return StopOutcome::unknown;
+  }
 };
 
 }  // namespace chrysopedia::history

@@ -16,9 +16,10 @@ namespace net = boost::asio;
 
 namespace {
 
-// KEYS[1] the stream; ARGV: cap, ttl in ms, then seq, name, data per event.
-// The opening entry 0-1 is made by the first batch (which may hold no
-// event): a key that exists is a stream that exists.
+// KEYS[1] the stream, KEYS[2] its stop flag; ARGV: cap, ttl in ms, then
+// seq, name, data per event. The opening entry 0-1 is made by the first
+// batch (which may hold no event): a key that exists is a stream that
+// exists. Returns whether a stop was asked for.
 constexpr const char* kAppendScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XADD', KEYS[1], '0-1', 'o', '1')
@@ -27,6 +28,21 @@ for i = 3, #ARGV, 3 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[i], 'e', ARGV[i + 1], 'd', ARGV[i + 2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('EXISTS', KEYS[2])
+)lua";
+
+// KEYS[1] the stream, KEYS[2] its stop flag. 0: no such stream; 2: it has
+// ended (its last event is done or error); 1: the flag is set.
+constexpr const char* kStopScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local f = last[1][2]
+  for i = 1, #f - 1, 2 do
+    if f[i] == 'e' and (f[i + 1] == 'done' or f[i + 1] == 'error') then return 2 end
+  end
+end
+redis.call('SET', KEYS[2], '1', 'EX', 3600)
 return 1
 )lua";
 
@@ -47,6 +63,8 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   std::weak_ptr<RedisConnection*> connection;
   RedisStreamOptions options;
   std::string key;
+  std::string stop;  // its stop flag's key
+  bool stop_requested = false;
   std::vector<std::string> pending;  // seq, name, data per event
   // A batch is due even with no event: the first (it makes the key) and
   // the one after finish() (it sets the retention).
@@ -56,8 +74,8 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   bool failed_once = false;
 
   WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn, RedisStreamOptions o,
-              std::string k)
-      : ctx(c), connection(std::move(conn)), options(o), key(std::move(k)) {}
+              std::string k, std::string s)
+      : ctx(c), connection(std::move(conn)), options(o), key(std::move(k)), stop(std::move(s)) {}
 
   void kick() {
     if (flushing) return;
@@ -71,15 +89,17 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     while (!self->pending.empty() || self->due) {
       const auto conn = self->connection.lock();
       if (!conn) break;
-      std::vector<std::string> argv = {"EVAL", kAppendScript, "1", self->key,
-                                       std::to_string(self->options.max_events)};
+      std::vector<std::string> argv = {"EVAL",     kAppendScript,
+                                       "2",        self->key,
+                                       self->stop, std::to_string(self->options.max_events)};
       const auto ttl = self->finished ? self->options.retention : self->options.open_ttl;
       argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
       for (auto& s : self->pending) argv.push_back(std::move(s));
       self->pending.clear();
       self->due = false;
       try {
-        co_await (*conn)->command(std::move(argv), self->options.timeout);
+        const auto reply = co_await (*conn)->command(std::move(argv), self->options.timeout);
+        if (reply.integer == 1) self->stop_requested = true;
       } catch (const std::exception& e) {
         // The chat goes on; only its resume is lost. Said once a stream.
         if (!self->failed_once) {
@@ -121,6 +141,7 @@ class RedisStreamWriter final : public StreamWriter {
     state_->due = true;
     state_->kick();
   }
+  bool stop_requested() const override { return state_->stop_requested; }
 
  private:
   std::string id_;
@@ -146,6 +167,10 @@ std::string stream_key(const std::string& owner, const std::string& stream_id) {
   return "chrysopedia:stream:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
 }
 
+std::string stop_key(const std::string& owner, const std::string& stream_id) {
+  return "chrysopedia:stream-stop:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+}
+
 RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,
                                        RedisStreamOptions options)
     : ctx_(ctx),
@@ -162,7 +187,8 @@ std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner)
   unsigned char bytes[16];
   common::os_random_bytes(bytes, sizeof bytes);
   std::string id = common::to_hex(bytes, sizeof bytes);
-  auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id));
+  auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id),
+                                             stop_key(owner, id));
   return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state));
 }
 
@@ -195,6 +221,16 @@ net::awaitable<std::optional<std::vector<KeptEvent>>> RedisStreamJournal::read(
     events.push_back(std::move(e));
   }
   co_return events;
+}
+
+net::awaitable<StopOutcome> RedisStreamJournal::stop(const std::string& owner,
+                                                     const std::string& stream_id) {
+  std::vector<std::string> argv = {"EVAL", kStopScript, "2", stream_key(owner, stream_id),
+                                   stop_key(owner, stream_id)};
+  const auto reply = co_await connection_.command(std::move(argv), options_.timeout);
+  if (reply.integer == 1) co_return StopOutcome::stopping;
+  if (reply.integer == 2) co_return StopOutcome::ended;
+  co_return StopOutcome::unknown;
 }
 
 }  // namespace chrysopedia::history

@@ -36,6 +36,8 @@ class RedisStreamJournal final : public StreamJournal {
                                                                      const std::string& stream_id,
                                                                      long long after,
                                                                      std::size_t max) override;
+  boost::asio::awaitable<StopOutcome> stop(const std::string& owner,
+                                           const std::string& stream_id) override;
 
  private:
   boost::asio::io_context& ctx_;
@@ -48,5 +50,7 @@ class RedisStreamJournal final : public StreamJournal {
 
 /// `chrysopedia:stream:{owner:}{id}`
 std::string stream_key(const std::string& owner, const std::string& stream_id);
+/// `chrysopedia:stream-stop:{owner:}{id}`: set when a reader asks it to stop.
+std::string stop_key(const std::string& owner, const std::string& stream_id);
 
 }  // namespace chrysopedia::history

@@ -129,3 +129,47 @@ TEST(Resume, AStreamWhoseClientLeftEndsAbandonedForItsReaders) {
   EXPECT_EQ(r->ex.events.back().name, "error");
   EXPECT_EQ(r->ex.events.back().data, R"({"message":"Stream abandoned"})");
 }
+
+TEST(Resume, AStopEndsTheAnswerWithDoneStoppedAndSavesWhatWasSent) {
+  Rig rig;
+  rig.journal.stop_at = 3;  // asked once sources and two tokens are kept
+  const auto out = rig.chat({{"query", "bass"}, {"conversation_id", "stop-1"}});
+  ASSERT_FALSE(out->error);
+  EXPECT_EQ(out->ex.names(), (std::vector<std::string>{"sources", "token", "token", "done"}));
+  const auto done = data_of(out->ex, "done");
+  EXPECT_EQ(done["stopped"], true);
+  // The partial turn is remembered: what the readers got.
+  const auto& kept = rig.history.conversations.at("stop-1");
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[1].content, "An answer ");
+
+  // Without a stop, no `stopped` in done.
+  rig.journal.stop_at.reset();
+  const auto whole = rig.chat({{"query", "bass"}});
+  EXPECT_FALSE(data_of(whole->ex, "done").contains("stopped"));
+}
+
+TEST(Resume, StopAnswers204ForALiveOrEndedStreamAnd404ForNone) {
+  Rig rig;
+  const auto chat = rig.chat({{"query", "bass"}});
+  const std::string id = stream_id_of(chat->ex);
+  const auto stop = [&rig](const std::string& stream, const std::string& owner = "") {
+    FakeExchange ex;
+    ex.req.method = "POST";
+    ex.req.params["id"] = stream;
+    ex.req.owner = owner;
+    net::io_context ctx;
+    net::co_spawn(ctx, rig.service.stop_stream(ex), [](std::exception_ptr) {});
+    ctx.run();
+    return ex.response ? ex.response->status : 0;
+  };
+  EXPECT_EQ(stop(id), 204) << "ended: nothing changes";
+  EXPECT_FALSE(rig.journal.streams.at("|" + id).stop);
+  EXPECT_EQ(stop(std::string(32, 'e')), 404);
+  EXPECT_EQ(stop("../etc"), 404);
+  EXPECT_EQ(stop(id, "key-b"), 404) << "another key's stream";
+  // A live one (made by hand: the fakes finish a chat in one go).
+  rig.journal.streams["|" + std::string(32, 'c')];
+  EXPECT_EQ(stop(std::string(32, 'c')), 204);
+  EXPECT_TRUE(rig.journal.streams.at("|" + std::string(32, 'c')).stop);
+}

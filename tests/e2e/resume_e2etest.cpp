@@ -170,3 +170,57 @@ TEST_F(ResumableStreams, WithoutRedisOrWithRedisGoneThereAreNoIdsAndTheChatGoesO
   EXPECT_EQ(events.back().event, "done");
   for (const auto& e : events) EXPECT_EQ(e.id, "");
 }
+
+TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAndSavesIt) {
+  FakeLlmServer fake;
+  std::vector<std::string> words;
+  for (int i = 0; i < 200; ++i) words.push_back(" w" + std::to_string(i));
+  fake.set_default(openai_stream(words, std::chrono::milliseconds(20)));
+  TestRedis redis;
+  ServiceProcess a(env(fake, &redis));
+  ServiceProcess b(env(fake, &redis));
+
+  RawClient reader(a.port());
+  reader.send(make_request("POST", "/api/v1/chat",
+                           chat_body("sidechain", std::nullopt, "stopped-1"),
+                           "Content-Type: application/json\r\n"));
+  const std::string id = reader.read_head().header("chrysopedia-stream-id");
+  ASSERT_EQ(id.size(), 32u);
+  std::string seen;
+  while (parse_sse(seen).size() < 6) seen += *reader.read_chunk();
+
+  RawClient stopper(b.port());
+  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(stopper.read_response().status, 204);
+  while (auto chunk = reader.read_chunk(5s)) seen += *chunk;
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  const auto events = parse_sse(seen);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.back().event, "done");
+  EXPECT_EQ(json::parse(events.back().data)["stopped"], true);
+  EXPECT_LT(took, 1.0);
+  std::string text;
+  for (const auto& e : events) {
+    if (e.event == "token") text += e.data;
+  }
+  EXPECT_LT(events.size(), 150u) << "stopped long before the answer's 200 tokens";
+
+  // The upstream was stopped, and the partial turn saved as the reader got it.
+  const auto until = std::chrono::steady_clock::now() + 2s;
+  while (fake.connections_closed_by_client() < 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(fake.connections_closed_by_client(), 1);
+  const auto saved = json::parse(get(b.port(), "/api/v1/conversations/stopped-1").body);
+  ASSERT_EQ(saved["messages"].size(), 2u);
+  EXPECT_EQ(saved["messages"][1]["content"], text);
+  // Stopping it again, or a stream nobody has: 204 without change, 404.
+  RawClient again(b.port());
+  again.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
+  EXPECT_EQ(again.read_response().status, 204);
+  RawClient none(b.port());
+  none.send(make_request("POST", "/api/v1/chat/streams/" + std::string(32, 'b') + "/stop"));
+  EXPECT_EQ(none.read_response().status, 404);
+}

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,13 @@ class FakeStreamJournal final : public history::StreamJournal {
   struct Stream {
     std::vector<history::KeptEvent> events;
     bool finished = false;
+    bool stop = false;
   };
   std::map<std::string, Stream> streams;  ///< by "owner|id"
   bool off = false;
   int opened = 0;
+  /// A stop asked for as soon as a stream holds this many events.
+  std::optional<std::size_t> stop_at;
 
   std::unique_ptr<history::StreamWriter> open(const std::string& owner) override {
     if (off) return nullptr;
@@ -39,6 +43,15 @@ class FakeStreamJournal final : public history::StreamJournal {
       if (e.seq > after && out.size() < max) out.push_back(e);
     }
     co_return out;
+  }
+
+  boost::asio::awaitable<history::StopOutcome> stop(const std::string& owner,
+                                                    const std::string& stream_id) override {
+    const auto it = streams.find(owner + "|" + stream_id);
+    if (it == streams.end()) co_return history::StopOutcome::unknown;
+    if (it->second.finished) co_return history::StopOutcome::ended;
+    it->second.stop = true;
+    co_return history::StopOutcome::stopping;
   }
 
  private:
@@ -60,6 +73,10 @@ class FakeStreamJournal final : public history::StreamJournal {
       return seq;
     }
     void finish() override { j_.streams[key_].finished = true; }
+    bool stop_requested() const override {
+      const auto& s = j_.streams[key_];
+      return s.stop || (j_.stop_at && s.events.size() >= *j_.stop_at);
+    }
 
    private:
     FakeStreamJournal& j_;

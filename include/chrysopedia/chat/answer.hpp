@@ -71,6 +71,7 @@ struct Answered {
   std::vector<CitationMarker> markers;  ///< when Turn::keep_markers
   std::optional<TurnUsage> usage;       ///< the upstream's counts, if it reported them
   std::string finish_reason;            ///< "" when the upstream sent none
+  bool stopped = false;  ///< a reader asked to stop: `text` is what was sent until then
 };
 
 /// A face's encoder: what the pipeline says, in the order it says it —
@@ -89,6 +90,9 @@ class AnswerSink {
   /// HTTP status when it answered with one (else 0).
   virtual boost::asio::awaitable<void> model_failed(int status) = 0;
   virtual boost::asio::awaitable<void> answered(const Answered& answer) = 0;
+  /// Whether someone asked to stop this answer (SPEC §11, the stop
+  /// endpoint); asked after each token.
+  virtual bool stop_requested() const { return false; }
 };
 
 /// The chat pipeline (SPEC §2-§4): search, prompt, model, citations.

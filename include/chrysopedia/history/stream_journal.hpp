@@ -33,6 +33,16 @@ class StreamWriter {
   /// time, then forgotten. A writer destroyed before this ends its stream
   /// with `error` `{"message": "Stream abandoned"}`, so no reader waits on.
   virtual void finish() = 0;
+  /// Whether a reader asked (on any replica) to stop the generation; learnt
+  /// with the replies to the writer's batches, so while tokens flow.
+  virtual bool stop_requested() const = 0;
+};
+
+/// What asking a stream to stop found.
+enum class StopOutcome {
+  unknown,   ///< no such stream (unknown, expired, another owner's)
+  stopping,  ///< asked: its writer stops at its next batch
+  ended,     ///< it had ended already: nothing changes
 };
 
 /// Chat streams kept for resuming (SPEC §11), each its owner's (the API
@@ -48,6 +58,10 @@ class StreamJournal {
   /// owner's). Throws HistoryError when the store cannot be read.
   virtual boost::asio::awaitable<std::optional<std::vector<KeptEvent>>> read(
       const std::string& owner, const std::string& stream_id, long long after, std::size_t max) = 0;
+  /// Asks `owner`'s stream `stream_id` to stop. Throws HistoryError when
+  /// the store cannot be reached.
+  virtual boost::asio::awaitable<StopOutcome> stop(const std::string& owner,
+                                                   const std::string& stream_id) = 0;
 };
 
 /// Whether an event ends a stream (`done` or `error`).
