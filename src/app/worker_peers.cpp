@@ -100,6 +100,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
     if (settings.chat_stream_resume) {
       history::RedisStreamOptions so;
       so.retention = std::chrono::seconds(settings.chat_stream_retention_seconds);
+      so.liveness = std::chrono::seconds(settings.chat_stream_liveness_seconds);
       w->journal = std::make_unique<history::RedisStreamJournal>(ctx, *w->redis, so);
     } else {
       w->journal = std::make_unique<history::NoStreamJournal>();

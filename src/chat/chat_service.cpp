@@ -399,11 +399,13 @@ net::awaitable<void> ChatService::resume_stream(http::Exchange& ex) {
   auto* events = co_await ex.open_event_stream(std::move(headers));
   spdlog::info("stream_resumed stream={} after={} rid={}", id, *after, req.request_id);
   long long last = *after;
-  // Live events are read as they are kept: a short poll, bounded by the
-  // longest an answer can take (a generator that died is issue 19's next
-  // step: a liveness key).
+  // Live events are read as they are kept: a short poll. While none come,
+  // once a second: is the replica writing it still alive (its liveness key,
+  // refreshed by its batches and a heartbeat)? If not, it died mid-answer.
+  // And never longer than the longest an answer can take.
   net::steady_timer poll(co_await net::this_coro::executor);
   const auto give_up = Clock::now() + settings_.llm_total_timeout + std::chrono::seconds(30);
+  auto next_alive_check = Clock::now() + std::chrono::seconds(1);
   for (;;) {
     for (const auto& e : *batch) {
       const std::string event_id = history::event_id(id, e.seq);
@@ -411,7 +413,26 @@ net::awaitable<void> ChatService::resume_stream(http::Exchange& ex) {
       last = e.seq;
       if (history::ends_stream(e.event)) co_return;
     }
-    if (Clock::now() > give_up) {
+    bool dead = false;
+    if (batch->empty() && Clock::now() >= next_alive_check) {
+      next_alive_check = Clock::now() + std::chrono::seconds(1);
+      try {
+        dead = !co_await peers.journal->alive(req.owner, id);
+      } catch (const history::HistoryError&) {
+        // Redis away: not a sign of the writer's death; asked again later.
+      }
+      if (dead) {
+        // Its last batch may have landed since the read: read once more.
+        try {
+          batch = co_await peers.journal->read(req.owner, id, last, kBatch);
+        } catch (const history::HistoryError&) {
+          batch = std::vector<history::KeptEvent>{};
+        }
+        if (batch && !batch->empty()) continue;
+        spdlog::warn("stream_interrupted stream={} last_seq={} rid={}", id, last, req.request_id);
+      }
+    }
+    if (dead || Clock::now() > give_up) {
       const std::string event_id = history::event_id(id, last + 1);
       co_await events->send("error", kStreamInterrupted, event_id);
       co_return;

@@ -128,6 +128,10 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.chat_stream_retention_seconds = parse_int<int>(v, 1, 86'400, "a number of seconds");
        }},
+      {"CHAT_STREAM_LIVENESS_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_stream_liveness_seconds = parse_int<int>(v, 1, 300, "a number of seconds");
+       }},
       {"CHAT_STREAM_RESUME", false,
        [](Settings& s, const std::string& v) { s.chat_stream_resume = parse_bool(v); }},
       {"CHAT_CLIENT_CONVERSATION_IDS", false,

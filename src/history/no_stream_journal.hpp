@@ -16,6 +16,9 @@ class NoStreamJournal final : public StreamJournal {
   boost::asio::awaitable<StopOutcome> stop(const std::string&, const std::string&) override {
     co_return StopOutcome::unknown;
   }
+  boost::asio::awaitable<bool> alive(const std::string&, const std::string&) override {
+    co_return false;
+  }
 };
 
 }  // namespace chrysopedia::history

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "chrysopedia/history/history_store.hpp"
 #include "common/hex.hpp"
@@ -16,15 +19,16 @@ namespace net = boost::asio;
 
 namespace {
 
-// KEYS[1] the stream, KEYS[2] its stop flag; ARGV: cap, ttl in ms, then
-// seq, name, data per event. The opening entry 0-1 is made by the first
-// batch (which may hold no event): a key that exists is a stream that
-// exists. Returns whether a stop was asked for.
+// KEYS[1] the stream, KEYS[2] its stop flag, KEYS[3] its liveness key;
+// ARGV: cap, ttl in ms, liveness in ms, then seq, name, data per event. The opening entry 0-1 is
+// made by the first batch (which may hold no event): a key that exists is a stream that exists.
+// Returns whether a stop was asked for.
 constexpr const char* kAppendScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XADD', KEYS[1], '0-1', 'o', '1')
 end
-for i = 3, #ARGV, 3 do
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+for i = 4, #ARGV, 3 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[i], 'e', ARGV[i + 1], 'd', ARGV[i + 2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -63,7 +67,9 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   std::weak_ptr<RedisConnection*> connection;
   RedisStreamOptions options;
   std::string key;
-  std::string stop;  // its stop flag's key
+  std::string stop;   // its stop flag's key
+  std::string alive;  // its liveness key
+  net::steady_timer beat{ctx};
   bool stop_requested = false;
   std::vector<std::string> pending;  // seq, name, data per event
   // A batch is due even with no event: the first (it makes the key) and
@@ -74,8 +80,26 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   bool failed_once = false;
 
   WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn, RedisStreamOptions o,
-              std::string k, std::string s)
-      : ctx(c), connection(std::move(conn)), options(o), key(std::move(k)), stop(std::move(s)) {}
+              std::string k, std::string s, std::string a)
+      : ctx(c),
+        connection(std::move(conn)),
+        options(o),
+        key(std::move(k)),
+        stop(std::move(s)),
+        alive(std::move(a)) {}
+
+  // While the model is silent, an empty batch every half liveness time
+  // keeps the liveness key (and the stop flag's news) fresh; one timer per
+  // running stream, gone when it ends.
+  static net::awaitable<void> heartbeat(std::shared_ptr<WriterState> self) {
+    while (!self->finished) {
+      self->beat.expires_after(std::chrono::milliseconds(self->options.liveness) / 2);
+      const auto [ec] = co_await self->beat.async_wait(net::as_tuple(net::use_awaitable));
+      if (ec || self->finished) break;
+      self->due = true;
+      self->kick();
+    }
+  }
 
   void kick() {
     if (flushing) return;
@@ -89,11 +113,16 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     while (!self->pending.empty() || self->due) {
       const auto conn = self->connection.lock();
       if (!conn) break;
-      std::vector<std::string> argv = {"EVAL",     kAppendScript,
-                                       "2",        self->key,
-                                       self->stop, std::to_string(self->options.max_events)};
+      std::vector<std::string> argv = {"EVAL",
+                                       kAppendScript,
+                                       "3",
+                                       self->key,
+                                       self->stop,
+                                       self->alive,
+                                       std::to_string(self->options.max_events)};
       const auto ttl = self->finished ? self->options.retention : self->options.open_ttl;
       argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
+      argv.push_back(std::to_string(std::chrono::milliseconds(self->options.liveness).count()));
       for (auto& s : self->pending) argv.push_back(std::move(s));
       self->pending.clear();
       self->due = false;
@@ -118,6 +147,7 @@ class RedisStreamWriter final : public StreamWriter {
   RedisStreamWriter(std::string id, std::shared_ptr<WriterState> state)
       : id_(std::move(id)), state_(std::move(state)) {
     state_->kick();  // the key exists from now on
+    net::co_spawn(state_->ctx, WriterState::heartbeat(state_), net::detached);
   }
   ~RedisStreamWriter() override {
     if (!state_->finished) {
@@ -139,6 +169,7 @@ class RedisStreamWriter final : public StreamWriter {
     // in flight with the open TTL).
     state_->finished = true;
     state_->due = true;
+    state_->beat.cancel();
     state_->kick();
   }
   bool stop_requested() const override { return state_->stop_requested; }
@@ -167,6 +198,10 @@ std::string stream_key(const std::string& owner, const std::string& stream_id) {
   return "chrysopedia:stream:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
 }
 
+std::string alive_key(const std::string& owner, const std::string& stream_id) {
+  return "chrysopedia:stream-alive:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+}
+
 std::string stop_key(const std::string& owner, const std::string& stream_id) {
   return "chrysopedia:stream-stop:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
 }
@@ -188,7 +223,7 @@ std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner)
   common::os_random_bytes(bytes, sizeof bytes);
   std::string id = common::to_hex(bytes, sizeof bytes);
   auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id),
-                                             stop_key(owner, id));
+                                             stop_key(owner, id), alive_key(owner, id));
   return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state));
 }
 
@@ -231,6 +266,13 @@ net::awaitable<StopOutcome> RedisStreamJournal::stop(const std::string& owner,
   if (reply.integer == 1) co_return StopOutcome::stopping;
   if (reply.integer == 2) co_return StopOutcome::ended;
   co_return StopOutcome::unknown;
+}
+
+net::awaitable<bool> RedisStreamJournal::alive(const std::string& owner,
+                                               const std::string& stream_id) {
+  std::vector<std::string> argv = {"EXISTS", alive_key(owner, stream_id)};
+  const auto reply = co_await connection_.command(std::move(argv), options_.timeout);
+  co_return reply.integer == 1;
 }
 
 }  // namespace chrysopedia::history

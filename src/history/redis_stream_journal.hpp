@@ -17,6 +17,9 @@ struct RedisStreamOptions {
   /// behind for long.
   std::chrono::seconds open_ttl{3600};
   long long max_events = 10'000;  ///< the Redis Stream's cap (MAXLEN ~)
+  /// A running stream's writer is heard from at least twice in this time
+  /// (a batch, or an empty one on a timer while the model is silent).
+  std::chrono::seconds liveness{5};
   std::chrono::milliseconds timeout{1000};
 };
 
@@ -38,6 +41,8 @@ class RedisStreamJournal final : public StreamJournal {
                                                                      std::size_t max) override;
   boost::asio::awaitable<StopOutcome> stop(const std::string& owner,
                                            const std::string& stream_id) override;
+  boost::asio::awaitable<bool> alive(const std::string& owner,
+                                     const std::string& stream_id) override;
 
  private:
   boost::asio::io_context& ctx_;
@@ -52,5 +57,8 @@ class RedisStreamJournal final : public StreamJournal {
 std::string stream_key(const std::string& owner, const std::string& stream_id);
 /// `chrysopedia:stream-stop:{owner:}{id}`: set when a reader asks it to stop.
 std::string stop_key(const std::string& owner, const std::string& stream_id);
+/// `chrysopedia:stream-alive:{owner:}{id}`: refreshed by each batch while
+/// the stream runs, expiring after the liveness time.
+std::string alive_key(const std::string& owner, const std::string& stream_id);
 
 }  // namespace chrysopedia::history

@@ -173,3 +173,19 @@ TEST(Resume, StopAnswers204ForALiveOrEndedStreamAnd404ForNone) {
   EXPECT_EQ(stop(std::string(32, 'c')), 204);
   EXPECT_TRUE(rig.journal.streams.at("|" + std::string(32, 'c')).stop);
 }
+
+TEST(Resume, AReaderOfAStreamWhoseReplicaDiedIsToldStreamInterrupted) {
+  Rig rig;
+  const std::string id(32, 'd');
+  auto& s = rig.journal.streams["|" + id];
+  s.events = {{1, "sources", "[]"}, {2, "token", "Duck"}};
+  s.dead = true;  // its replica stopped refreshing its liveness key
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = resume(rig, id);
+  ASSERT_EQ(r->ex.events.size(), 3u);
+  EXPECT_EQ(r->ex.events[1].data, "Duck");
+  EXPECT_EQ(r->ex.events[2].name, "error");
+  EXPECT_EQ(r->ex.events[2].data, R"({"message":"Stream interrupted"})");
+  EXPECT_EQ(r->ex.events[2].id, id + "-3") << "the next id";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}

@@ -4,6 +4,7 @@
 // service without Redis or with Redis gone.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -223,4 +224,40 @@ TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAnd
   RawClient none(b.port());
   none.send(make_request("POST", "/api/v1/chat/streams/" + std::string(32, 'b') + "/stop"));
   EXPECT_EQ(none.read_response().status, 404);
+}
+
+TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders) {
+  FakeLlmServer fake;
+  std::vector<std::string> words;
+  for (int i = 0; i < 400; ++i) words.push_back(" w" + std::to_string(i));
+  fake.set_default(openai_stream(words, std::chrono::milliseconds(25)));
+  TestRedis redis;
+  auto a =
+      std::make_unique<ServiceProcess>(env(fake, &redis, {{"CHAT_STREAM_LIVENESS_SECONDS", "2"}}));
+  ServiceProcess b(env(fake, &redis, {{"CHAT_STREAM_LIVENESS_SECONDS", "2"}}));
+
+  RawClient writer(a->port());
+  writer.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
+                           "Content-Type: application/json\r\n"));
+  const std::string id = writer.read_head().header("chrysopedia-stream-id");
+  ASSERT_EQ(id.size(), 32u);
+  std::string seen;
+  while (parse_sse(seen).size() < 4) seen += *writer.read_chunk();
+
+  RawClient reader(b.port());
+  reader.send(make_request("GET", "/api/v1/chat/streams/" + id, "",
+                           "Last-Event-ID: " + parse_sse(seen).back().id + "\r\n"));
+  ASSERT_EQ(reader.read_head().status, 200);
+  a->process().signal(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  std::string got;
+  while (auto chunk = reader.read_chunk(10s)) got += *chunk;
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  const auto events = parse_sse(got);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+  EXPECT_EQ(events.back().data, R"({"message":"Stream interrupted"})");
+  EXPECT_LT(took, 2.0 + 2.0) << "within the liveness time and a check";
+  a.reset();
 }

@@ -19,6 +19,7 @@ class FakeStreamJournal final : public history::StreamJournal {
     std::vector<history::KeptEvent> events;
     bool finished = false;
     bool stop = false;
+    bool dead = false;  ///< its writer's replica died
   };
   std::map<std::string, Stream> streams;  ///< by "owner|id"
   bool off = false;
@@ -43,6 +44,12 @@ class FakeStreamJournal final : public history::StreamJournal {
       if (e.seq > after && out.size() < max) out.push_back(e);
     }
     co_return out;
+  }
+
+  boost::asio::awaitable<bool> alive(const std::string& owner,
+                                     const std::string& stream_id) override {
+    const auto it = streams.find(owner + "|" + stream_id);
+    co_return it != streams.end() && !it->second.dead;
   }
 
   boost::asio::awaitable<history::StopOutcome> stop(const std::string& owner,

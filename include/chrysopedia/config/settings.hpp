@@ -62,6 +62,9 @@ struct Settings {
   /// With Redis, chat streams are kept for resuming; false turns that off
   /// (no ids), e.g. to measure what it costs.
   bool chat_stream_resume = true;
+  /// A reader of a stream whose generating replica has said nothing for
+  /// this long is told `Stream interrupted` (SPEC §11).
+  int chat_stream_liveness_seconds = 5;
   /// false: a chat may name only a conversation the service made (and so
   /// an unguessable id); a client's own id (`my-session-1`) gets 400.
   bool chat_client_conversation_ids = true;

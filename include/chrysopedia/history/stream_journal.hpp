@@ -62,6 +62,11 @@ class StreamJournal {
   /// the store cannot be reached.
   virtual boost::asio::awaitable<StopOutcome> stop(const std::string& owner,
                                                    const std::string& stream_id) = 0;
+  /// Whether the replica writing the stream has been heard from within the
+  /// liveness time (it writes at least twice in that time while it runs).
+  /// Throws HistoryError when the store cannot be read.
+  virtual boost::asio::awaitable<bool> alive(const std::string& owner,
+                                             const std::string& stream_id) = 0;
 };
 
 /// Whether an event ends a stream (`done` or `error`).
