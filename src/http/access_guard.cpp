@@ -28,15 +28,20 @@ bool AccessGuard::enabled() const {
 }
 
 std::string AccessGuard::rate_client(const Request& request) const {
+  int key = -1;
+  if (keys_.enabled()) {
+    const auto presented = presented_api_key(request);
+    if (presented) key = keys_.match(*presented);
+  }
+  return rate_client(request, key);
+}
+
+std::string AccessGuard::rate_client(const Request& request, int key) const {
   const auto address = client_address(request, trusted_proxies_);
   std::string client = address ? rate_limit_key(*address) : std::string("unknown");
   // Which key (its position, never the key) is part of the identity, and
   // requests without a valid key share one bucket per address.
-  if (keys_.enabled()) {
-    const auto presented = presented_api_key(request);
-    const int key = presented ? keys_.match(*presented) : -1;
-    client += key >= 0 ? "|k" + std::to_string(key) : std::string("|none");
-  }
+  if (keys_.enabled()) client += key >= 0 ? "|k" + std::to_string(key) : std::string("|none");
   return client;
 }
 
@@ -55,7 +60,8 @@ AccessGuard::Verdict AccessGuard::check(const Request& request, bool opens_strea
   }
 
   if (rate_) {
-    const std::string client = rate_client(request);
+    // The key was matched above: not again (a constant-time pass over every key).
+    const std::string client = rate_client(request, key);
     const auto decision = decided ? *decided : rate_->take(client);
     if (!decision.allowed) {
       const auto seconds = decision.retry_after.count();

@@ -62,6 +62,8 @@ class AccessGuard {
   bool enabled() const;
 
  private:
+  // With `key` the position of the key the request presented (-1: none).
+  std::string rate_client(const Request& request, int key) const;
   boost::asio::awaitable<void> run(const Handler& handler, Exchange& exchange, bool opens_stream);
 
   ApiKeys keys_;
