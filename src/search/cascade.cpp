@@ -7,7 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "common/ascii.hpp"
-#include "search/champions.hpp"
+#include "search/candidates.hpp"
 #include "search/followup.hpp"
 #include "search/fusion.hpp"
 #include "search/query_syntax.hpp"
@@ -35,17 +35,28 @@ std::string with_items(const std::string& ranked) {
          " ORDER BY r.ord";
 }
 
+// The champion lists of the query's lexemes ($1: its terms, as for
+// full_text), one row each, in the database's order of the lexemes.
+const char* const kChampionListsSql =
+    "SELECT l.lexeme, l.doc_ids, l.scores FROM ("
+    "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', a))) AS lexeme"
+    "  FROM jsonb_array_elements($1::jsonb) g, jsonb_array_elements_text(g) a) x,"
+    // OFFSET 0: one primary-key lookup per lexeme, whatever the estimate.
+    " LATERAL (SELECT * FROM lexeme_lists WHERE lexeme = x.lexeme OFFSET 0) l"
+    " ORDER BY l.lexeme";
+
 const std::string& full_text_sql() {
   // $1 the user's query as typed, $2 its terms (JSON array of arrays: each
   // term's words or phrase, then what the thesaurus adds for it), $3 what
   // it excludes (JSON array), $4 creator id (0: any), $5 the query as a
-  // title (trimmed of trailing punctuation), $6 limit.
+  // title (trimmed of trailing punctuation), $6 limit, $7 the candidates
+  // chosen from the champion lists (choose_candidates).
   //
-  // Candidates are the best of the champion lists of the query's lexemes
-  // (plus, for a creator, the matches among its first 200 documents), so
-  // the work is bounded however common the words. Among them: the exact-title
-  // page first, then documents holding all the words (web-search syntax
-  // honoured), then those holding most of them, then weighted relevance.
+  // Candidates are those (plus, for a creator, the matches among its first
+  // 200 documents), so the work is bounded however common the words. Among
+  // them: the exact-title page first, then documents holding all the words
+  // (web-search syntax honoured), then those holding most of them, then
+  // weighted relevance.
   static const std::string sql = with_items(
       // A term is what the user wrote or what the thesaurus says it may
       // also be written as: any of them matches the term. (Weighting terms
@@ -72,38 +83,8 @@ const std::string& full_text_sql() {
       // inline them and evaluate websearch_to_tsquery per candidate row
       // (half of Postgres's time per search under load).
       " web AS MATERIALIZED (SELECT websearch_to_tsquery('english', $1) AS q),"
-      " lexemes AS ("
-      "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', a))) AS lexeme"
-      "  FROM jsonb_array_elements($2::jsonb) g, jsonb_array_elements_text(g) a),"
-      " champions AS MATERIALIZED ("
-      "  SELECT l.lexeme, c.doc_id, c.score FROM lexemes l,"
-      "   LATERAL (SELECT doc_id, score FROM lexeme_champions WHERE lexeme = l.lexeme OFFSET 0) c),"
-      // The lexeme with the shortest champion list, if that list is short:
-      // counted in the index, at most one past the cap a lexeme (grouping
-      // the whole champions CTE for it was a third of a long question's
-      // statement).
-      " rarest AS MATERIALIZED ("
-      "  SELECT l.lexeme FROM lexemes l,"
-      "   LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM lexeme_champions"
-      "            WHERE lexeme = l.lexeme LIMIT 3 * $6 + 11) x) c"
-      "  WHERE c.n BETWEEN 1 AND 3 * $6 + 10"
-      "  ORDER BY c.n, l.lexeme LIMIT 1),"
-      // Not every champion goes on to the exact ordering below, which tests
-      // each candidate's whole document several times (a third of a
-      // search's time when all went). Kept: the rarest word's whole list
-      // when it is whole (shorter than the cap: a document holding every
-      // word is on it; a capped list promises nothing, and kept whole it
-      // was most of the candidates of a question of everyday words),
-      // and of the others those on the most of the lists, then the highest
-      // scored, 3 per result wanted plus 10. On the sample questions: the
-      // same top 5 for 48 of 48. A query that excludes words keeps every
-      // champion, so that what the exclusion removes cannot leave it short.
       " candidates AS MATERIALIZED ("
-      "  SELECT doc_id FROM champions WHERE lexeme = (SELECT lexeme FROM rarest)"
-      "  UNION"
-      "  SELECT doc_id FROM ("
-      "   SELECT doc_id FROM champions GROUP BY doc_id ORDER BY count(*) DESC, sum(score) DESC"
-      "   LIMIT (SELECT CASE WHEN q IS NULL THEN 3 * $6 + 10 END FROM excluded)) best"
+      "  SELECT unnest($7::bigint[]) AS doc_id"
       "  UNION"
       // A creator's first 200 documents: all of a small creator's, and a
       // bounded sample of a prolific one's (whose best documents for each
@@ -148,6 +129,15 @@ const std::string& fuzzy_sql() {
       "  d.page_id, d.section_position NULLS FIRST"
       " LIMIT $2) k");
   return sql;
+}
+
+std::string id_array(const std::vector<long long>& ids) {
+  std::string out = "{";
+  for (const auto id : ids) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(id);
+  }
+  return out + "}";
 }
 
 std::vector<SearchItem> to_items(const pqxx::result& rows) {
@@ -236,8 +226,15 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
       web[i] = ' ';
     }
   }
-  return to_items(tx.exec_prepared("full_text", web, terms.dump(), excluded.dump(), creator_id,
-                                   title, req.limit));
+  const std::string terms_json = terms.dump();
+  std::vector<ChampionList> lists;
+  for (const auto& row : tx.exec_prepared("champion_lists", terms_json)) {
+    lists.push_back({row[0].as<std::string>(), parse_id_array({row[1].c_str(), row[1].size()}),
+                     parse_real_array({row[2].c_str(), row[2].size()})});
+  }
+  return to_items(
+      tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title, req.limit,
+                       id_array(choose_candidates(lists, req.limit, !parsed.excluded.empty()))));
 }
 
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,
@@ -280,6 +277,7 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   Thesaurus::builtin();
   // Named statements are planned once per connection, not per search.
   conn.prepare("find_creator", kFindCreatorSql);
+  conn.prepare("champion_lists", kChampionListsSql);
   conn.prepare("full_text", full_text_sql());
   conn.prepare("fuzzy", fuzzy_sql());
   conn.prepare("semantic_items", kSemanticItemsSql);

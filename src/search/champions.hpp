@@ -11,9 +11,15 @@ namespace chrysopedia::search {
 /// How many documents each lexeme's champion list keeps.
 inline constexpr int kChampionsPerLexeme = 100;
 
-/// Rebuilds every champion list from search_documents (bulk imports,
-/// migrations) and refreshes the planner's statistics.
+/// Rebuilds lexeme_lists, one row per lexeme, from lexeme_champions.
+void rebuild_lexeme_lists(pqxx::transaction_base& tx);
+
+/// Rebuilds every champion list from search_documents (bulk imports):
+/// both forms, with the planner's statistics.
 void rebuild_champions(pqxx::transaction_base& tx);
+
+/// lexeme_champions alone (migration 2, before lexeme_lists existed).
+void rebuild_champion_rows(pqxx::transaction_base& tx);
 
 /// Adds the documents of the given pages (a JSON array of slugs) to the
 /// lists of their lexemes, then trims those lists back to size.

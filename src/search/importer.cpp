@@ -155,6 +155,7 @@ ImportReport import_pages(pqxx::connection_base& conn, std::istream& in) {
     rebuild_champions(tx);
   } else {
     tx.exec0("ANALYZE lexeme_champions");
+    tx.exec0("ANALYZE lexeme_lists");
     tx.exec0("ANALYZE search_documents");
   }
   // Flushed before the VACUUM below, even where commits are asynchronous
@@ -170,7 +171,9 @@ ImportReport import_pages(pqxx::connection_base& conn, std::istream& in) {
   // transaction, and the import has committed.
   {
     pqxx::nontransaction vacuum(conn);
-    vacuum.exec0("VACUUM (ANALYZE) lexeme_champions, search_documents, technique_pages, sections");
+    vacuum.exec0(
+        "VACUUM (ANALYZE) lexeme_champions, lexeme_lists, search_documents, technique_pages,"
+        " sections");
   }
   report.pages = records.size();
   report.creators = creators.size();

@@ -80,7 +80,7 @@ CREATE TABLE lexeme_champions (
 CREATE INDEX lexeme_champions_lookup ON lexeme_champions (lexeme, score DESC, doc_id);
 CREATE INDEX lexeme_champions_doc ON lexeme_champions (doc_id);
 )sql",
-     rebuild_champions},
+     rebuild_champion_rows},
     {3, "search documents by creator in id order", R"sql(
 DROP INDEX IF EXISTS search_documents_creator;
 CREATE INDEX search_documents_creator_id ON search_documents (creator_id, id);
@@ -126,6 +126,18 @@ CREATE TABLE embedding_index (
   built_at  timestamptz NOT NULL DEFAULT now()
 );
 )sql"},
+    {6, "champion lists as one row per lexeme", R"sql(
+-- The same lists as lexeme_champions, a lexeme's whole list in one row
+-- (best first): a search reads one row per word of the question instead
+-- of up to a hundred index entries, and picks its candidates from them.
+-- lexeme_champions stays what import maintains; these rows follow it.
+CREATE TABLE lexeme_lists (
+  lexeme  text   PRIMARY KEY,
+  doc_ids bigint[] NOT NULL,
+  scores  real[]   NOT NULL
+);
+)sql",
+     rebuild_lexeme_lists},
 };
 
 }  // namespace

@@ -5,11 +5,13 @@
 
 #include <set>
 #include <tuple>
+#include <vector>
 
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
 #include "search/champions.hpp"
+#include "search/migrations.hpp"
 #include "support/test_database.hpp"
 
 using namespace chrysopedia;
@@ -25,6 +27,32 @@ std::set<Entry> champions(const TestDatabase& db) {
   std::set<Entry> out;
   for (const auto& row : tx.exec("SELECT lexeme, doc_id FROM lexeme_champions")) {
     out.emplace(row[0].as<std::string>(), row[1].as<long long>());
+  }
+  return out;
+}
+
+// lexeme_lists as (lexeme, doc, score) rows in list order, and
+// lexeme_champions in the order a list keeps them: equal when the one row
+// per lexeme says what the rows say.
+std::vector<std::string> lists_as_rows(const TestDatabase& db) {
+  pqxx::connection conn(db.url());
+  pqxx::nontransaction tx(conn);
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec("SELECT l.lexeme || ' ' || d || ' ' || s FROM lexeme_lists l,"
+                                 " unnest(l.doc_ids, l.scores) WITH ORDINALITY AS u(d, s, n)"
+                                 " ORDER BY l.lexeme, u.n")) {
+    out.push_back(row[0].as<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::string> champion_rows(const TestDatabase& db) {
+  pqxx::connection conn(db.url());
+  pqxx::nontransaction tx(conn);
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec("SELECT lexeme || ' ' || doc_id || ' ' || score"
+                                 " FROM lexeme_champions ORDER BY lexeme, score DESC, doc_id")) {
+    out.push_back(row[0].as<std::string>());
   }
   return out;
 }
@@ -48,6 +76,8 @@ TEST(Champions, IncrementalMaintenanceEqualsAFullRebuild) {
   db.import(corpus(80));
   db.import(corpus(150));  // re-imports 80, adds 70: merge, trim, removal all exercised
   const auto incremental = champions(db);
+  const auto incremental_lists = lists_as_rows(db);
+  EXPECT_EQ(incremental_lists, champion_rows(db)) << "one row per lexeme, the same lists";
   {
     pqxx::connection conn(db.url());
     pqxx::work tx(conn);
@@ -55,6 +85,7 @@ TEST(Champions, IncrementalMaintenanceEqualsAFullRebuild) {
     tx.commit();
   }
   EXPECT_EQ(incremental, champions(db));
+  EXPECT_EQ(incremental_lists, lists_as_rows(db));
 }
 
 TEST(Champions, ListsAreCappedAndRareWordsAreComplete) {
@@ -74,6 +105,9 @@ TEST(Champions, AReimportedPageLeavesNoStaleEntries) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_champions WHERE lexeme = 'zebrafoo'"), "1");
   db.import(corpus(5));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_champions WHERE lexeme = 'zebrafoo'"), "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_lists WHERE lexeme = 'zebrafoo'"), "0")
+      << "a lexeme no page holds any more has no list row";
+  EXPECT_EQ(lists_as_rows(db), champion_rows(db));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_champions c"
                       " WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.id = c.doc_id)"),
             "0");
@@ -87,6 +121,7 @@ TEST(Champions, ABulkImportRebuildsConsistentLists) {
             "0");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_champions WHERE lexeme = 'rareword'"), "3");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM lexeme_champions WHERE lexeme = 'common'"), "100");
+  EXPECT_EQ(lists_as_rows(db), champion_rows(db));
 }
 
 TEST(Champions, ACommonWordStillFindsTheBestPages) {
@@ -125,4 +160,24 @@ TEST(Champions, AnExclusionCannotLeaveAQueryShort) {
   EXPECT_EQ(r.cascade_tier, "global");
   ASSERT_EQ(r.items.size(), 10u);
   for (const auto& item : r.items) EXPECT_EQ(item.slug[0], 'b') << item.slug;
+}
+
+TEST(Champions, ADatabaseFromBeforeTheListRowsGetsThemWhenMigrated) {
+  TestDatabase db;
+  db.import(corpus(30, "zebrafoo"));
+  {
+    // As a database imported before migration 6 was: rows, no list rows.
+    pqxx::connection conn(db.url());
+    pqxx::work tx(conn);
+    tx.exec0("DROP TABLE lexeme_lists");
+    tx.exec0("DELETE FROM schema_migrations WHERE version = 6");
+    tx.commit();
+  }
+  pqxx::connection conn(db.url());
+  EXPECT_EQ(search::apply_migrations(conn), 1);
+  EXPECT_EQ(lists_as_rows(db), champion_rows(db));
+  search::configure_search_session(conn, 5000);
+  const auto r = search::run_cascade(conn, {"zebrafoo", std::nullopt, 10});
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "p0");
 }

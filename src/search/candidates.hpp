@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chrysopedia::search {
+
+/// One lexeme's champion list as lexeme_lists keeps it: its best documents,
+/// best first, each with the weight the lexeme has there.
+struct ChampionList {
+  std::string lexeme;
+  std::vector<long long> doc_ids;
+  std::vector<float> scores;
+};
+
+/// Which documents go on to the exact ordering, from the champion lists of
+/// the question's lexemes (given in the database's order of the lexemes).
+/// `wanted` results are asked for; `keep_all` (a query that excludes words)
+/// keeps every champion, so that what the exclusion removes cannot leave
+/// the answer short. Ascending ids.
+std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists, int wanted,
+                                         bool keep_all);
+
+/// A Postgres array of numbers in its text form ("{1,2,3}") as numbers.
+/// Throws std::invalid_argument on anything else.
+std::vector<long long> parse_id_array(std::string_view text);
+std::vector<float> parse_real_array(std::string_view text);
+
+}  // namespace chrysopedia::search

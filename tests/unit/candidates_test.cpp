@@ -1,0 +1,91 @@
+// Which champions go on to the exact ordering (search/candidates.hpp): the
+// choice the full-text statement made in SQL before it moved to the
+// service, on lists as lexeme_lists hands them over.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "search/candidates.hpp"
+
+using chrysopedia::search::ChampionList;
+using chrysopedia::search::choose_candidates;
+using chrysopedia::search::parse_id_array;
+using chrysopedia::search::parse_real_array;
+using Ids = std::vector<long long>;
+
+namespace {
+
+// A list of `n` documents from `first` on, best first, weights falling.
+ChampionList list(const std::string& lexeme, long long first, int n, float top = 1.0F) {
+  ChampionList l{lexeme, {}, {}};
+  for (int i = 0; i < n; ++i) {
+    l.doc_ids.push_back(first + i);
+    l.scores.push_back(top - 0.001F * static_cast<float>(i));
+  }
+  return l;
+}
+
+bool contains(const Ids& ids, long long id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+TEST(Candidates, AFewShortListsAreKeptWhole) {
+  const auto c = choose_candidates({list("kick", 1, 5), list("snare", 3, 5)}, 10, false);
+  EXPECT_EQ(c, (Ids{1, 2, 3, 4, 5, 6, 7})) << "ascending, each once";
+}
+
+TEST(Candidates, LongListsAreCutToThreePerResultPlusTen) {
+  // Two everyday words, 100 documents each, overlapping on 50..99.
+  const auto c = choose_candidates({list("mix", 0, 100), list("sound", 50, 100)}, 10, false);
+  EXPECT_EQ(c.size(), 40u);
+  for (long long id = 50; id < 90; ++id) EXPECT_TRUE(contains(c, id)) << "on both lists: " << id;
+  EXPECT_EQ(choose_candidates({list("mix", 0, 100)}, 5, false).size(), 25u);
+}
+
+TEST(Candidates, OnMoreListsBeatsAHigherWeight) {
+  auto heavy = list("mix", 1000, 60, 50.0F);  // far heavier, on one list each
+  const auto c = choose_candidates({heavy, list("sound", 1, 60), list("bus", 1, 60)}, 10, false);
+  EXPECT_TRUE(contains(c, 1));
+  EXPECT_FALSE(contains(c, 1000)) << "40 documents are on two lists";
+}
+
+TEST(Candidates, TheRarestWholeListIsKeptWhatever) {
+  // "sidechain" is in 30 documents, none among the everyday words' best:
+  // each could hold every word of the question, so all 30 stay.
+  const auto c = choose_candidates(
+      {list("mix", 0, 100), list("sidechain", 5000, 30), list("sound", 0, 100)}, 10, false);
+  for (long long id = 5000; id < 5030; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  EXPECT_EQ(c.size(), 70u) << "and the 40 best of the rest";
+}
+
+TEST(Candidates, ACappedListIsNotTheRarestAndTiesGoToTheFirstLexeme) {
+  // 41 documents is past the cap for 10 results (40): promises nothing.
+  const auto capped = choose_candidates({list("a", 0, 41), list("b", 100, 100)}, 10, false);
+  EXPECT_EQ(capped.size(), 40u);
+  // Two whole lists of 20: the first in the database's order is kept whole.
+  const auto tie = choose_candidates(
+      {list("alpha", 0, 20), list("beta", 100, 20), list("gamma", 200, 100, 9.0F)}, 10, false);
+  for (long long id = 0; id < 20; ++id) EXPECT_TRUE(contains(tie, id)) << id;
+  EXPECT_FALSE(contains(tie, 100)) << "beta's list was not the one kept whole";
+}
+
+TEST(Candidates, AnExclusionKeepsEveryChampion) {
+  const auto c = choose_candidates({list("mix", 0, 100), list("sound", 50, 100)}, 10, true);
+  EXPECT_EQ(c.size(), 150u);
+}
+
+TEST(Candidates, NothingToChooseFromIsNoCandidates) {
+  EXPECT_TRUE(choose_candidates({}, 10, false).empty());
+  EXPECT_TRUE(choose_candidates({ChampionList{"x", {}, {}}}, 10, false).empty());
+}
+
+TEST(Candidates, ArraysAreReadInPostgresTextForm) {
+  EXPECT_EQ(parse_id_array("{1,22,333}"), (Ids{1, 22, 333}));
+  EXPECT_EQ(parse_id_array("{}"), Ids{});
+  EXPECT_EQ(parse_real_array("{0.05,1,3e-05}"), (std::vector<float>{0.05F, 1.0F, 3e-05F}));
+  EXPECT_THROW(parse_id_array("1,2"), std::invalid_argument);
+  EXPECT_THROW(parse_id_array("{1,,2}"), std::invalid_argument);
+  EXPECT_THROW(parse_id_array("{1,x}"), std::invalid_argument);
+}
