@@ -191,25 +191,6 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
       log_value(turn.question), log_value(found.searched_query), rewrite, log_value(turn.creator),
       found.cascade_tier, found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid,
       rid);
-  {
-    Sources sources;
-    sources.json = sources_json(found.items);
-    sources.refs.reserve(found.items.size());
-    for (const auto& item : found.items) {
-      sources.refs.push_back({item.title, item.slug, item.section_anchor});
-    }
-    co_await sink.sources(sources);
-  }
-  if (spdlog::should_log(spdlog::level::debug)) {
-    // Where the time before the sources went (the handler's start is after
-    // the request was read): to the open stream, the search, the rest.
-    const auto us = [&turn](Clock::time_point t) {
-      return std::chrono::duration_cast<std::chrono::microseconds>(t - turn.arrived).count();
-    };
-    spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
-                  us(search_started), us(search_ended), us(Clock::now()), rid);
-  }
-
   // Destroying the completion (the client left, the coroutine unwound)
   // stops the upstream transfer at once; nothing below runs, nothing is saved.
   std::unique_ptr<llm::CompletionStream> completion;
@@ -233,6 +214,28 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
     for (const auto& item : found.items) completion_request.sources.push_back(item.summary);
     completion = peers.llm->start(completion_request);
   }
+  // The sources go to the client while the model reads its prompt: the
+  // request is on its way first, so the client's first token does not also
+  // wait for the sources' serialising and their write.
+  {
+    Sources sources;
+    sources.json = sources_json(found.items);
+    sources.refs.reserve(found.items.size());
+    for (const auto& item : found.items) {
+      sources.refs.push_back({item.title, item.slug, item.section_anchor});
+    }
+    co_await sink.sources(sources);
+  }
+  if (spdlog::should_log(spdlog::level::debug)) {
+    // Where the time before the sources went (the handler's start is after
+    // the request was read): to the open stream, the search, the rest.
+    const auto us = [&turn](Clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t - turn.arrived).count();
+    };
+    spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
+                  us(search_started), us(search_ended), us(Clock::now()), rid);
+  }
+
   // The stream may stay open for minutes, thousands at a time: keep only
   // what its end needs, not the pages and history the prompt was built from.
   const std::size_t source_count = found.items.size();

@@ -39,6 +39,26 @@ TEST(ChatService, StreamsSourcesTokensAndDone) {
   EXPECT_EQ(rig.search.asked.at(0).query, "how do I sidechain a bass?");
 }
 
+TEST(ChatService, TheModelIsAskedBeforeTheSourcesAreWritten) {
+  // The model's first token is what the user waits for: its request goes
+  // out first, and the sources are written while the model reads it.
+  Rig rig;
+  std::optional<std::vector<std::string>> written_at_start;
+  const auto out =
+      rig.run("/api/v1/chat", {{"query", "how do I sidechain a bass?"}}, [&](http::Exchange& ex) {
+        rig.llm.on_start = [&written_at_start, &ex] {
+          written_at_start = static_cast<FakeExchange&>(ex).names();
+        };
+        return rig.service.chat(ex);
+      });
+  ASSERT_FALSE(out->error);
+  ASSERT_TRUE(written_at_start);
+  EXPECT_TRUE(written_at_start->empty()) << "nothing written before the model was asked";
+  EXPECT_EQ(out->ex.names(),
+            (std::vector<std::string>{"sources", "token", "token", "token", "done"}))
+      << "and the client still gets the sources first";
+}
+
 TEST(ChatService, DoneNamesTheSourcesTheAnswerCitedAndTheNumbersThatNameNone) {
   Rig rig;
   rig.llm.deltas = {"Duck it [2", "] under the kick [1, 2]; see [12] and `v[1]` ", "[0]."};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,9 +18,11 @@ class FakeLlmClient final : public llm::LlmClient {
   std::optional<std::size_t> fail_after;  ///< deltas sent before an LlmError
   std::optional<llm::Usage> usage = llm::Usage{120, 3};
   std::vector<llm::CompletionRequest> requests;
+  std::function<void()> on_start;  ///< called as each request is started
 
   std::unique_ptr<llm::CompletionStream> start(const llm::CompletionRequest& request) override {
     requests.push_back(request);
+    if (on_start) on_start();
     return std::make_unique<Stream>(*this);
   }
 
