@@ -23,6 +23,7 @@ import functools
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -450,7 +451,53 @@ def check_compose(repo, settings):
     grace = grace_seconds(compose_env(repo), path)
     if stop is None or stop <= grace:
         fail(f"{path}: chat's stop_grace_period must exceed SHUTDOWN_GRACE_SECONDS ({grace})")
+    check_fleet(repo, path, services, settings)
     return services["chat"].get("image")
+
+
+def haproxy_lines(path):
+    with open(path) as f:
+        return [line.split("#")[0].strip() for line in f if line.split("#")[0].strip()]
+
+
+def check_fleet(repo, path, services, settings):
+    """The fleet profile: replicas behind HAProxy, configured as scripts/fleet's."""
+    replica = services.get("chat-replica", {})
+    balancer = services.get("balancer", {})
+    if "fleet" not in (replica.get("profiles") or []) or "fleet" not in (balancer.get("profiles") or []):
+        fail(f"{path}: chat-replica and balancer should be in a fleet profile")
+        return
+    if (replica.get("deploy") or {}).get("replicas", 1) < 2:
+        fail(f"{path}: the fleet profile should run at least 2 chat-replica replicas")
+    if replica.get("image") != services["chat"].get("image"):
+        fail(f"{path}: chat-replica should run chat's image")
+    env = replica.get("environment", {})
+    for name in env:
+        if name not in settings:
+            fail(f"{path}: chat-replica's {name} is not a setting the service reads")
+    address = ((balancer.get("networks") or {}).get("default") or {}).get("ipv4_address")
+    if not address or env.get("TRUSTED_PROXIES") != address:
+        fail(f"{path}: chat-replica's TRUSTED_PROXIES should be the balancer's address ({address})")
+    mount = "../deploy/haproxy/compose.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"
+    if mount not in (balancer.get("volumes") or []):
+        fail(f"{path}: the balancer should mount {mount}")
+    compose_cfg = os.path.join(repo, "deploy/haproxy/compose.cfg")
+    fleet_cfg = os.path.join(repo, "deploy/haproxy/fleet.cfg.in")
+    compose_lines = set(haproxy_lines(compose_cfg))
+    # The settings that make streams work behind the balancer, in both.
+    for line in haproxy_lines(fleet_cfg):
+        if line.split()[0] in ("timeout", "option", "balance", "http-check", "http-response", "retries"):
+            if line not in compose_lines:
+                fail(f"deploy/haproxy/compose.cfg lacks fleet.cfg.in's \"{line}\"")
+    if not any("chat-replica:8000" in line and line.startswith("server-template") for line in compose_lines):
+        fail("deploy/haproxy/compose.cfg should find the replicas as chat-replica:8000")
+    if "option httpchk GET /healthz" not in compose_lines:
+        fail("deploy/haproxy: the health check should be /healthz (/readyz fails with Redis away)")
+    if shutil.which("haproxy"):
+        for cfg in (compose_cfg,):
+            r = subprocess.run(["haproxy", "-c", "-f", cfg], capture_output=True, text=True)
+            if r.returncode != 0:
+                fail(f"{cfg}: haproxy -c says: {r.stdout}{r.stderr}")
 
 
 def check_k8s(repo, settings, compose_image, dockerfile_user):
