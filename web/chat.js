@@ -16,8 +16,31 @@
   const conversationEl = $('conversation');
   const statusEl = $('status');
 
-  let conversationId = null;  // from the last `done`; carries the conversation on
+  // Where an answer is read from, so that a reload during it can pick it
+  // up: the stream's id and the question (never the key), for this tab.
+  const PENDING = 'chrysopedia.pending';
+  const CONVERSATION = 'chrysopedia.conversation';
+  const store = {
+    get(name) {
+      try {
+        return JSON.parse(sessionStorage.getItem(name));
+      } catch {
+        return null;
+      }
+    },
+    set(name, value) {
+      try {
+        if (value === null) sessionStorage.removeItem(name);
+        else sessionStorage.setItem(name, JSON.stringify(value));
+      } catch {
+        // storage off or full: the page works, a reload loses the answer
+      }
+    },
+  };
+
+  let conversationId = store.get(CONVERSATION);  // from the last `done`
   let controller = null;      // the request in flight
+  let current = null;         // the turn being answered
   let turns = 0;
 
   // Server-Sent Events as the HTML standard parses them: lines end in LF,
@@ -29,6 +52,7 @@
       this.buffer = '';
       this.event = '';
       this.data = [];
+      this.lastEventId = '';
     }
 
     feed(text) {
@@ -59,7 +83,7 @@
     line(text) {
       if (text === '') {
         if (this.data.length > 0) {
-          this.onEvent({ event: this.event || 'message', data: this.data.join('\n') });
+          this.onEvent({ event: this.event || 'message', data: this.data.join('\n'), id: this.lastEventId });
         }
         this.event = '';
         this.data = [];
@@ -72,6 +96,7 @@
       if (value[0] === ' ') value = value.slice(1);
       if (field === 'event') this.event = value;
       else if (field === 'data') this.data.push(value);
+      else if (field === 'id' && !value.includes('\0')) this.lastEventId = value;
     }
   }
 
@@ -92,7 +117,10 @@
     root.append(answer, sources);
     conversationEl.append(root);
     root.scrollIntoView({ block: 'end' });
-    return { root, answer, sources, prefix: `t${turns}`, text: '', list: [], ended: false };
+    return {
+      root, answer, sources, question, prefix: `t${turns}`, text: '', list: [], ended: false,
+      streamId: null, lastId: '', stopping: false,
+    };
   }
 
   // `[N]` naming a listed source becomes a link to it; one that names no
@@ -143,12 +171,16 @@
   }
 
   function finish(turn, state, message) {
+    if (turn.ended) return;
     turn.ended = true;
+    store.set(PENDING, null);
+    if (state !== 'done') statusEl.textContent = '';
     turn.root.dataset.state = state;
     if (message) turn.root.append(el('p', state === 'error' ? 'error' : 'note', message));
   }
 
   function onEvent(turn, ev) {
+    if (ev.id) turn.lastId = ev.id;
     if (ev.event === 'sources') {
       try {
         turn.list = JSON.parse(ev.data);
@@ -168,7 +200,14 @@
       } catch {
         // a done we cannot read still ends the answer
       }
-      if (done.conversation_id) conversationId = done.conversation_id;
+      if (done.conversation_id) {
+        conversationId = done.conversation_id;
+        store.set(CONVERSATION, conversationId);
+      }
+      if (done.stopped) {
+        finish(turn, 'stopped', 'Stopped.');
+        return;
+      }
       finish(turn, 'done');
       statusEl.textContent = done.latency_ms !== undefined ? `Answered in ${Math.round(done.latency_ms)} ms.` : '';
     } else if (ev.event === 'error') {
@@ -198,43 +237,122 @@
     statusEl.textContent = busy ? 'Answering…' : statusEl.textContent;
   }
 
-  async function ask(query, creator) {
-    const turn = newTurn(query);
-    controller = new AbortController();
-    statusEl.textContent = '';
-    setBusy(true);
-    const body = { query };
-    if (creator) body.creator = creator;
-    if (conversationId) body.conversation_id = conversationId;
-    const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+  function authHeaders() {
     const key = keyBox.value.trim();
-    if (key) headers.Authorization = `Bearer ${key}`;
+    return key ? { Authorization: `Bearer ${key}` } : {};
+  }
+
+  // Reads one response's events into the turn. A connection that breaks is
+  // not an error here: the caller resumes the stream where it broke.
+  async function follow(turn, response) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const parser = new SseParser((ev) => onEvent(turn, ev));
     try {
-      const response = await fetch('/api/v1/chat', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: controller.signal,
-      });
-      if (!response.ok) {
-        finish(turn, 'error', `Error: ${await errorMessage(response)}`);
-        return;
-      }
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      const parser = new SseParser((ev) => onEvent(turn, ev));
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) break;
+        if (done) return;
         parser.feed(value);
       }
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+    }
+  }
+
+  // After a dropped connection (or a reload), the stream goes on from the
+  // last event seen, from whichever replica answers; a few tries, then
+  // the answer is given up as cut off.
+  async function resume(turn) {
+    const pauses = [0, 250, 500, 1000, 2000, 4000];
+    for (const pause of pauses) {
+      if (turn.ended || !turn.streamId) return;
+      if (pause) await new Promise((r) => setTimeout(r, pause));
+      if (turn.ended) return;
+      statusEl.textContent = 'Reconnecting…';
+      let response;
+      try {
+        const headers = { Accept: 'text/event-stream', ...authHeaders() };
+        if (turn.lastId) headers['Last-Event-ID'] = turn.lastId;
+        response = await fetch(`/api/v1/chat/streams/${encodeURIComponent(turn.streamId)}`, {
+          headers,
+          signal: controller.signal,
+        });
+      } catch (e) {
+        if (e.name === 'AbortError') throw e;
+        continue;  // the server is not back yet
+      }
+      if (response.status === 404 || response.status === 204) return;  // gone, or nothing more
+      if (!response.ok) continue;
+      statusEl.textContent = 'Answering…';
+      await follow(turn, response);
+    }
+  }
+
+  // Reads the answer from `open` (the chat's response), then resumes it
+  // until it ends.
+  async function answer(turn, open) {
+    controller = new AbortController();
+    current = turn;
+    setBusy(true);
+    try {
+      const response = await open(controller.signal);
+      if (response) {
+        if (!response.ok) {
+          finish(turn, 'error', `Error: ${await errorMessage(response)}`);
+          return;
+        }
+        turn.streamId = turn.streamId || response.headers.get('Chrysopedia-Stream-Id');
+        if (turn.streamId) store.set(PENDING, { streamId: turn.streamId, question: turn.question });
+        await follow(turn, response);
+      }
+      await resume(turn);
       if (!turn.ended) finish(turn, 'error', 'Error: the answer was cut off (the connection closed).');
     } catch (e) {
       if (e.name === 'AbortError') finish(turn, 'stopped', 'Stopped.');
       else finish(turn, 'error', `Error: the server could not be reached (${e.message}).`);
     } finally {
       controller = null;
+      current = null;
       setBusy(false);
     }
+  }
+
+  function ask(query, creator) {
+    const turn = newTurn(query);
+    statusEl.textContent = '';
+    const body = { query };
+    if (creator) body.creator = creator;
+    if (conversationId) body.conversation_id = conversationId;
+    const headers = {
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+      ...authHeaders(),
+    };
+    return answer(turn, (signal) =>
+      fetch('/api/v1/chat', { method: 'POST', headers, body: JSON.stringify(body), signal }),
+    );
+  }
+
+  // Stop asks the server to end the answer (on whichever replica writes
+  // it): the readers get the end, and the turn is kept as far as it went.
+  // Without a stream id (no Redis), or when that fails, the request is
+  // dropped instead, which stops the model as well.
+  async function stop() {
+    const turn = current;
+    if (!turn || !controller) return;
+    if (turn.streamId && !turn.stopping) {
+      turn.stopping = true;
+      statusEl.textContent = 'Stopping…';
+      try {
+        const response = await fetch(
+          `/api/v1/chat/streams/${encodeURIComponent(turn.streamId)}/stop`,
+          { method: 'POST', headers: authHeaders() },
+        );
+        if (response.ok) return;
+      } catch {
+        // fall through to dropping the request
+      }
+    }
+    if (controller) controller.abort();
   }
 
   form.addEventListener('submit', (e) => {
@@ -251,12 +369,23 @@
     }
   });
   stopButton.addEventListener('click', () => {
-    if (controller) controller.abort();
+    stop();
   });
   newButton.addEventListener('click', () => {
     if (controller) controller.abort();
     conversationId = null;
+    store.set(CONVERSATION, null);
+    store.set(PENDING, null);
     conversationEl.replaceChildren();
     statusEl.textContent = '';
   });
+
+  // A reload during an answer: the answer is read again from its start
+  // (the stream keeps every event) and followed to its end.
+  const pending = store.get(PENDING);
+  if (pending && typeof pending.streamId === 'string' && typeof pending.question === 'string') {
+    const turn = newTurn(pending.question);
+    turn.streamId = pending.streamId;
+    answer(turn, async () => null);
+  }
 })();

@@ -42,6 +42,22 @@ after(async () => {
 
 const lastTurn = '.turn:last-of-type';
 
+// The answer as the page shows it, once some of it is there.
+async function someText() {
+  await page.waitForFunction(
+    (sel) => (document.querySelector(sel)?.querySelector('.answer')?.textContent ?? '').length > 0,
+    lastTurn,
+  );
+  return page.textContent(`${lastTurn} .answer`);
+}
+
+// What the service saved as the answer of the page's conversation.
+async function savedAnswer(serviceUrl) {
+  const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chrysopedia.conversation')));
+  const conv = await (await fetch(`${serviceUrl}/api/v1/conversations/${id}`)).json();
+  return conv.messages.at(-1).content;
+}
+
 async function ask(question, creator = '') {
   await page.fill('#query', question);
   await page.fill('#creator', creator);
@@ -158,16 +174,15 @@ describe('the chat page', () => {
     await page.unroute('**/api/v1/chat');
   });
 
-  test('stop aborts the answer and the server closes the upstream', async () => {
+  test('stop asks the server to end the answer, which closes the upstream and keeps the text', async () => {
     await page.goto(`${slowBase}/`);
     await ask('sidechain');
-    await page.waitForFunction(
-      (sel) => (document.querySelector(sel)?.querySelector('.answer')?.textContent ?? '').length > 0,
-      lastTurn,
-    );
+    await someText();
     const before = (await fakeStats(slowLlm)).connections_closed_by_client;
     assert.equal(await page.isEnabled('#stop'), true);
+    const stopRequest = page.waitForRequest((r) => /\/api\/v1\/chat\/streams\/[0-9a-f]{32}\/stop$/.test(r.url()));
     await page.click('#stop');
+    assert.equal((await stopRequest).method(), 'POST');
     await waitState(['stopped']);
     assert.match(await page.textContent(`${lastTurn} .note`), /Stopped/);
     // The answer would take 20 s; the upstream is closed within about one.
@@ -177,6 +192,10 @@ describe('the chat page', () => {
       2000,
     );
     assert.equal(await page.isEnabled('#send'), true);
+    // What the page shows is what the service saved: the turn so far.
+    const shown = await page.textContent(`${lastTurn} .answer`);
+    assert.ok(shown.length > 0);
+    assert.equal(await savedAnswer(slowBase), shown);
   });
 
   test('with API keys on, the page asks with the key typed into it', async () => {
