@@ -2,6 +2,11 @@
 
 #include <chrono>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -126,8 +131,9 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   }
 
   NativeFace::Memory memory{peers.history, stored, settings_.chat_history_max_turn_pairs > 0};
-  NativeFace face(ex, std::move(memory), request.query, cid, started,
-                  peers.journal->open(http_request.owner));
+  auto face = std::make_shared<NativeFace>(ex, std::move(memory), request.query, cid, started,
+                                           peers.journal->open(http_request.owner));
+  face->set_grace(std::chrono::seconds(settings_.chat_detached_grace_seconds));
   Turn turn;
   turn.question = std::move(request.query);
   turn.creator = std::move(request.creator);
@@ -136,7 +142,92 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   turn.request_id = rid;
   turn.face = "chat";
   turn.arrived = started;
-  co_await answer(std::move(turn), face);
+  if (!face->detachable()) {
+    co_await answer(std::move(turn), *face);
+    co_return;
+  }
+  co_await answer_detachable(std::move(turn), std::move(face));
+}
+
+namespace {
+
+// What a request and the answer it started share while both run.
+struct DetachableRun {
+  explicit DetachableRun(const net::any_io_executor& ex) : done(ex), unwound(ex), watch(ex) {
+    done.expires_at(net::steady_timer::time_point::max());
+    unwound.expires_at(net::steady_timer::time_point::max());
+  }
+  net::steady_timer done;     // cancelled when the answer ends
+  net::steady_timer unwound;  // cancelled when a cut write has unwound
+  net::steady_timer watch;    // the grace's watch; cancelled when the answer ends
+  net::cancellation_signal cut;
+  bool finished = false;
+  std::exception_ptr error;
+};
+
+// Ends a detached answer (cancels what it waits for) once nobody has read
+// it for the grace.
+net::awaitable<void> watch_detached(std::weak_ptr<NativeFace> weak,
+                                    std::shared_ptr<DetachableRun> run) {
+  while (!run->finished) {
+    const auto face = weak.lock();
+    if (!face) co_return;
+    if (face->abandoned()) {
+      run->cut.emit(net::cancellation_type::terminal);
+      co_return;
+    }
+    run->watch.expires_at(face->abandoned_at());
+    co_await run->watch.async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+}  // namespace
+
+net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<NativeFace> face) {
+  // The answer runs apart from the request, so that the client leaving
+  // (which cancels this handler) does not end it: it goes on, kept for
+  // readers, while somebody resumes it (SPEC §11, the detached grace).
+  const auto ex = co_await net::this_coro::executor;
+  auto run = std::make_shared<DetachableRun>(ex);
+  face->set_on_unwound([run] { run->unwound.cancel(); });
+  // A model that writes nothing is not asked after tokens whether anybody
+  // reads on: a watch ends the answer when the grace runs out unread.
+  std::weak_ptr<NativeFace> weak = face;
+  face->set_on_detached([ex, weak, run] {
+    net::co_spawn(ex, watch_detached(weak, run), net::detached);
+    run->done.cancel();  // a write to the client failed: the request can end
+  });
+  net::co_spawn(
+      ex,
+      [this, face, run, turn = std::move(turn)]() mutable -> net::awaitable<void> {
+        try {
+          co_await answer(std::move(turn), *face);
+        } catch (...) {
+          run->error = std::current_exception();
+        }
+        run->finished = true;
+        run->done.cancel();
+        run->watch.cancel();
+      },
+      net::bind_cancellation_slot(run->cut.slot(), net::detached));
+  // (The answer may have run to its end already: co_spawn starts it here.)
+  if (!run->finished) co_await run->done.async_wait(net::as_tuple(net::use_awaitable));
+  if (run->finished) {
+    if (run->error) std::rethrow_exception(run->error);
+    co_return;
+  }
+  // The client left (this handler was cancelled, or a write to it failed).
+  // A write to it under way still uses the request's objects, which go
+  // when this returns: cut it, and wait for it.
+  const bool cut = face->detach();
+  co_await net::this_coro::reset_cancellation_state();
+  if (cut) {
+    run->cut.emit(net::cancellation_type::terminal);
+    while (face->writing() && !run->finished) {
+      co_await run->unwound.async_wait(net::as_tuple(net::use_awaitable));
+      run->unwound.expires_at(net::steady_timer::time_point::max());
+    }
+  }
 }
 
 net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
@@ -256,6 +347,10 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
       if (sink.stop_requested()) {
         stopped = true;
         break;
+      }
+      if (sink.abandoned()) {
+        spdlog::info("chat_abandoned cid={} rid={} relayed_bytes={}", cid, rid, relayed);
+        co_return;  // the stream's writer ends it as abandoned; the upstream stops
       }
     }
   } catch (const llm::LlmError& e) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include "chrysopedia/chat/answer.hpp"
 #include "chrysopedia/config/settings.hpp"
@@ -11,6 +12,8 @@
 #include "chrysopedia/search/search_client.hpp"
 
 namespace chrysopedia::chat {
+
+class NativeFace;
 
 /// The peers one request talks to, none of them null. Search is shared;
 /// memory and the model client belong to the event loop the request runs
@@ -56,6 +59,9 @@ class ChatService final : public Answerer {
   boost::asio::awaitable<void> delete_conversation(http::Exchange& exchange);
 
  private:
+  // The native face's answer, run apart from its request (resume on).
+  boost::asio::awaitable<void> answer_detachable(Turn turn, std::shared_ptr<NativeFace> face);
+
   const config::Settings& settings_;
   PeersOfThisLoop peers_;
 };

@@ -1,7 +1,11 @@
 #include "chat/native_face.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +25,7 @@ NativeFace::NativeFace(http::Exchange& exchange, Memory memory, std::string ques
                        std::string conversation_id, std::chrono::steady_clock::time_point started,
                        std::unique_ptr<history::StreamWriter> writer)
     : exchange_(exchange),
+      request_id_(exchange.request().request_id),
       memory_(std::move(memory)),
       question_(std::move(question)),
       conversation_id_(std::move(conversation_id)),
@@ -35,14 +40,65 @@ net::awaitable<void> NativeFace::send(std::string_view event, std::string_view d
   // Kept before it is written: a reader who resumes from this id finds it.
   const long long seq = writer_->append(event, data);
   if (history::ends_stream(event)) writer_->finish();
+  if (detached_) co_return;
   const std::string id = history::event_id(writer_->id(), seq);
-  co_await events_->send(event, data, id);
+  writing_ = true;
+  try {
+    co_await events_->send(event, data, id);
+  } catch (const boost::system::system_error&) {
+    // Cancelled by detach() (the client left), or the client's socket
+    // failed first: either way, with a grace the answer goes on.
+    if (!detachable()) {
+      writing_ = false;
+      throw;
+    }
+    if (!detached_) detach();
+  }
+  writing_ = false;
+  if (detached_) co_await unwound();
+}
+
+net::awaitable<void> NativeFace::unwound() {
+  // detach() cancelled this write, or meant to (its completion may already
+  // have been on its way): the cancellation must not reach what follows.
+  co_await net::this_coro::reset_cancellation_state();
+  if (on_unwound_) on_unwound_();
+}
+
+bool NativeFace::detach() {
+  if (!detached_) {
+    detached_ = true;
+    detached_at_ = std::chrono::steady_clock::now();
+    spdlog::info("chat_detached rid={} grace_s={}", request_id_, grace_.count());
+    if (on_detached_) on_detached_();
+  }
+  return writing_;
+}
+
+bool NativeFace::abandoned() const {
+  // A stream that cannot be kept cannot be resumed: no grace for it.
+  return detached_ && (writer_->failing() || std::chrono::steady_clock::now() > abandoned_at());
+}
+
+std::chrono::steady_clock::time_point NativeFace::abandoned_at() const {
+  return std::max(detached_at_, writer_->reader_seen()) + grace_;
 }
 
 net::awaitable<void> NativeFace::begin() {
   std::vector<std::pair<std::string, std::string>> headers;
   if (writer_) headers.emplace_back("Chrysopedia-Stream-Id", writer_->id());
-  events_ = co_await exchange_.open_event_stream(std::move(headers));
+  writing_ = true;
+  try {
+    events_ = co_await exchange_.open_event_stream(std::move(headers));
+  } catch (const boost::system::system_error&) {
+    if (!detachable()) {
+      writing_ = false;
+      throw;
+    }
+    if (!detached_) detach();
+  }
+  writing_ = false;
+  if (detached_) co_await unwound();
 }
 
 net::awaitable<void> NativeFace::search_failed() {
@@ -68,8 +124,8 @@ net::awaitable<void> NativeFace::answered(const Answered& answer) {
     try {
       co_await memory_.store->append_turn(memory_.stored_id, question_, std::string(answer.text));
     } catch (const history::HistoryError& e) {
-      spdlog::warn("chat_history_save_error cid={} rid={} error={}", conversation_id_,
-                   exchange_.request().request_id, common::log_quote(e.what()));
+      spdlog::warn("chat_history_save_error cid={} rid={} error={}", conversation_id_, request_id_,
+                   common::log_quote(e.what()));
     }
   }
   const double latency_ms =

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -36,11 +37,39 @@ class NativeFace final : public AnswerSink {
   boost::asio::awaitable<void> model_failed(int status) override;
   boost::asio::awaitable<void> answered(const Answered& answer) override;
   bool stop_requested() const override { return writer_ && writer_->stop_requested(); }
+  bool abandoned() const override;
+
+  /// Whether the answer can outlive its client (it is kept for readers and
+  /// CHAT_DETACHED_GRACE_SECONDS is not 0): then ChatService runs it apart
+  /// from the request and detaches it when the client leaves.
+  bool detachable() const { return writer_ && grace_.count() > 0; }
+  void set_grace(std::chrono::seconds grace) { grace_ = grace; }
+  /// The client left: nothing more is written to it (the stream is still
+  /// kept), and the answer goes on while somebody resumes it. Returns
+  /// whether a write to the client is under way (the caller cancels it and
+  /// waits for it to unwind before the request's objects go). Idempotent.
+  bool detach();
+  bool writing() const { return writing_; }
+  /// When a detached answer is given up unless a reader turns up first.
+  std::chrono::steady_clock::time_point abandoned_at() const;
+  /// Called when a write that detach() found under way has unwound.
+  void set_on_unwound(std::function<void()> f) { on_unwound_ = std::move(f); }
+  /// Called once, when the answer is detached (by detach(), or by a write
+  /// to the client failing).
+  void set_on_detached(std::function<void()> f) { on_detached_ = std::move(f); }
 
  private:
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data);
+  boost::asio::awaitable<void> unwound();
 
   http::Exchange& exchange_;
+  std::string request_id_;
+  std::chrono::seconds grace_{0};
+  bool detached_ = false;
+  bool writing_ = false;
+  std::function<void()> on_unwound_;
+  std::function<void()> on_detached_;
+  std::chrono::steady_clock::time_point detached_at_{};
   http::EventStream* events_ = nullptr;
   Memory memory_;
   std::string question_;

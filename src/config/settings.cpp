@@ -104,6 +104,7 @@ std::string Settings::redacted_json() const {
   j["CHAT_STREAM_RETENTION_SECONDS"] = chat_stream_retention_seconds;
   j["CHAT_STREAM_RESUME"] = chat_stream_resume;
   j["CHAT_STREAM_LIVENESS_SECONDS"] = chat_stream_liveness_seconds;
+  j["CHAT_DETACHED_GRACE_SECONDS"] = chat_detached_grace_seconds;
   j["LOG_LEVEL"] = log_level;
   j["LOG_FORMAT"] = log_format;
   j["HTTP_IDLE_TIMEOUT_SECONDS"] = seconds(http_idle_timeout);

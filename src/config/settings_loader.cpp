@@ -132,6 +132,10 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.chat_stream_liveness_seconds = parse_int<int>(v, 1, 300, "a number of seconds");
        }},
+      {"CHAT_DETACHED_GRACE_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.chat_detached_grace_seconds = parse_int<int>(v, 0, 3600, "a number of seconds");
+       }},
       {"CHAT_STREAM_RESUME", false,
        [](Settings& s, const std::string& v) { s.chat_stream_resume = parse_bool(v); }},
       {"CHAT_CLIENT_CONVERSATION_IDS", false,

@@ -19,10 +19,12 @@ namespace net = boost::asio;
 
 namespace {
 
-// KEYS[1] the stream, KEYS[2] its stop flag, KEYS[3] its liveness key;
-// ARGV: cap, ttl in ms, liveness in ms, then seq, name, data per event. The opening entry 0-1 is
-// made by the first batch (which may hold no event): a key that exists is a stream that exists.
-// Returns whether a stop was asked for.
+// KEYS[1] the stream, KEYS[2] its stop flag, KEYS[3] its liveness key,
+// KEYS[4] its readers' mark; ARGV: cap, ttl in ms, liveness in ms, then
+// seq, name, data per event. The opening entry 0-1 is made by the first
+// batch (which may hold no event): a key that exists is a stream that
+// exists. Returns 1 if a stop was asked for, plus 2 if a reader of the
+// stream has been reading lately.
 constexpr const char* kAppendScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XADD', KEYS[1], '0-1', 'o', '1')
@@ -32,7 +34,7 @@ for i = 4, #ARGV, 3 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[i], 'e', ARGV[i + 1], 'd', ARGV[i + 2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return redis.call('EXISTS', KEYS[2])
+return redis.call('EXISTS', KEYS[2]) + 2 * redis.call('EXISTS', KEYS[4])
 )lua";
 
 // KEYS[1] the stream, KEYS[2] its stop flag. 0: no such stream; 2: it has
@@ -50,10 +52,13 @@ redis.call('SET', KEYS[2], '1', 'EX', 3600)
 return 1
 )lua";
 
-// KEYS[1] the stream; ARGV: the exclusive start id, the count. nil for no
-// such stream.
+// KEYS[1] the stream, KEYS[2] its readers' mark; ARGV: the exclusive
+// start id, the count, how long the mark lasts in ms. nil for no such
+// stream. Each read marks the stream as read: a generation whose client
+// left goes on while somebody follows it (CHAT_DETACHED_GRACE_SECONDS).
 constexpr const char* kReadScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 return redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 )lua";
 
@@ -67,10 +72,12 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   std::weak_ptr<RedisConnection*> connection;
   RedisStreamOptions options;
   std::string key;
-  std::string stop;   // its stop flag's key
-  std::string alive;  // its liveness key
+  std::string stop;     // its stop flag's key
+  std::string alive;    // its liveness key
+  std::string readers;  // its readers' mark
   net::steady_timer beat{ctx};
   bool stop_requested = false;
+  std::chrono::steady_clock::time_point reader_seen{};
   std::vector<std::string> pending;  // seq, name, data per event
   // A batch is due even with no event: the first (it makes the key) and
   // the one after finish() (it sets the retention).
@@ -78,15 +85,17 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   bool flushing = false;
   bool finished = false;
   bool failed_once = false;
+  bool last_failed = false;
 
   WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn, RedisStreamOptions o,
-              std::string k, std::string s, std::string a)
+              std::string k, std::string s, std::string a, std::string r)
       : ctx(c),
         connection(std::move(conn)),
         options(o),
         key(std::move(k)),
         stop(std::move(s)),
-        alive(std::move(a)) {}
+        alive(std::move(a)),
+        readers(std::move(r)) {}
 
   // While the model is silent, an empty batch every half liveness time
   // keeps the liveness key (and the stop flag's news) fresh; one timer per
@@ -113,13 +122,9 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     while (!self->pending.empty() || self->due) {
       const auto conn = self->connection.lock();
       if (!conn) break;
-      std::vector<std::string> argv = {"EVAL",
-                                       kAppendScript,
-                                       "3",
-                                       self->key,
-                                       self->stop,
-                                       self->alive,
-                                       std::to_string(self->options.max_events)};
+      std::vector<std::string> argv = {
+          "EVAL",     kAppendScript, "4",           self->key,
+          self->stop, self->alive,   self->readers, std::to_string(self->options.max_events)};
       const auto ttl = self->finished ? self->options.retention : self->options.open_ttl;
       argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
       argv.push_back(std::to_string(std::chrono::milliseconds(self->options.liveness).count()));
@@ -128,9 +133,12 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
       self->due = false;
       try {
         const auto reply = co_await (*conn)->command(std::move(argv), self->options.timeout);
-        if (reply.integer == 1) self->stop_requested = true;
+        if (reply.integer & 1) self->stop_requested = true;
+        if (reply.integer & 2) self->reader_seen = std::chrono::steady_clock::now();
+        self->last_failed = false;
       } catch (const std::exception& e) {
         // The chat goes on; only its resume is lost. Said once a stream.
+        self->last_failed = true;
         if (!self->failed_once) {
           self->failed_once = true;
           spdlog::warn("stream_journal_error key={} error={}", self->key,
@@ -173,6 +181,8 @@ class RedisStreamWriter final : public StreamWriter {
     state_->kick();
   }
   bool stop_requested() const override { return state_->stop_requested; }
+  std::chrono::steady_clock::time_point reader_seen() const override { return state_->reader_seen; }
+  bool failing() const override { return state_->last_failed; }
 
  private:
   std::string id_;
@@ -206,6 +216,10 @@ std::string stop_key(const std::string& owner, const std::string& stream_id) {
   return "chrysopedia:stream-stop:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
 }
 
+std::string readers_key(const std::string& owner, const std::string& stream_id) {
+  return "chrysopedia:stream-readers:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+}
+
 RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,
                                        RedisStreamOptions options)
     : ctx_(ctx),
@@ -223,18 +237,24 @@ std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner)
   common::os_random_bytes(bytes, sizeof bytes);
   std::string id = common::to_hex(bytes, sizeof bytes);
   auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id),
-                                             stop_key(owner, id), alive_key(owner, id));
+                                             stop_key(owner, id), alive_key(owner, id),
+                                             readers_key(owner, id));
   return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state));
 }
 
 net::awaitable<std::optional<std::vector<KeptEvent>>> RedisStreamJournal::read(
     const std::string& owner, const std::string& stream_id, long long after, std::size_t max) {
-  std::vector<std::string> argv = {"EVAL",
-                                   kReadScript,
-                                   "1",
-                                   stream_key(owner, stream_id),
-                                   fmt::format("(1-{}", after),
-                                   std::to_string(max)};
+  // A reader counts as present for two liveness times after its last read
+  // (a live reader reads every 25 ms; one catching up, at every batch).
+  std::vector<std::string> argv = {
+      "EVAL",
+      kReadScript,
+      "2",
+      stream_key(owner, stream_id),
+      readers_key(owner, stream_id),
+      fmt::format("(1-{}", after),
+      std::to_string(max),
+      std::to_string(std::chrono::milliseconds(options_.liveness).count() * 2)};
   const auto reply = co_await connection_.command(std::move(argv), options_.timeout);
   if (reply.type == RedisReply::Type::nil) co_return std::nullopt;
   std::vector<KeptEvent> events;

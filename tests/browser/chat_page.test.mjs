@@ -2,6 +2,7 @@
 // the fake upstream. Every wait is on a condition in the page, never a sleep.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { chromium } from 'playwright-core';
 import { children, env, fakeLlm, fakeStats, service, until } from '../support/processes.mjs';
 
@@ -19,14 +20,21 @@ let base;      // the service answering at 60 ms per token
 let fastLlm;
 let slowBase;  // the service whose answers take 20 s
 let slowLlm;
+let midBase;   // the service whose answers take 3 s (60 tokens, 50 ms apart)
+let midLlm;
 const pageErrors = [];
 
 before(async () => {
-  [fastLlm, slowLlm] = await Promise.all([
+  [fastLlm, slowLlm, midLlm] = await Promise.all([
     fakeLlm(['--deltas', JSON.stringify(DELTAS), '--gap-ms', '60', '--fail-on', 'EXPLODE']),
     fakeLlm(['--tokens', '200', '--gap-ms', '100']),
+    fakeLlm(['--tokens', '60', '--gap-ms', '50']),
   ]);
-  [base, slowBase] = await Promise.all([service(fastLlm), service(slowLlm)]);
+  [base, slowBase, midBase] = await Promise.all([
+    service(fastLlm),
+    service(slowLlm),
+    service(midLlm),
+  ]);
   browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -41,6 +49,28 @@ after(async () => {
 });
 
 const lastTurn = '.turn:last-of-type';
+
+// A TCP proxy to `target` whose open connections the test can cut, as a
+// network that drops does; it keeps accepting new ones.
+async function cuttableProxy(target) {
+  const { port } = new URL(target);
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut: () => sockets.forEach((s) => s.destroy()),
+    close: () => server.close(),
+  };
+}
 
 // The answer as the page shows it, once some of it is there.
 async function someText() {
@@ -196,6 +226,47 @@ describe('the chat page', () => {
     const shown = await page.textContent(`${lastTurn} .answer`);
     assert.ok(shown.length > 0);
     assert.equal(await savedAnswer(slowBase), shown);
+  });
+
+  test('a reload during an answer picks it up and follows it to the end', async () => {
+    await page.goto(`${midBase}/`);
+    await ask('sidechain');
+    const before = await someText();
+    await page.reload();
+    await page.waitForSelector(lastTurn);
+    assert.equal(await page.textContent(`${lastTurn} .question`), 'sidechain');
+    await waitState(['done']);
+    const shown = await page.textContent(`${lastTurn} .answer`);
+    assert.ok(shown.startsWith(before), `${shown} continues ${before}`);
+    assert.equal(shown, await savedAnswer(midBase), 'the whole answer, each token once');
+    assert.ok((await page.$$eval(`${lastTurn} .sources li`, (l) => l.length)) > 0, 'sources too');
+    // The next question continues the same conversation.
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/v1/chat'));
+    await ask('and the release?');
+    assert.match((await request).postDataJSON().conversation_id, /^[0-9a-f-]{36}$/);
+    await waitState(['done']);
+  });
+
+  test('a dropped connection resumes by itself where it broke', async () => {
+    const proxy = await cuttableProxy(midBase);
+    try {
+      await page.goto(`${proxy.url}/`);
+      await page.click('#new');
+      await ask('sidechain');
+      await someText();
+      const resumed = page.waitForRequest((r) => /\/api\/v1\/chat\/streams\/[0-9a-f]{32}$/.test(r.url()));
+      proxy.cut();
+      const request = await resumed;
+      assert.match(request.headers()['last-event-id'] ?? '', /^[0-9a-f]{32}-\d+$/);
+      await waitState(['done']);
+      assert.equal(
+        await page.textContent(`${lastTurn} .answer`),
+        await savedAnswer(midBase),
+        'the whole answer, each token once',
+      );
+    } finally {
+      proxy.close();
+    }
   });
 
   test('with API keys on, the page asks with the key typed into it', async () => {

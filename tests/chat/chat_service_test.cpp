@@ -221,11 +221,32 @@ TEST(ChatService, WhenOnlyServerIdsAreTakenAnUnknownOrUnverifiableIdIsRefused) {
 }
 
 TEST(ChatService, AClientGoneMidStreamEndsTheChatAndSavesNothing) {
+  // Without a detached grace (CHAT_DETACHED_GRACE_SECONDS=0, or no stream
+  // kept): at once.
   Rig rig;
+  rig.settings.chat_detached_grace_seconds = 0;
   const auto out = rig.chat({{"query", "bass"}}, /*gone_after=*/2);
   EXPECT_TRUE(out->error) << "the cancelled write unwinds the handler";
   EXPECT_EQ(out->ex.events.size(), 2u);
   EXPECT_EQ(rig.history.appends, 0);
+  rig.settings.chat_detached_grace_seconds = 15;
+  rig.journal.off = true;
+  const auto unkept = rig.chat({{"query", "bass"}}, /*gone_after=*/2);
+  EXPECT_TRUE(unkept->error) << "nothing to resume: nothing to go on for";
+  EXPECT_EQ(rig.history.appends, 0);
+}
+
+TEST(ChatService, WithTheGraceAnAnswerWhoseClientLeftGoesOnForItsReaders) {
+  Rig rig;  // a stream kept, the default grace of 15 s
+  const auto out = rig.chat({{"query", "bass"}}, /*gone_after=*/2);
+  EXPECT_FALSE(out->error) << "the client leaving is no failure of the request";
+  EXPECT_EQ(out->ex.events.size(), 2u) << "nothing written to it after it left";
+  ASSERT_EQ(rig.journal.streams.size(), 1u);
+  const auto& kept = rig.journal.streams.begin()->second;
+  ASSERT_FALSE(kept.events.empty());
+  EXPECT_EQ(kept.events.back().event, "done") << "kept to its end for whoever resumes";
+  EXPECT_EQ(kept.events.size(), 5u) << "sources, three tokens, done";
+  EXPECT_EQ(rig.history.appends, 1) << "a finished answer is saved";
 }
 
 TEST(ChatService, AnOwnersConversationsAreApartFromOthers) {

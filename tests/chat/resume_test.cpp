@@ -122,6 +122,7 @@ TEST(Resume, UnknownOrOthersStreamsAre404AndABadLastEventIdIs400) {
 
 TEST(Resume, AStreamWhoseClientLeftEndsAbandonedForItsReaders) {
   Rig rig;
+  rig.settings.chat_detached_grace_seconds = 0;  // no grace: at once
   const auto out = rig.chat({{"query", "bass"}}, 2);  // gone after two events
   const std::string id = stream_id_of(out->ex);
   const auto r = resume(rig, id, {{"last-event-id", id + "-1"}});

@@ -279,12 +279,16 @@ TEST_F(Chat, FiftyConcurrentChatsEachGetTheirOwnTokens) {
 }
 
 TEST_F(Chat, AClientThatLeavesStopsTheUpstreamAndSavesNothing) {
+  // With no detached grace (CHAT_DETACHED_GRACE_SECONDS=0; resume off or no
+  // Redis are the same), at once.
   FakeLlmServer fake;
   auto hang = openai_stream({"first"}, std::chrono::milliseconds(0), false, "", false);
   hang.end = FakeReply::End::hang;
   fake.push(hang);
   TestRedis redis;
-  ServiceProcess service(env(&fake, &redis));
+  auto settings = env(&fake, &redis);
+  settings["CHAT_DETACHED_GRACE_SECONDS"] = "0";
+  ServiceProcess service(settings);
   {
     RawClient c(service.port());
     c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain", std::nullopt, "left-1"),

@@ -49,6 +49,12 @@ RawClient::Response get(std::uint16_t port, const std::string& path,
   return c.read_response(30s);
 }
 
+std::vector<std::string> words(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(" w" + std::to_string(i));
+  return out;
+}
+
 RawClient::Response chat(std::uint16_t port, const std::string& question) {
   RawClient c(port);
   c.send(make_request("POST", "/api/v1/chat", chat_body(question),
@@ -260,4 +266,80 @@ TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders
   EXPECT_EQ(events.back().data, R"({"message":"Stream interrupted"})");
   EXPECT_LT(took, 2.0 + 2.0) << "within the liveness time and a check";
   a.reset();
+}
+
+TEST_F(ResumableStreams, AClientThatLeavesIsGivenTheGraceToBeResumedAndTheAnswerGoesOn) {
+  FakeLlmServer fake;
+  fake.set_default(openai_stream(words(80), std::chrono::milliseconds(25)));
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis, {{"CHAT_DETACHED_GRACE_SECONDS", "2"}}));
+
+  std::string id;
+  std::string seen;
+  {
+    RawClient leaver(service.port());
+    leaver.send(make_request("POST", "/api/v1/chat",
+                             chat_body("sidechain", std::nullopt, "detached-1"),
+                             "Content-Type: application/json\r\n"));
+    id = leaver.read_head().header("chrysopedia-stream-id");
+    while (parse_sse(seen).size() < 4) seen += *leaver.read_chunk();
+  }  // the connection drops, as a laptop's does when it sleeps
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto resumed = get(service.port(), "/api/v1/chat/streams/" + id,
+                           "Last-Event-ID: " + parse_sse(seen).back().id + "\r\n");
+  ASSERT_EQ(resumed.status, 200);
+  const auto rest = parse_sse(resumed.body);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back().event, "done") << "the answer went on while its client was away";
+  std::string text;
+  for (const auto& e : parse_sse(seen)) {
+    if (e.event == "token") text += e.data;
+  }
+  for (const auto& e : rest) {
+    if (e.event == "token") text += e.data;
+  }
+  std::string whole;
+  for (const auto& w : words(80)) whole += w;
+  EXPECT_EQ(text, whole) << "every token once, across the two connections";
+  EXPECT_EQ(fake.connections_closed_by_client(), 0) << "the model was never stopped";
+  const auto saved = json::parse(get(service.port(), "/api/v1/conversations/detached-1").body);
+  ASSERT_EQ(saved["messages"].size(), 2u);
+  EXPECT_EQ(saved["messages"][1]["content"], whole);
+}
+
+TEST_F(ResumableStreams, AnAnswerNobodyResumesWithinTheGraceIsStoppedAndNotSaved) {
+  FakeLlmServer fake;
+  // A model that writes once and then nothing: the grace is kept by a
+  // watch, not by tokens.
+  auto hang = openai_stream({"first"}, std::chrono::milliseconds(0), false, "", false);
+  hang.end = FakeReply::End::hang;
+  fake.set_default(hang);
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis, {{"CHAT_DETACHED_GRACE_SECONDS", "1"}}));
+  std::string id;
+  {
+    RawClient c(service.port());
+    c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain", std::nullopt, "left-2"),
+                        "Content-Type: application/json\r\n"));
+    id = c.read_head().header("chrysopedia-stream-id");
+    std::string seen;
+    while (seen.find("event: token") == std::string::npos) seen += *c.read_chunk();
+  }
+  const auto left = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(fake.connections_closed_by_client(), 0) << "still within the grace";
+  while (fake.connections_closed_by_client() < 1 &&
+         std::chrono::steady_clock::now() - left < std::chrono::seconds(4)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(fake.connections_closed_by_client(), 1);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - left).count();
+  EXPECT_GT(took, 0.9);
+  EXPECT_LT(took, 2.0) << "the model stopped when the grace ran out";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(redis.cli("EXISTS chrysopedia:chat:left-2"), "0") << "nothing saved";
+  const auto events = parse_sse(get(service.port(), "/api/v1/chat/streams/" + id).body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().data, R"({"message":"Stream abandoned"})");
 }

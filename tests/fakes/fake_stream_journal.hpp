@@ -19,7 +19,8 @@ class FakeStreamJournal final : public history::StreamJournal {
     std::vector<history::KeptEvent> events;
     bool finished = false;
     bool stop = false;
-    bool dead = false;  ///< its writer's replica died
+    bool dead = false;                                    ///< its writer's replica died
+    std::chrono::steady_clock::time_point reader_seen{};  ///< set by read()
   };
   std::map<std::string, Stream> streams;  ///< by "owner|id"
   bool off = false;
@@ -39,6 +40,7 @@ class FakeStreamJournal final : public history::StreamJournal {
       std::size_t max) override {
     const auto it = streams.find(owner + "|" + stream_id);
     if (it == streams.end()) co_return std::nullopt;
+    it->second.reader_seen = std::chrono::steady_clock::now();
     std::vector<history::KeptEvent> out;
     for (const auto& e : it->second.events) {
       if (e.seq > after && out.size() < max) out.push_back(e);
@@ -83,6 +85,9 @@ class FakeStreamJournal final : public history::StreamJournal {
     bool stop_requested() const override {
       const auto& s = j_.streams[key_];
       return s.stop || (j_.stop_at && s.events.size() >= *j_.stop_at);
+    }
+    std::chrono::steady_clock::time_point reader_seen() const override {
+      return j_.streams[key_].reader_seen;
     }
 
    private:

@@ -93,6 +93,10 @@ class AnswerSink {
   /// Whether someone asked to stop this answer (SPEC §11, the stop
   /// endpoint); asked after each token.
   virtual bool stop_requested() const { return false; }
+  /// Whether nobody will read the rest (the client left, and no reader
+  /// resumed the stream within CHAT_DETACHED_GRACE_SECONDS): the answer
+  /// ends at once, nothing saved. Asked after each token.
+  virtual bool abandoned() const { return false; }
 };
 
 /// The chat pipeline (SPEC §2-§4): search, prompt, model, citations.

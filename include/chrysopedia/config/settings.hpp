@@ -65,6 +65,9 @@ struct Settings {
   /// A reader of a stream whose generating replica has said nothing for
   /// this long is told `Stream interrupted` (SPEC §11).
   int chat_stream_liveness_seconds = 5;
+  /// How long a generation whose client left goes on for a reader to
+  /// resume it (with resume on); 0: stopped at once, as without Redis.
+  int chat_detached_grace_seconds = 15;
   /// false: a chat may name only a conversation the service made (and so
   /// an unguessable id); a client's own id (`my-session-1`) gets 400.
   bool chat_client_conversation_ids = true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -36,6 +37,13 @@ class StreamWriter {
   /// Whether a reader asked (on any replica) to stop the generation; learnt
   /// with the replies to the writer's batches, so while tokens flow.
   virtual bool stop_requested() const = 0;
+  /// When a reader of the stream (GET /api/v1/chat/streams/{id}, any
+  /// replica) was last known to be reading, as of the replies to the
+  /// writer's batches; the epoch if never.
+  virtual std::chrono::steady_clock::time_point reader_seen() const = 0;
+  /// Whether the stream's last batch could not be kept (Redis away): then
+  /// nobody can resume it, and a client that leaves ends it at once.
+  virtual bool failing() const { return false; }
 };
 
 /// What asking a stream to stop found.
