@@ -42,9 +42,13 @@ net::awaitable<void> NativeFace::send(std::string_view event, std::string_view d
   if (history::ends_stream(event)) writer_->finish();
   if (detached_) co_return;
   const std::string id = history::event_id(writer_->id(), seq);
+  co_await to_client(events_->send(event, data, id));
+}
+
+net::awaitable<void> NativeFace::to_client(net::awaitable<void> write) {
   writing_ = true;
   try {
-    co_await events_->send(event, data, id);
+    co_await std::move(write);
   } catch (const boost::system::system_error&) {
     // Cancelled by detach() (the client left), or the client's socket
     // failed first: either way, with a grace the answer goes on.
@@ -55,10 +59,7 @@ net::awaitable<void> NativeFace::send(std::string_view event, std::string_view d
     if (!detached_) detach();
   }
   writing_ = false;
-  if (detached_) co_await unwound();
-}
-
-net::awaitable<void> NativeFace::unwound() {
+  if (!detached_) co_return;
   // detach() cancelled this write, or meant to (its completion may already
   // have been on its way): the cancellation must not reach what follows.
   co_await net::this_coro::reset_cancellation_state();
@@ -87,18 +88,10 @@ std::chrono::steady_clock::time_point NativeFace::abandoned_at() const {
 net::awaitable<void> NativeFace::begin() {
   std::vector<std::pair<std::string, std::string>> headers;
   if (writer_) headers.emplace_back("Chrysopedia-Stream-Id", writer_->id());
-  writing_ = true;
-  try {
+  auto open = [this, &headers]() -> net::awaitable<void> {
     events_ = co_await exchange_.open_event_stream(std::move(headers));
-  } catch (const boost::system::system_error&) {
-    if (!detachable()) {
-      writing_ = false;
-      throw;
-    }
-    if (!detached_) detach();
-  }
-  writing_ = false;
-  if (detached_) co_await unwound();
+  };
+  co_await to_client(open());
 }
 
 net::awaitable<void> NativeFace::search_failed() {

@@ -60,7 +60,9 @@ class NativeFace final : public AnswerSink {
 
  private:
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data);
-  boost::asio::awaitable<void> unwound();
+  // Runs a write to the client; one the client's leaving cut ends quietly
+  // when the answer can go on without it.
+  boost::asio::awaitable<void> to_client(boost::asio::awaitable<void> write);
 
   http::Exchange& exchange_;
   std::string request_id_;

@@ -48,6 +48,14 @@ std::vector<std::string> words(int n) {
   return out;
 }
 
+// A whole chat through the balancer.
+RawClient::Response chat(std::uint16_t port) {
+  RawClient c(port);
+  c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
+                      "Content-Type: application/json\r\n"));
+  return c.read_response(std::chrono::seconds(15));
+}
+
 // A chat through the balancer, read up to its first `events` events.
 struct OpenChat {
   RawClient client;
@@ -126,10 +134,7 @@ TEST_F(Fleet, TheRateLimitIsOnePerClientWhicheverReplicaAnswers) {
   std::vector<int> statuses;
   std::set<std::string> replicas;
   for (int i = 0; i < 5; ++i) {
-    RawClient c(fleet.port());
-    c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
-                        "Content-Type: application/json\r\n"));
-    const auto r = c.read_response(std::chrono::seconds(10));
+    const auto r = chat(fleet.port());
     statuses.push_back(r.status);
     replicas.insert(r.header("x-chrysopedia-replica"));
   }
@@ -195,10 +200,7 @@ TEST_F(Fleet, RedisRestartedUnderOpenStreamsHangsNothingAndChatsGoOnWithoutResum
   }
   fake.set_default(openai_stream({"Short", " answer."}, std::chrono::milliseconds(0)));
   for (int i = 0; i < 4; ++i) {
-    RawClient c(fleet.port());
-    c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
-                        "Content-Type: application/json\r\n"));
-    const auto r = c.read_response(std::chrono::seconds(15));
+    const auto r = chat(fleet.port());
     EXPECT_EQ(r.status, 200);
     const auto events = parse_sse(r.body);
     ASSERT_FALSE(events.empty());
@@ -210,10 +212,7 @@ TEST_F(Fleet, RedisRestartedUnderOpenStreamsHangsNothingAndChatsGoOnWithoutResum
   std::set<std::string> resumable_on;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (resumable_on.size() < 2 && std::chrono::steady_clock::now() < until) {
-    RawClient c(fleet.port());
-    c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
-                        "Content-Type: application/json\r\n"));
-    const auto r = c.read_response(std::chrono::seconds(15));
+    const auto r = chat(fleet.port());
     if (r.header("chrysopedia-stream-id").size() == 32) {
       resumable_on.insert(r.header("x-chrysopedia-replica"));
     }
