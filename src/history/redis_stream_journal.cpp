@@ -204,20 +204,30 @@ bool valid_stream_id(std::string_view id) {
   return true;
 }
 
+namespace {
+
+// A stream's keys: one prefix per kind, the same owner-and-id suffix.
+std::string stream_scoped(std::string_view prefix, const std::string& owner,
+                          const std::string& stream_id) {
+  return std::string(prefix) + (owner.empty() ? stream_id : owner + ":" + stream_id);
+}
+
+}  // namespace
+
 std::string stream_key(const std::string& owner, const std::string& stream_id) {
-  return "chrysopedia:stream:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+  return stream_scoped("chrysopedia:stream:", owner, stream_id);
 }
 
 std::string alive_key(const std::string& owner, const std::string& stream_id) {
-  return "chrysopedia:stream-alive:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+  return stream_scoped("chrysopedia:stream-alive:", owner, stream_id);
 }
 
 std::string stop_key(const std::string& owner, const std::string& stream_id) {
-  return "chrysopedia:stream-stop:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+  return stream_scoped("chrysopedia:stream-stop:", owner, stream_id);
 }
 
 std::string readers_key(const std::string& owner, const std::string& stream_id) {
-  return "chrysopedia:stream-readers:" + (owner.empty() ? stream_id : owner + ":" + stream_id);
+  return stream_scoped("chrysopedia:stream-readers:", owner, stream_id);
 }
 
 RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,

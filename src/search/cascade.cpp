@@ -50,7 +50,7 @@ const std::string& full_text_sql() {
   // term's words or phrase, then what the thesaurus adds for it), $3 what
   // it excludes (JSON array), $4 creator id (0: any), $5 the query as a
   // title (trimmed of trailing punctuation), $6 limit, $7 the candidates
-  // chosen from the champion lists (choose_candidates).
+  // chosen from the champion lists (choose_candidates; JSON array of ids).
   //
   // Candidates are those (plus, for a creator, the matches among its first
   // 200 documents), so the work is bounded however common the words. Among
@@ -84,7 +84,7 @@ const std::string& full_text_sql() {
       // (half of Postgres's time per search under load).
       " web AS MATERIALIZED (SELECT websearch_to_tsquery('english', $1) AS q),"
       " candidates AS MATERIALIZED ("
-      "  SELECT unnest($7::bigint[]) AS doc_id"
+      "  SELECT jsonb_array_elements_text($7::jsonb)::bigint AS doc_id"
       "  UNION"
       // A creator's first 200 documents: all of a small creator's, and a
       // bounded sample of a prolific one's (whose best documents for each
@@ -129,15 +129,6 @@ const std::string& fuzzy_sql() {
       "  d.page_id, d.section_position NULLS FIRST"
       " LIMIT $2) k");
   return sql;
-}
-
-std::string id_array(const std::vector<long long>& ids) {
-  std::string out = "{";
-  for (const auto id : ids) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(id);
-  }
-  return out + "}";
 }
 
 std::vector<SearchItem> to_items(const pqxx::result& rows) {
@@ -232,9 +223,9 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
     lists.push_back({row[0].as<std::string>(), parse_id_array({row[1].c_str(), row[1].size()}),
                      parse_real_array({row[2].c_str(), row[2].size()})});
   }
-  return to_items(
-      tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title, req.limit,
-                       id_array(choose_candidates(lists, req.limit, !parsed.excluded.empty()))));
+  const nlohmann::json candidates = choose_candidates(lists, req.limit, !parsed.excluded.empty());
+  return to_items(tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
+                                   req.limit, candidates.dump()));
 }
 
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,

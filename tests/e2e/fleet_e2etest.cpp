@@ -42,12 +42,6 @@ class Fleet : public ::testing::Test {
 
 TestDatabase* Fleet::db_ = nullptr;
 
-std::vector<std::string> words(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(" w" + std::to_string(i));
-  return out;
-}
-
 // A whole chat through the balancer.
 RawClient::Response chat(std::uint16_t port) {
   RawClient c(port);
@@ -82,7 +76,7 @@ struct OpenChat {
 
 TEST_F(Fleet, AStreamResumesOnTheOtherReplicaAndAStopThroughTheBalancerEndsIt) {
   FakeLlmServer fake;
-  fake.set_default(openai_stream(words(300), std::chrono::milliseconds(20)));
+  fake.set_default(openai_stream(numbered_deltas(300), std::chrono::milliseconds(20)));
   TestRedis redis;
   FleetProcess fleet(env(fake, redis), 2);
 
@@ -144,7 +138,7 @@ TEST_F(Fleet, TheRateLimitIsOnePerClientWhicheverReplicaAnswers) {
 
 TEST_F(Fleet, AReplicaKilledMidStreamCostsItsReadersAnErrorAndNobodyElseAnything) {
   FakeLlmServer fake;
-  fake.set_default(openai_stream(words(400), std::chrono::milliseconds(25)));
+  fake.set_default(openai_stream(numbered_deltas(400), std::chrono::milliseconds(25)));
   TestRedis redis;
   FleetProcess fleet(env(fake, redis, {{"CHAT_STREAM_LIVENESS_SECONDS", "2"}}), 2);
 
@@ -181,7 +175,7 @@ TEST_F(Fleet, AReplicaKilledMidStreamCostsItsReadersAnErrorAndNobodyElseAnything
 
 TEST_F(Fleet, RedisRestartedUnderOpenStreamsHangsNothingAndChatsGoOnWithoutResume) {
   FakeLlmServer fake;
-  fake.set_default(openai_stream(words(60), std::chrono::milliseconds(25)));
+  fake.set_default(openai_stream(numbered_deltas(60), std::chrono::milliseconds(25)));
   TestRedis redis;
   FleetProcess fleet(env(fake, redis), 2);
 

@@ -49,12 +49,6 @@ RawClient::Response get(std::uint16_t port, const std::string& path,
   return c.read_response(30s);
 }
 
-std::vector<std::string> words(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(" w" + std::to_string(i));
-  return out;
-}
-
 RawClient::Response chat(std::uint16_t port, const std::string& question) {
   RawClient c(port);
   c.send(make_request("POST", "/api/v1/chat", chat_body(question),
@@ -101,8 +95,7 @@ TEST_F(ResumableStreams, EveryEventHasAnIdAndAnEndedStreamReplaysTheSame) {
 
 TEST_F(ResumableStreams, ASecondClientResumesALiveStreamAndFollowsItToDone) {
   FakeLlmServer fake;
-  std::vector<std::string> words;
-  for (int i = 0; i < 40; ++i) words.push_back(" w" + std::to_string(i));
+  const auto words = numbered_deltas(40);
   fake.set_default(openai_stream(words, std::chrono::milliseconds(25)));
   TestRedis redis;
   ServiceProcess service(env(fake, &redis));
@@ -180,8 +173,7 @@ TEST_F(ResumableStreams, WithoutRedisOrWithRedisGoneThereAreNoIdsAndTheChatGoesO
 
 TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAndSavesIt) {
   FakeLlmServer fake;
-  std::vector<std::string> words;
-  for (int i = 0; i < 200; ++i) words.push_back(" w" + std::to_string(i));
+  const auto words = numbered_deltas(200);
   fake.set_default(openai_stream(words, std::chrono::milliseconds(20)));
   TestRedis redis;
   ServiceProcess a(env(fake, &redis));
@@ -234,8 +226,7 @@ TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAnd
 
 TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders) {
   FakeLlmServer fake;
-  std::vector<std::string> words;
-  for (int i = 0; i < 400; ++i) words.push_back(" w" + std::to_string(i));
+  const auto words = numbered_deltas(400);
   fake.set_default(openai_stream(words, std::chrono::milliseconds(25)));
   TestRedis redis;
   auto a =
@@ -270,7 +261,7 @@ TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders
 
 TEST_F(ResumableStreams, AClientThatLeavesIsGivenTheGraceToBeResumedAndTheAnswerGoesOn) {
   FakeLlmServer fake;
-  fake.set_default(openai_stream(words(80), std::chrono::milliseconds(25)));
+  fake.set_default(openai_stream(numbered_deltas(80), std::chrono::milliseconds(25)));
   TestRedis redis;
   ServiceProcess service(env(fake, &redis, {{"CHAT_DETACHED_GRACE_SECONDS", "2"}}));
 
@@ -299,7 +290,7 @@ TEST_F(ResumableStreams, AClientThatLeavesIsGivenTheGraceToBeResumedAndTheAnswer
     if (e.event == "token") text += e.data;
   }
   std::string whole;
-  for (const auto& w : words(80)) whole += w;
+  for (const auto& w : numbered_deltas(80)) whole += w;
   EXPECT_EQ(text, whole) << "every token once, across the two connections";
   EXPECT_EQ(fake.connections_closed_by_client(), 0) << "the model was never stopped";
   const auto saved = json::parse(get(service.port(), "/api/v1/conversations/detached-1").body);

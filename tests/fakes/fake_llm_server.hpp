@@ -28,6 +28,13 @@ struct FakeReply {
 };
 
 /// An OpenAI-style stream of the given deltas, `gap` apart.
+/// " w0", " w1", ... " w{n-1}": an answer of n tokens each told apart.
+inline std::vector<std::string> numbered_deltas(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(" w" + std::to_string(i));
+  return out;
+}
+
 FakeReply openai_stream(const std::vector<std::string>& deltas, std::chrono::milliseconds gap = 0ms,
                         bool done = true, const std::string& finish_reason = "stop",
                         bool usage = true);
