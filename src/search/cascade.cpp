@@ -1,6 +1,8 @@
 #include "search/cascade.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include "search/candidates.hpp"
 #include "search/followup.hpp"
 #include "search/fusion.hpp"
+#include "search/list_cache.hpp"
 #include "search/query_syntax.hpp"
 #include "search/stop_words.hpp"
 #include "search/thesaurus.hpp"
@@ -23,11 +26,11 @@ constexpr const char* kWeights = "'{0.05, 0.3, 0.6, 1.0}'";
 
 // The ranked subquery yields (ord, page_id, section_position); this turns
 // those keys into items, in rank order.
-std::string with_items(const std::string& ranked) {
+// `extra`: more columns after the item's seven.
+std::string with_items(const std::string& ranked, const std::string& extra = "") {
   return "SELECT p.title, p.slug, c.name, p.topic_category,"
-         " coalesce(s.content, p.summary), coalesce(s.anchor, ''), coalesce(s.heading, '')"
-         " FROM (" +
-         ranked +
+         " coalesce(s.content, p.summary), coalesce(s.anchor, ''), coalesce(s.heading, '')" +
+         extra + " FROM (" + ranked +
          ") r"
          " JOIN technique_pages p ON p.id = r.page_id"
          " JOIN creators c ON c.id = p.creator_id"
@@ -35,15 +38,18 @@ std::string with_items(const std::string& ranked) {
          " ORDER BY r.ord";
 }
 
-// The champion lists of the query's lexemes ($1: its terms, as for
-// full_text), one row each, in the database's order of the lexemes.
-const char* const kChampionListsSql =
-    "SELECT l.lexeme, l.doc_ids, l.scores FROM ("
-    "  SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', a))) AS lexeme"
-    "  FROM jsonb_array_elements($1::jsonb) g, jsonb_array_elements_text(g) a) x,"
+// Each word's lexemes and their champion lists ($1: the words, a JSON
+// array), with the lists' generation: a row per word and lexeme, a word
+// without lexemes (a stop word) or a lexeme without a list (not in the
+// corpus) with NULLs, so that what is missing is known too.
+const char* const kWordListsSql =
+    "SELECT w.a, x.lexeme, l.doc_ids, l.scores,"
+    " (SELECT generation FROM lexeme_lists_generation)"
+    " FROM jsonb_array_elements_text($1::jsonb) w(a)"
+    " LEFT JOIN LATERAL (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', w.a)))"
+    "  AS lexeme) x ON true"
     // OFFSET 0: one primary-key lookup per lexeme, whatever the estimate.
-    " LATERAL (SELECT * FROM lexeme_lists WHERE lexeme = x.lexeme OFFSET 0) l"
-    " ORDER BY l.lexeme";
+    " LEFT JOIN LATERAL (SELECT * FROM lexeme_lists WHERE lexeme = x.lexeme OFFSET 0) l ON true";
 
 const std::string& full_text_sql() {
   // $1 the user's query as typed, $2 its terms (JSON array of arrays: each
@@ -51,6 +57,7 @@ const std::string& full_text_sql() {
   // it excludes (JSON array), $4 creator id (0: any), $5 the query as a
   // title (trimmed of trailing punctuation), $6 limit, $7 the candidates
   // chosen from the champion lists (choose_candidates; JSON array of ids).
+  // Each row ends with the lists' generation.
   //
   // Candidates are those (plus, for a creator, the matches among its first
   // 200 documents), so the work is bounded however common the words. Among
@@ -108,10 +115,13 @@ const std::string& full_text_sql() {
       "   (d.tsv @@ w.q) DESC,"
       "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) DESC,"
       "   ts_rank(" +
-      std::string(kWeights) +
-      ", d.tsv, a.q, 1) DESC,"
-      "   d.page_id, d.section_position NULLS FIRST"
-      "  LIMIT $6) ranked");
+          std::string(kWeights) +
+          ", d.tsv, a.q, 1) DESC,"
+          "   d.page_id, d.section_position NULLS FIRST"
+          "  LIMIT $6) ranked",
+      // The champion lists' generation, in the same snapshot as the
+      // ranking: candidates chosen from cached lists stand if it is theirs.
+      ", (SELECT generation FROM lexeme_lists_generation)");
   return sql;
 }
 
@@ -187,8 +197,77 @@ bool is_exact_title(const SearchItem& item, const std::string& query) {
          common::ascii_iequals(item.title, as_title(query));
 }
 
+struct WordListsRead {
+  std::unordered_map<std::string, WordLists> by_word;
+  long long generation = -1;
+  bool from_cache = false;  // some lists came from memory, not this read
+};
+
+// The words' champion lists, from `cache` where it has them (and keeping
+// there what had to be read), else from the database.
+WordListsRead read_word_lists(pqxx::transaction_base& tx, const std::vector<std::string>& words,
+                              ListCache* cache) {
+  WordListsRead out;
+  std::vector<std::string> missing = words;
+  if (cache) {
+    auto found = cache->lookup(words);
+    out.by_word = std::move(found.hits);
+    out.generation = found.generation;
+    out.from_cache = !out.by_word.empty();
+    missing = std::move(found.missing);
+  }
+  if (missing.empty()) return out;
+  std::unordered_map<std::string, WordLists> fetched;
+  std::unordered_map<std::string, std::shared_ptr<const ChampionList>> by_lexeme;
+  long long generation = -1;
+  const nlohmann::json asked = missing;
+  for (const auto& row : tx.exec_prepared("word_lists", asked.dump())) {
+    auto& lists = fetched[row[0].as<std::string>()];
+    generation = row[4].as<long long>();
+    if (row[2].is_null()) continue;
+    auto& list = by_lexeme[row[1].as<std::string>()];
+    if (!list) {
+      list = std::make_shared<const ChampionList>(
+          ChampionList{row[1].as<std::string>(), parse_id_array({row[2].c_str(), row[2].size()}),
+                       parse_real_array({row[3].c_str(), row[3].size()})});
+    }
+    lists.push_back(list);
+  }
+  if (out.from_cache && generation != out.generation) {
+    // What memory held is of another generation: all of it read afresh.
+    auto fresh = read_word_lists(tx, words, nullptr);
+    if (cache) cache->store(fresh.generation, fresh.by_word);
+    return fresh;
+  }
+  if (cache) cache->store(generation, fetched);
+  out.generation = generation;
+  for (auto& [word, lists] : fetched) out.by_word.insert_or_assign(word, std::move(lists));
+  return out;
+}
+
+// Each lexeme's list once, in the lexemes' byte order (choose_candidates's
+// ties go to the first).
+std::vector<ChampionList> lists_of(const std::unordered_map<std::string, WordLists>& by_word) {
+  std::vector<const ChampionList*> all;
+  for (const auto& [word, lists] : by_word) {
+    for (const auto& l : lists) all.push_back(l.get());
+  }
+  std::sort(all.begin(), all.end(),
+            [](const ChampionList* a, const ChampionList* b) { return a->lexeme < b->lexeme; });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const ChampionList* a, const ChampionList* b) {
+                          return a->lexeme == b->lexeme;
+                        }),
+            all.end());
+  std::vector<ChampionList> out;
+  out.reserve(all.size());
+  for (const auto* l : all) out.push_back(*l);
+  return out;
+}
+
 std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
-                                  const ParsedQuery& parsed, long long creator_id) {
+                                  const ParsedQuery& parsed, long long creator_id,
+                                  ListCache* cache) {
   if (parsed.terms.empty()) return {};
   const std::string title = as_title(req.query);
   auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
@@ -218,14 +297,32 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
     }
   }
   const std::string terms_json = terms.dump();
-  std::vector<ChampionList> lists;
-  for (const auto& row : tx.exec_prepared("champion_lists", terms_json)) {
-    lists.push_back({row[0].as<std::string>(), parse_id_array({row[1].c_str(), row[1].size()}),
-                     parse_real_array({row[2].c_str(), row[2].size()})});
+  std::vector<std::string> words;
+  for (const auto& g : groups) words.insert(words.end(), g.begin(), g.end());
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+
+  WordListsRead read = read_word_lists(tx, words, cache);
+  const auto rank = [&](const WordListsRead& r) {
+    const nlohmann::json candidates =
+        choose_candidates(lists_of(r.by_word), req.limit, !parsed.excluded.empty());
+    return tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
+                            req.limit, candidates.dump());
+  };
+  pqxx::result rows = rank(read);
+  if (read.from_cache) {
+    // Lists from memory stand if the ranking saw the same generation; with
+    // no rows to say so, the lists are read again (a rare, empty search).
+    std::optional<WordListsRead> fresh;
+    if (rows.empty()) fresh = read_word_lists(tx, words, nullptr);
+    const long long seen = fresh ? fresh->generation : rows[0][7].as<long long>();
+    if (seen != read.generation) {
+      if (!fresh) fresh = read_word_lists(tx, words, nullptr);
+      if (cache) cache->store(fresh->generation, fresh->by_word);
+      rows = rank(*fresh);
+    }
   }
-  const nlohmann::json candidates = choose_candidates(lists, req.limit, !parsed.excluded.empty());
-  return to_items(tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
-                                   req.limit, candidates.dump()));
+  return to_items(rows);
 }
 
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,
@@ -268,7 +365,7 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   Thesaurus::builtin();
   // Named statements are planned once per connection, not per search.
   conn.prepare("find_creator", kFindCreatorSql);
-  conn.prepare("champion_lists", kChampionListsSql);
+  conn.prepare("word_lists", kWordListsSql);
   conn.prepare("full_text", full_text_sql());
   conn.prepare("fuzzy", fuzzy_sql());
   conn.prepare("semantic_items", kSemanticItemsSql);
@@ -295,7 +392,7 @@ std::function<void(pqxx::connection_base&)> search_session_setup(int statement_t
 }
 
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
-                         const std::vector<long long>& semantic_doc_ids) {
+                         const std::vector<long long>& semantic_doc_ids, ListCache* cache) {
   // Read-only single statements: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(conn);
   SearchRequest req = asked;
@@ -308,13 +405,13 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
   if (req.creator && !req.creator->empty()) {
     creator_id = find_creator(tx, *req.creator);
     if (creator_id != 0) {
-      result.items = full_text(tx, req, parsed, creator_id);
+      result.items = full_text(tx, req, parsed, creator_id, cache);
       result.cascade_tier = "creator";
     }
   }
   if (result.items.empty()) {
     creator_id = 0;
-    result.items = full_text(tx, req, parsed, 0);
+    result.items = full_text(tx, req, parsed, 0, cache);
     result.cascade_tier = "global";
   }
   if (result.items.empty()) {

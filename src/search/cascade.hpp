@@ -10,6 +10,8 @@ class connection_base;
 
 namespace chrysopedia::search {
 
+class ListCache;
+
 /// Settings a connection needs before it can search (statement timeout,
 /// trigram threshold, quiet notices).
 void configure_search_session(pqxx::connection_base& conn, int statement_timeout_ms);
@@ -28,8 +30,10 @@ std::function<void(pqxx::connection_base&)> search_session_setup(int statement_t
 /// the pool's threads and the `search` command. Throws pqxx exceptions.
 /// `semantic_doc_ids`: the question's nearest documents by meaning, most
 /// similar first, fused with the cascade's ranking (fusion.hpp); where
-/// nothing else matched they serve as the `semantic` tier.
+/// nothing else matched they serve as the `semantic` tier. `cache`: the
+/// champion lists kept in memory (list_cache.hpp), or none.
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& request,
-                         const std::vector<long long>& semantic_doc_ids = {});
+                         const std::vector<long long>& semantic_doc_ids = {},
+                         ListCache* cache = nullptr);
 
 }  // namespace chrysopedia::search

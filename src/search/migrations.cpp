@@ -138,6 +138,24 @@ CREATE TABLE lexeme_lists (
 );
 )sql",
      rebuild_lexeme_lists},
+    {7, "a generation for the champion lists", R"sql(
+-- Searches keep the lists of the words they meet in memory; a change to
+-- lexeme_lists, by whatever path (import, migration, an operator's SQL),
+-- moves this number on, and a search that finds it moved reads afresh.
+CREATE TABLE lexeme_lists_generation (
+  id         int    PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  generation bigint NOT NULL
+);
+INSERT INTO lexeme_lists_generation (generation) VALUES (1);
+CREATE FUNCTION bump_lexeme_lists_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE lexeme_lists_generation SET generation = generation + 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER lexeme_lists_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lexeme_lists
+  FOR EACH STATEMENT EXECUTE FUNCTION bump_lexeme_lists_generation();
+)sql"},
 };
 
 }  // namespace

@@ -26,10 +26,17 @@ using Timings = std::array<std::chrono::steady_clock::time_point, 3>;
 // backend's own "canceling statement due to statement timeout".
 constexpr std::chrono::milliseconds kGrace{500};
 
+// Champion lists kept in memory: ~1.3 KB a word of the corpus (a hundred
+// documents each), so some 12,000 words, more than questions use on any
+// corpus tried.
+constexpr std::size_t kListCacheBytes = 16 << 20;
+
 }  // namespace
 
 PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout)
-    : pool_(std::move(pool)), timeout_(timeout) {}
+    : pool_(std::move(pool)),
+      timeout_(timeout),
+      lists_(std::make_shared<ListCache>(kListCacheBytes)) {}
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
   co_return co_await search_with(request, {});
@@ -56,7 +63,7 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
     times->at(0) = std::chrono::steady_clock::now();
   }
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [this, request, deadline, give_up, times,
+      [this, request, deadline, give_up, times, lists = lists_,
        neighbours = std::move(neighbours)](common::OneShot<SearchResult>::Complete complete) {
         give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
           if (ec) return;
@@ -69,14 +76,14 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
                    {});
         });
         pool_->submit(
-            [complete, request, neighbours, times](pqxx::connection_base* conn,
-                                                   const std::string& error) {
+            [complete, request, neighbours, times, lists](pqxx::connection_base* conn,
+                                                          const std::string& error) {
               Outcome outcome{error};
               if (times) times->at(1) = std::chrono::steady_clock::now();
               if (conn) {
                 try {
                   const auto ids = neighbours ? neighbours() : std::vector<long long>{};
-                  outcome = run_cascade(*conn, request, ids);
+                  outcome = run_cascade(*conn, request, ids, lists.get());
                   if (times) times->at(2) = std::chrono::steady_clock::now();
                 } catch (const pqxx::broken_connection& e) {
                   return true;  // the pool calls again, with a new connection

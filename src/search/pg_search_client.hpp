@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "chrysopedia/search/search_client.hpp"
+#include "search/list_cache.hpp"
 #include "search/pg_pool.hpp"
 
 namespace chrysopedia::search {
@@ -24,10 +25,14 @@ class PgSearchClient final : public SearchClient {
   /// The cascade fused with the documents `neighbours` finds (none when empty).
   boost::asio::awaitable<SearchResult> search_with(const SearchRequest& request,
                                                    Neighbours neighbours);
+  /// The champion lists kept between searches (hits, misses, size).
+  ListCache::Stats list_cache_stats() const { return lists_->stats(); }
 
  private:
   std::shared_ptr<PgPool> pool_;
   std::chrono::milliseconds timeout_;
+  // Shared by the pool's threads; a search holds it through its job.
+  std::shared_ptr<ListCache> lists_;
 };
 
 }  // namespace chrysopedia::search

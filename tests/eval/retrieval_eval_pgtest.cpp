@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
+#include "search/list_cache.hpp"
 #include "support/test_database.hpp"
 
 using namespace chrysopedia;
@@ -190,4 +191,34 @@ TEST_F(RetrievalEval, FollowUpsFindWhatTheConversationIsAbout) {
             << table(by_kind, all) << "not ranked first:\n"
             << misses;
   expect_floor(floor_, "turn2", all);
+}
+
+// The lists a search keeps in memory change no ranking: every question of
+// every set, asked twice through one cache (the second time from memory
+// alone), gets exactly what a search without the cache gets.
+TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
+  std::vector<search::SearchRequest> requests;
+  for (const auto* file : {"/data/retrieval-eval.jsonl", "/data/retrieval-eval-holdout.jsonl"}) {
+    for (const auto& q : read_lines(root() + file)) {
+      search::SearchRequest r{q["question"].get<std::string>(), std::nullopt, 10};
+      if (q.contains("creator") && q["creator"].is_string()) r.creator = q["creator"];
+      requests.push_back(std::move(r));
+    }
+  }
+  search::ListCache cache(16 << 20);
+  const auto slugs = [](const search::SearchResult& r) {
+    std::vector<std::string> out;
+    for (const auto& item : r.items) out.push_back(item.slug + "#" + item.section_anchor);
+    return out;
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& r : requests) {
+      const auto fresh = search::run_cascade(*conn_, r);
+      const auto kept = search::run_cascade(*conn_, r, {}, &cache);
+      ASSERT_EQ(slugs(kept), slugs(fresh)) << r.query << " (pass " << pass << ")";
+      ASSERT_EQ(kept.cascade_tier, fresh.cascade_tier) << r.query;
+    }
+  }
+  const auto stats = cache.stats();
+  EXPECT_GT(stats.hits, stats.misses) << "the second pass is served from memory";
 }

@@ -11,6 +11,7 @@
 
 #include "search/cascade.hpp"
 #include "search/champions.hpp"
+#include "search/list_cache.hpp"
 #include "search/migrations.hpp"
 #include "support/test_database.hpp"
 
@@ -166,18 +167,72 @@ TEST(Champions, ADatabaseFromBeforeTheListRowsGetsThemWhenMigrated) {
   TestDatabase db;
   db.import(corpus(30, "zebrafoo"));
   {
-    // As a database imported before migration 6 was: rows, no list rows.
+    // As a database imported before migration 6 was: rows, no list rows
+    // (nor their generation, migration 7).
     pqxx::connection conn(db.url());
     pqxx::work tx(conn);
     tx.exec0("DROP TABLE lexeme_lists");
-    tx.exec0("DELETE FROM schema_migrations WHERE version = 6");
+    tx.exec0("DROP TABLE lexeme_lists_generation");
+    tx.exec0("DROP FUNCTION bump_lexeme_lists_generation()");
+    tx.exec0("DELETE FROM schema_migrations WHERE version >= 6");
     tx.commit();
   }
   pqxx::connection conn(db.url());
-  EXPECT_EQ(search::apply_migrations(conn), 1);
+  EXPECT_EQ(search::apply_migrations(conn), 2);
   EXPECT_EQ(lists_as_rows(db), champion_rows(db));
   search::configure_search_session(conn, 5000);
   const auto r = search::run_cascade(conn, {"zebrafoo", std::nullopt, 10});
   ASSERT_FALSE(r.items.empty());
   EXPECT_EQ(r.items[0].slug, "p0");
+}
+
+// Lists kept in memory between searches follow the database: an import
+// that changes them moves their generation on (a trigger), and a search
+// that meets a moved generation reads them again, whether the ranking
+// found something with the old lists or nothing.
+TEST(Champions, ListsKeptInMemoryFollowAnImport) {
+  TestDatabase db;
+  db.import(corpus(150));
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 5000);
+  search::ListCache cache(1 << 20);
+  const auto first = search::run_cascade(conn, {"common zebrafoo", std::nullopt, 10}, {}, &cache);
+  EXPECT_EQ(first.items.size(), 10u);
+  EXPECT_EQ(search::run_cascade(conn, {"zebrafoo", std::nullopt, 10}, {}, &cache).cascade_tier,
+            "none");
+  const auto before = cache.stats();
+  EXPECT_EQ(before.words, 2u) << "common, zebrafoo (its empty list too)";
+
+  // A late page (highest id: outside common's capped list) that alone
+  // holds the new word.
+  db.import(page_line("zz-late", "Late page", "c", "C", "mixing", "common zebrafoo words", "[]"));
+  const auto both = search::run_cascade(conn, {"common zebrafoo", std::nullopt, 10}, {}, &cache);
+  ASSERT_FALSE(both.items.empty());
+  EXPECT_EQ(both.items[0].slug, "zz-late") << "ranked with the lists as they are now";
+  const auto alone = search::run_cascade(conn, {"zebrafoo", std::nullopt, 10}, {}, &cache);
+  EXPECT_EQ(alone.cascade_tier, "global") << "found though memory said the word had no list";
+  ASSERT_FALSE(alone.items.empty());
+  EXPECT_EQ(alone.items[0].slug, "zz-late");
+  EXPECT_GT(cache.stats().generation, before.generation);
+}
+
+TEST(Champions, EveryChangeToTheListsMovesTheirGeneration) {
+  TestDatabase db;
+  db.import(corpus(5));
+  const auto generation = [&db] {
+    return std::stoll(db.scalar("SELECT generation FROM lexeme_lists_generation"));
+  };
+  auto last = generation();
+  const auto moved = [&](const std::string& sql) {
+    db.scalar(sql + "; SELECT 1");
+    const auto now = generation();
+    EXPECT_GT(now, last) << sql;
+    last = now;
+  };
+  moved("UPDATE lexeme_lists SET scores = scores WHERE lexeme = 'common'");
+  moved("DELETE FROM lexeme_lists WHERE lexeme = 'filler'");
+  moved("INSERT INTO lexeme_lists VALUES ('x', '{1}', '{1}')");
+  moved("TRUNCATE lexeme_lists");
+  db.import(corpus(6));
+  EXPECT_GT(generation(), last) << "an import";
 }

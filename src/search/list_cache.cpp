@@ -1,0 +1,79 @@
+#include "search/list_cache.hpp"
+
+namespace chrysopedia::search {
+
+namespace {
+
+// What an entry holds, roughly (a list shared by several words is counted
+// for each: the bound errs on the safe side).
+std::size_t size_of(const std::string& word, const WordLists& lists) {
+  std::size_t bytes = sizeof(std::string) + word.size() + 96;
+  for (const auto& l : lists) {
+    bytes += sizeof(ChampionList) + l->lexeme.size() + l->doc_ids.size() * sizeof(long long) +
+             l->scores.size() * sizeof(float) + 32;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+ListCache::ListCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+ListCache::Lookup ListCache::lookup(const std::vector<std::string>& words) {
+  Lookup out;
+  std::lock_guard lock(mutex_);
+  out.generation = generation_;
+  for (const auto& word : words) {
+    const auto it = entries_.find(word);
+    if (it == entries_.end()) {
+      out.missing.push_back(word);
+      ++misses_;
+      continue;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    out.hits.emplace(word, it->second.lists);
+    ++hits_;
+  }
+  return out;
+}
+
+void ListCache::store(long long generation,
+                      const std::unordered_map<std::string, WordLists>& words) {
+  std::lock_guard lock(mutex_);
+  if (generation < generation_) return;
+  if (generation > generation_) {
+    entries_.clear();
+    lru_.clear();
+    bytes_ = 0;
+    generation_ = generation;
+  }
+  for (const auto& [word, lists] : words) {
+    const std::size_t bytes = size_of(word, lists);
+    if (bytes > max_bytes_) continue;
+    if (auto it = entries_.find(word); it != entries_.end()) {
+      bytes_ -= it->second.bytes;
+      lru_.erase(it->second.lru);
+      entries_.erase(it);
+    }
+    lru_.push_front(word);
+    entries_.emplace(word, Entry{lists, bytes, lru_.begin()});
+    bytes_ += bytes;
+  }
+  evict_to(max_bytes_);
+}
+
+void ListCache::evict_to(std::size_t max_bytes) {
+  while (bytes_ > max_bytes && !lru_.empty()) {
+    const auto it = entries_.find(lru_.back());
+    bytes_ -= it->second.bytes;
+    entries_.erase(it);
+    lru_.pop_back();
+  }
+}
+
+ListCache::Stats ListCache::stats() const {
+  std::lock_guard lock(mutex_);
+  return {hits_, misses_, entries_.size(), bytes_, generation_};
+}
+
+}  // namespace chrysopedia::search

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "search/candidates.hpp"
+
+namespace chrysopedia::search {
+
+/// The champion lists of a word of a question: one per lexeme the word
+/// stems to that the corpus holds (none for a word the corpus lacks).
+using WordLists = std::vector<std::shared_ptr<const ChampionList>>;
+
+/// Champion lists of the words questions use, kept in the process so that
+/// most searches skip the statement that reads them (a third of a search's
+/// time at one user). Every change to lexeme_lists bumps a generation (a
+/// trigger); the cache holds one generation at a time, and a search checks
+/// in the statement that uses the lists that the database is still at it.
+/// Bounded in bytes, least recently used out first. Thread-safe: the search
+/// pool's threads share one.
+class ListCache {
+ public:
+  explicit ListCache(std::size_t max_bytes);
+
+  struct Lookup {
+    long long generation = -1;  // of the hits; -1 when the cache is empty
+    std::unordered_map<std::string, WordLists> hits;
+    std::vector<std::string> missing;
+  };
+  Lookup lookup(const std::vector<std::string>& words);
+
+  /// Keeps words' lists read at `generation`: a newer generation than the
+  /// cache's empties it first, an older one is not kept.
+  void store(long long generation, const std::unordered_map<std::string, WordLists>& words);
+
+  struct Stats {
+    std::size_t hits = 0;
+    std::size_t misses = 0;
+    std::size_t words = 0;
+    std::size_t bytes = 0;
+    long long generation = -1;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    WordLists lists;
+    std::size_t bytes = 0;
+    std::list<std::string>::iterator lru;
+  };
+  void evict_to(std::size_t max_bytes);
+
+  const std::size_t max_bytes_;
+  mutable std::mutex mutex_;
+  long long generation_ = -1;
+  std::unordered_map<std::string, Entry> entries_;
+  std::list<std::string> lru_;  // most recently used first
+  std::size_t bytes_ = 0;
+  std::size_t hits_ = 0;
+  std::size_t misses_ = 0;
+};
+
+}  // namespace chrysopedia::search

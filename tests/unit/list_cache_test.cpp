@@ -1,0 +1,61 @@
+// The champion lists kept between searches: bounded in bytes with the
+// least recently used out first, and of one generation at a time.
+#include <gtest/gtest.h>
+
+#include "search/list_cache.hpp"
+
+using namespace chrysopedia::search;
+
+namespace {
+
+WordLists lists_of(const std::string& lexeme, std::size_t docs) {
+  auto list = std::make_shared<const ChampionList>(
+      ChampionList{lexeme, std::vector<long long>(docs, 1), std::vector<float>(docs, 0.5F)});
+  return {list};
+}
+
+}  // namespace
+
+TEST(ListCache, KeepsWhatWasReadAndSaysWhatIsMissing) {
+  ListCache cache(1 << 20);
+  cache.store(3, {{"mixing", lists_of("mix", 10)}, {"the", {}}});
+  const auto found = cache.lookup({"mixing", "the", "bass"});
+  EXPECT_EQ(found.generation, 3);
+  ASSERT_EQ(found.hits.size(), 2u);
+  EXPECT_EQ(found.hits.at("mixing").front()->lexeme, "mix");
+  EXPECT_TRUE(found.hits.at("the").empty()) << "a word without lists is known too";
+  EXPECT_EQ(found.missing, std::vector<std::string>{"bass"});
+  EXPECT_EQ(cache.stats().hits, 2u);
+  EXPECT_EQ(cache.stats().misses, 1u);
+}
+
+TEST(ListCache, ANewerGenerationReplacesEverythingAndAnOlderOneIsNotKept) {
+  ListCache cache(1 << 20);
+  cache.store(3, {{"mixing", lists_of("mix", 10)}});
+  cache.store(4, {{"bass", lists_of("bass", 10)}});
+  auto found = cache.lookup({"mixing", "bass"});
+  EXPECT_EQ(found.generation, 4);
+  EXPECT_EQ(found.missing, std::vector<std::string>{"mixing"});
+  cache.store(2, {{"mixing", lists_of("mix", 10)}});
+  found = cache.lookup({"mixing"});
+  EXPECT_EQ(found.missing, std::vector<std::string>{"mixing"}) << "a lagging reader's lists";
+}
+
+TEST(ListCache, StaysWithinItsBytesDroppingTheLeastRecentlyUsed) {
+  // Each entry ~1.3 KB (100 documents): room for six.
+  ListCache cache(10000);
+  for (int i = 0; i < 5; ++i) cache.store(1, {{"w" + std::to_string(i), lists_of("l", 100)}});
+  cache.lookup({"w0"});  // used again: now the most recent
+  for (int i = 5; i < 10; ++i) cache.store(1, {{"w" + std::to_string(i), lists_of("l", 100)}});
+  const auto stats = cache.stats();
+  EXPECT_LE(stats.bytes, 10000u);
+  EXPECT_GE(stats.words, 5u);
+  const auto found = cache.lookup({"w0", "w1", "w9"});
+  EXPECT_EQ(found.missing, std::vector<std::string>{"w1"});
+}
+
+TEST(ListCache, AnEntryLargerThanTheWholeCacheIsNotKept) {
+  ListCache cache(1000);
+  cache.store(1, {{"huge", lists_of("h", 1000)}});
+  EXPECT_EQ(cache.stats().words, 0u);
+}
