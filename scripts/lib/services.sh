@@ -4,6 +4,9 @@
 #                                 create database "chrysopedia", export DATABASE_URL
 #   services_start_redis DIR [persist]
 #                                 start on a free port, export REDIS_URL
+#   services_start_standby DIR    a hot standby of the Postgres started above
+#                                 (pg_basebackup, streaming replication) on
+#                                 a free port; export STANDBY_URL, STANDBY_PID
 #   services_stop                 stop whatever was started (idempotent)
 # Postgres refuses to run as root, so as root it runs as the "postgres" user.
 # CHRYSOPEDIA_PG_ENV: environment for the Postgres server (default: the
@@ -17,6 +20,7 @@
 CHRYSOPEDIA_PG_MALLOC="GLIBC_TUNABLES=glibc.malloc.trim_threshold=16777216:glibc.malloc.mmap_threshold=4194304"
 
 _svc_pg_dir=""
+_svc_standby_dir=""
 _svc_redis_dir=""
 _svc_redis_port=""
 
@@ -97,6 +101,45 @@ services_start_postgres() {
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
 }
 
+services_start_standby() {
+  local dir=$1 bin port attempt pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
+  [ -n "$_svc_pg_dir" ] || { echo "services: a standby needs services_start_postgres first" >&2; return 1; }
+  bin=$(_svc_pg_bin)
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+  chmod 700 "$dir"
+  # -R: standby.signal and primary_conninfo, so it streams from the primary.
+  _svc_as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$PGPORT_CHRYSOPEDIA" -U postgres -D "$dir" \
+    -R -X stream -c fast >"$dir.basebackup.log" 2>&1 ||
+    { cat "$dir.basebackup.log" >&2; return 1; }
+  rm -f "$dir/server.log" "$dir/postmaster.pid"
+  for attempt in 1 2 3 4 5; do
+    port=$(services_free_port)
+    # shellcheck disable=SC2086
+    if _svc_as_pg env $pg_env "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
+      start >/dev/null; then
+      _svc_standby_dir=$dir
+      break
+    fi
+    echo "services: the standby did not start on port $port (attempt $attempt)" >&2
+    tail -n 5 "$dir/server.log" >&2 || true
+  done
+  [ -n "$_svc_standby_dir" ] || return 1
+  export STANDBY_PID
+  STANDBY_PID=$(head -n 1 "$dir/postmaster.pid")
+  export STANDBY_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
+}
+
+services_stop_standby() {
+  [ -n "$_svc_standby_dir" ] || return 0
+  local bin
+  bin=$(_svc_pg_bin)
+  _svc_as_pg "$bin/pg_ctl" -D "$_svc_standby_dir" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  _svc_standby_dir=""
+}
+
 services_stop_postgres() {
   [ -n "$_svc_pg_dir" ] || return 0
   local bin
@@ -140,6 +183,7 @@ services_stop_redis() {
 }
 
 services_stop() {
+  services_stop_standby
   services_stop_redis
   services_stop_postgres
 }

@@ -106,7 +106,16 @@ int serve(const config::Settings& settings) {
       search::search_session_setup(static_cast<int>(settings.search_timeout.count()));
   pool_options.connect_at_start = true;
   auto pool = std::make_shared<search::PgPool>(pool_options);
-  search::PgSearchClient search_client(pool, settings.search_timeout);
+  // Each hot standby gets a pool like the primary's (migrations and imports
+  // never go there: they run on DATABASE_URL).
+  std::vector<std::shared_ptr<search::PgPool>> standbys;
+  for (const auto& url : settings.database_replica_urls) {
+    auto standby_options = pool_options;
+    standby_options.url = url;
+    standbys.push_back(std::make_shared<search::PgPool>(standby_options));
+  }
+  search::PgSearchClient search_client(pool, settings.search_timeout, std::move(standbys),
+                                       settings.database_replica_max_lag);
   std::unique_ptr<search::SemanticIndex> semantic;
   if (!settings.embeddings_api_url.empty()) {
     if (const auto mismatch = embeddings_model_mismatch(settings)) {

@@ -75,6 +75,11 @@ std::string Settings::redacted_json() const {
   j["WORKERS"] = workers;
   j["DATABASE_URL"] = redact_url(database_url);
   j["REDIS_URL"] = redact_url(redis_url);
+  std::string replicas;
+  for (const auto& u : database_replica_urls)
+    replicas += (replicas.empty() ? "" : ",") + redact_url(u);
+  j["DATABASE_REPLICA_URLS"] = replicas;
+  j["DATABASE_REPLICA_MAX_LAG_SECONDS"] = seconds(database_replica_max_lag);
   j["SEARCH_POOL_SIZE"] = search_pool_size;
   j["SEARCH_TIMEOUT_SECONDS"] = seconds(search_timeout);
   j["EMBEDDINGS_API_URL"] = redact_url(embeddings_api_url);

@@ -39,6 +39,23 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) { s.database_url = parse_database_url(v); }},
       {"REDIS_URL", true,
        [](Settings& s, const std::string& v) { s.redis_url = parse_redis_url(v); }},
+      {"DATABASE_REPLICA_URLS", true,
+       [](Settings& s, const std::string& v) {
+         s.database_replica_urls.clear();
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           const auto comma = std::min(v.find(',', start), v.size());
+           std::string url = v.substr(start, comma - start);
+           while (!url.empty() && url.front() == ' ') url.erase(url.begin());
+           while (!url.empty() && url.back() == ' ') url.pop_back();
+           if (!url.empty()) s.database_replica_urls.push_back(parse_database_url(url));
+           start = comma + 1;
+         }
+       }},
+      {"DATABASE_REPLICA_MAX_LAG_SECONDS", false,
+       [](Settings& s, const std::string& v) {
+         s.database_replica_max_lag = parse_seconds(v, 0.1, 3600);
+       }},
       {"SEARCH_POOL_SIZE", false,
        [](Settings& s, const std::string& v) {
          s.search_pool_size = parse_int<int>(v, 1, 64, "a number of connections");

@@ -9,9 +9,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <pqxx/pqxx>
 
+#include "chrysopedia/observability/metrics.hpp"
 #include "common/one_shot.hpp"
 #include "search/cascade.hpp"
 #include "search/pg_ping.hpp"
+#include "search/standby_lag.hpp"
 
 namespace chrysopedia::search {
 
@@ -31,24 +33,102 @@ constexpr std::chrono::milliseconds kGrace{500};
 // corpus tried.
 constexpr std::size_t kListCacheBytes = 16 << 20;
 
+observability::Counter& reads_counter(const char* server) {
+  return observability::default_registry().counter(
+      "chrysopedia_search_reads_total",
+      "Searches served, by the Postgres server that answered (primary or a hot standby).",
+      {{"server", server}});
+}
+
+observability::Gauge& standbys_usable_gauge() {
+  return observability::default_registry().gauge(
+      "chrysopedia_search_standbys_usable",
+      "Hot standbys (DATABASE_REPLICA_URLS) searches may read from now: answering and within "
+      "the allowed lag.");
+}
+
 }  // namespace
 
-PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout)
+PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout,
+                               std::vector<std::shared_ptr<PgPool>> standbys,
+                               std::chrono::milliseconds max_lag)
     : pool_(std::move(pool)),
       timeout_(timeout),
-      lists_(std::make_shared<ListCache>(kListCacheBytes)) {}
+      lists_(std::make_shared<ListCache>(kListCacheBytes)),
+      standbys_(std::move(standbys)),
+      replicas_(std::make_shared<ReplicaSet>(standbys_.size(), max_lag)) {
+  standbys_usable_gauge();  // listed in /metrics from the start
+  check_standbys();
+}
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
   co_return co_await search_with(request, {});
 }
 
 net::awaitable<std::string> PgSearchClient::readiness(std::chrono::milliseconds timeout) {
-  co_return co_await ping_postgres(*pool_, timeout);
+  auto primary = co_await ping_postgres(*pool_, timeout);
+  if (primary.empty() || standbys_.empty()) co_return primary;
+  // Searches are served while a standby is: ready, with the primary away.
+  for (const auto& standby : standbys_) {
+    if ((co_await ping_postgres(*standby, timeout)).empty()) co_return std::string();
+  }
+  co_return primary;
+}
+
+void PgSearchClient::check_standbys() {
+  if (standbys_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (const std::size_t i : replicas_->due_checks(now)) {
+    standbys_[i]->submit(
+        [replicas = replicas_, i](pqxx::connection_base* conn, const std::string&) {
+          std::optional<std::chrono::milliseconds> lag;
+          if (conn) {
+            try {
+              lag = standby_lag(*conn);
+            } catch (const pqxx::broken_connection&) {
+              return true;  // once more, on a fresh connection
+            } catch (const std::exception& e) {
+              spdlog::warn("search_standby_check_error standby={} error=\"{}\"", i, e.what());
+            }
+          }
+          replicas->checked(i, lag, std::chrono::steady_clock::now());
+          standbys_usable_gauge().set(static_cast<std::int64_t>(replicas->usable_count()));
+          return false;
+        },
+        now + ReplicaSet::kCheckEvery);
+  }
 }
 
 net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& request,
                                                          Neighbours neighbours) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  check_standbys();
+  if (const int standby = replicas_->pick(); standby != ReplicaSet::kPrimary) {
+    // Half the time on the standby, so that a failure leaves the primary
+    // the other half. (No co_await in a catch block: the fallback is after.)
+    std::optional<SearchResult> found;
+    try {
+      found = co_await search_on(*standbys_[standby], request, neighbours,
+                                 std::chrono::steady_clock::now() + timeout_ / 2);
+    } catch (const SearchError& e) {
+      spdlog::warn("search_standby_error standby={} error=\"{}\" (searching the primary)", standby,
+                   e.what());
+      replicas_->failed(static_cast<std::size_t>(standby), std::chrono::steady_clock::now());
+      standbys_usable_gauge().set(static_cast<std::int64_t>(replicas_->usable_count()));
+    }
+    if (found) {
+      reads_counter("standby").inc();
+      co_return std::move(*found);
+    }
+  }
+  auto found = co_await search_on(*pool_, request, neighbours, deadline);
+  reads_counter("primary").inc();
+  co_return found;
+}
+
+net::awaitable<SearchResult> PgSearchClient::search_on(
+    PgPool& pool, const SearchRequest& request, const Neighbours& neighbours,
+    std::chrono::steady_clock::time_point deadline) {
   // The statement timeout runs inside the backend: a backend that hangs (or
   // a network that drops everything) never sends it. So the caller gives up
   // on its own a little after it would have fired; the pool thread stays
@@ -63,19 +143,18 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
     times->at(0) = std::chrono::steady_clock::now();
   }
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [this, request, deadline, give_up, times, lists = lists_,
-       neighbours = std::move(neighbours)](common::OneShot<SearchResult>::Complete complete) {
-        give_up->async_wait([complete, timeout = timeout_](boost::system::error_code ec) {
+      [&pool, request, deadline, give_up, times, lists = lists_,
+       neighbours](common::OneShot<SearchResult>::Complete complete) {
+        const auto waited = std::chrono::ceil<std::chrono::milliseconds>(
+                                deadline + kGrace - std::chrono::steady_clock::now())
+                                .count();
+        give_up->async_wait([complete, waited](boost::system::error_code ec) {
           if (ec) return;
-          complete(std::make_exception_ptr(SearchError(
-                       "the database did not answer within " +
-                       std::to_string(
-                           std::chrono::duration_cast<std::chrono::milliseconds>(timeout + kGrace)
-                               .count()) +
-                       " ms")),
+          complete(std::make_exception_ptr(SearchError("the database did not answer within " +
+                                                       std::to_string(waited) + " ms")),
                    {});
         });
-        pool_->submit(
+        pool.submit(
             [complete, request, neighbours, times, lists](pqxx::connection_base* conn,
                                                           const std::string& error) {
               Outcome outcome{error};

@@ -7,16 +7,26 @@
 #include "chrysopedia/search/search_client.hpp"
 #include "search/list_cache.hpp"
 #include "search/pg_pool.hpp"
+#include "search/replica_set.hpp"
 
 namespace chrysopedia::search {
 
 /// SearchClient over Postgres: each search runs the cascade on a pool
 /// thread and resumes the caller on its own executor. A broken connection
 /// (Postgres restarted) is retried once on a fresh one.
+///
+/// With hot standbys (DATABASE_REPLICA_URLS), searches go to them in turn
+/// while they answer and keep within `max_lag`, and to the primary's pool
+/// when none does; a search that fails on a standby is run again on the
+/// primary, and the standby is skipped until a check finds it well.
 class PgSearchClient final : public SearchClient {
  public:
-  PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout);
+  PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout,
+                 std::vector<std::shared_ptr<PgPool>> standbys = {},
+                 std::chrono::milliseconds max_lag = std::chrono::seconds(5));
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
+  /// Empty when a search can be served: the primary answers, or else a
+  /// standby does.
   boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) override;
   /// The question's nearest documents by meaning (ids, best first); run on
   /// the pool thread, as an index lookup is CPU work an I/O loop should not
@@ -29,10 +39,20 @@ class PgSearchClient final : public SearchClient {
   ListCache::Stats list_cache_stats() const { return lists_->stats(); }
 
  private:
+  boost::asio::awaitable<SearchResult> search_on(PgPool& pool, const SearchRequest& request,
+                                                 const Neighbours& neighbours,
+                                                 std::chrono::steady_clock::time_point deadline);
+  /// Starts the standbys' checks that are due (on their pools' threads);
+  /// never waits for them.
+  void check_standbys();
+
   std::shared_ptr<PgPool> pool_;
   std::chrono::milliseconds timeout_;
   // Shared by the pool's threads; a search holds it through its job.
   std::shared_ptr<ListCache> lists_;
+  std::vector<std::shared_ptr<PgPool>> standbys_;
+  // Held by the checks under way too, which may end after this client.
+  std::shared_ptr<ReplicaSet> replicas_;
 };
 
 }  // namespace chrysopedia::search

@@ -4,15 +4,22 @@
 // replica the balancer picks, the rate limit is one per client for the
 // fleet, a replica killed mid-stream costs its readers an error and nobody
 // else anything, and Redis restarted under open streams hangs nothing.
+// With the script's own Postgres, searches read its hot standby, and a
+// standby killed or fallen behind is skipped without a chat failing.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
+#include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "fakes/fake_llm_server.hpp"
+#include "search/importer.hpp"
 #include "support/chat_client.hpp"
 #include "support/fleet_process.hpp"
 #include "support/raw_client.hpp"
@@ -213,4 +220,132 @@ TEST_F(Fleet, RedisRestartedUnderOpenStreamsHangsNothingAndChatsGoOnWithoutResum
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(resumable_on.size(), 2u) << "both replicas resume again once Redis is back";
+}
+
+namespace {
+
+// What the fleet's replicas' /metrics say a counter is, summed.
+double fleet_counter(const FleetProcess& fleet, const std::string& series) {
+  double sum = 0;
+  for (const auto& r : fleet.replicas()) {
+    RawClient c(r.port);
+    c.send(make_request("GET", "/metrics", ""));
+    const auto body = c.read_response().body;
+    const auto at = body.find("\n" + series + " ");
+    if (at != std::string::npos) sum += std::stod(body.substr(at + series.size() + 2));
+  }
+  return sum;
+}
+
+const std::string kStandbyReads = R"(chrysopedia_search_reads_total{server="standby"})";
+const std::string kPrimaryReads = R"(chrysopedia_search_reads_total{server="primary"})";
+
+// A whole chat through the balancer that ended as a chat should: its
+// sources, then `done`, no error; or why not.
+std::string chat_failure(std::uint16_t port, const std::string& question) {
+  try {
+    RawClient c(port);
+    c.send(make_request("POST", "/api/v1/chat", chat_body(question),
+                        "Content-Type: application/json\r\n"));
+    const auto r = c.read_response(std::chrono::seconds(15));
+    const auto events = parse_sse(r.body);
+    if (r.status != 200 || events.empty() || events.front().event != "sources" ||
+        events.back().event != "done") {
+      return "status " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
+    }
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+// SPEC §11: searches read from the fleet's hot standby; killed under load,
+// it costs no chat anything (a search it fails is run on the primary, and
+// it is skipped from then on).
+TEST_F(Fleet, SearchesReadTheStandbyAndAStandbyKilledUnderLoadFailsNoChat) {
+  FakeLlmServer fake;
+  fake.set_default(openai_stream(numbered_deltas(4), std::chrono::milliseconds(5)));
+  TestRedis redis;
+  FleetProcess fleet({{"LLM_API_URL", fake.url()}, {"REDIS_URL", redis.url()}}, 2);
+  ASSERT_FALSE(fleet.standby_url().empty()) << fleet.post_mortem();
+  ASSERT_GT(fleet.standby_pid(), 0);
+
+  for (int i = 0; i < 50 && fleet_counter(fleet, kStandbyReads) == 0; ++i) {
+    ASSERT_EQ(chat_failure(fleet.port(), "sidechain"), "") << fleet.post_mortem();
+  }
+  ASSERT_GT(fleet_counter(fleet, kStandbyReads), 0) << fleet.post_mortem();
+  const double primary_before = fleet_counter(fleet, kPrimaryReads);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> chats{0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&, t] {
+      const char* questions[] = {"sidechain", "reverb on vocals", "kick and bass"};
+      while (!stop) {
+        auto failure = chat_failure(fleet.port(), questions[t]);
+        ++chats;
+        if (!failure.empty()) {
+          std::lock_guard lock(mutex);
+          failures.push_back(std::move(failure));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const int before_kill = chats;
+  ASSERT_EQ(::kill(fleet.standby_pid(), SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  stop = true;
+  for (auto& c : clients) c.join();
+
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures.front()
+                                << "\n"
+                                << fleet.post_mortem();
+  EXPECT_GT(before_kill, 3);
+  EXPECT_GT(chats - before_kill, 10) << "chats went on after the kill";
+  EXPECT_GT(fleet_counter(fleet, kPrimaryReads), primary_before) << "the primary took over";
+}
+
+// A standby that stops replaying falls behind: once it is further behind
+// than DATABASE_REPLICA_MAX_LAG_SECONDS, searches skip it, and a page
+// imported since is found (on the primary).
+TEST_F(Fleet, AStandbyFallenBehindIsSkippedAndNewPagesAreFound) {
+  FakeLlmServer fake;
+  fake.set_default(openai_stream(numbered_deltas(4), std::chrono::milliseconds(5)));
+  TestRedis redis;
+  FleetProcess fleet({{"LLM_API_URL", fake.url()},
+                      {"REDIS_URL", redis.url()},
+                      {"DATABASE_REPLICA_MAX_LAG_SECONDS", "1"}},
+                     1);
+  ASSERT_FALSE(fleet.standby_url().empty()) << fleet.post_mortem();
+  for (int i = 0; i < 50 && fleet_counter(fleet, kStandbyReads) == 0; ++i) {
+    ASSERT_EQ(chat_failure(fleet.port(), "sidechain"), "") << fleet.post_mortem();
+  }
+  ASSERT_GT(fleet_counter(fleet, kStandbyReads), 0) << fleet.post_mortem();
+
+  {
+    pqxx::connection standby(fleet.standby_url());
+    pqxx::nontransaction(standby).exec("SELECT pg_wal_replay_pause()");
+  }
+  {
+    pqxx::connection primary(fleet.primary_url());
+    std::istringstream page(
+        page_line("zebra-page", "Zebra page", "c", "C", "mixing", "the zebrafoo technique", "[]"));
+    ASSERT_TRUE(chrysopedia::search::import_pages(primary, page).bad_lines.empty());
+  }
+  bool found = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (!found && std::chrono::steady_clock::now() < until) {
+    RawClient c(fleet.port());
+    c.send(make_request("POST", "/api/v1/chat", chat_body("zebrafoo"),
+                        "Content-Type: application/json\r\n"));
+    found = c.read_response(std::chrono::seconds(15)).body.find("zebra-page") != std::string::npos;
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(found) << "searches still went to the paused standby\n" << fleet.post_mortem();
 }

@@ -36,6 +36,8 @@ FleetProcess::FleetProcess(std::map<std::string, std::string> env, int replicas)
   char dir[] = "/tmp/chrysopedia-fleet-XXXXXX";
   if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
   dir_ = dir;
+  // The fleet's own Postgres lives here, run by the postgres user.
+  std::filesystem::permissions(dir_, std::filesystem::perms(0755));
   port_ = free_port();
   env["PORT"] = std::to_string(port_);
   env["REPLICAS"] = std::to_string(replicas);
@@ -56,6 +58,14 @@ FleetProcess::FleetProcess(std::map<std::string, std::string> env, int replicas)
   while (lines >> r.name >> port >> r.pid) {
     r.port = static_cast<std::uint16_t>(port);
     replicas_.push_back(r);
+  }
+  std::istringstream databases(read_file(dir_ + "/databases"));
+  for (std::string kind, url; databases >> kind >> url;) {
+    if (kind == "primary") primary_url_ = url;
+    if (kind == "standby") {
+      standby_url_ = url;
+      databases >> standby_pid_;
+    }
   }
   if (static_cast<int>(replicas_.size()) != replicas) {
     throw std::runtime_error("the fleet listed " + std::to_string(replicas_.size()) +

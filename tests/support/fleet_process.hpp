@@ -31,6 +31,12 @@ class FleetProcess {
   std::uint16_t port() const { return port_; }
   const std::vector<Replica>& replicas() const { return replicas_; }
   const Replica& replica(const std::string& name) const;
+  /// The Postgres the fleet imported into (its own, or DATABASE_URL).
+  const std::string& primary_url() const { return primary_url_; }
+  /// The hot standby the script started (with its own Postgres, STANDBYS
+  /// not 0): its URL and its postmaster's pid; an empty URL when none.
+  const std::string& standby_url() const { return standby_url_; }
+  pid_t standby_pid() const { return standby_pid_; }
   /// The script's output and every replica's log, for a failure message.
   std::string post_mortem() const;
 
@@ -38,6 +44,9 @@ class FleetProcess {
   std::string dir_;
   std::uint16_t port_ = 0;
   std::vector<Replica> replicas_;
+  std::string primary_url_;
+  std::string standby_url_;
+  pid_t standby_pid_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
 

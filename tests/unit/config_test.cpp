@@ -336,3 +336,29 @@ TEST(Config, AbuseLimitsBadValuesNameTheVariableAndNeverTheKey) {
     EXPECT_EQ(msg.find("0123456789"), std::string::npos) << msg;
   }
 }
+
+TEST(Config, HotStandbysAreAListOfPostgresUrls) {
+  const Settings none = load_settings(env_of({}), std::nullopt);
+  EXPECT_TRUE(none.database_replica_urls.empty());
+  EXPECT_EQ(none.database_replica_max_lag, std::chrono::seconds(5));
+  const Settings s = load_settings(
+      env_of({{"DATABASE_REPLICA_URLS",
+               " postgresql://app:standby-secret@standby-a/chrysopedia ,postgres://standby-b/c"},
+              {"DATABASE_REPLICA_MAX_LAG_SECONDS", "2.5"}}),
+      std::nullopt);
+  EXPECT_EQ(s.database_replica_urls,
+            (std::vector<std::string>{"postgresql://app:standby-secret@standby-a/chrysopedia",
+                                      "postgres://standby-b/c"}));
+  EXPECT_EQ(s.database_replica_max_lag, std::chrono::milliseconds(2500));
+  const std::string json = s.redacted_json();
+  EXPECT_EQ(json.find("standby-secret"), std::string::npos) << json;
+  EXPECT_NE(json.find("postgresql://app:***@standby-a/chrysopedia,postgres://standby-b/c"),
+            std::string::npos)
+      << json;
+  const std::string msg =
+      error_for({{"DATABASE_REPLICA_URLS", "postgresql://ok/db,mysql://app:hunter2@db/x"}});
+  EXPECT_NE(msg.find("DATABASE_REPLICA_URLS"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+  EXPECT_NE(error_for({{"DATABASE_REPLICA_MAX_LAG_SECONDS", "0"}}).find("MAX_LAG"),
+            std::string::npos);
+}

@@ -19,7 +19,12 @@ struct Settings {
   std::string database_url = "postgresql://localhost/chrysopedia";
   std::string redis_url = "redis://localhost:6379/0";  ///< empty: no memory
   int search_pool_size = 4;                            ///< Postgres connections for searches
-  std::chrono::milliseconds search_timeout{2000};      ///< per search, queueing included
+  /// Hot standbys searches read from (SPEC §11), each with its own pool of
+  /// search_pool_size; the primary serves when none can.
+  std::vector<std::string> database_replica_urls;
+  std::chrono::milliseconds database_replica_max_lag{
+      5000};                                       ///< a standby further behind is skipped
+  std::chrono::milliseconds search_timeout{2000};  ///< per search, queueing included
 
   // Model
   /// Semantic search (SPEC §2): an OpenAI-compatible /v1/embeddings. Empty:
