@@ -6,7 +6,11 @@
 # with the machine it ran on, to docs/PERFORMANCE.md.
 #   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 bench/overhead.sh
 # CORPUS=pages.jsonl and QUESTIONS=questions.jsonl ("question" or "query"
-# per line) run it on another corpus shape. ENDPOINTS ("chat openai") names
+# per line) run it on another corpus shape. WARMUP_QUESTIONS=file: asked
+# once each through the service before anything is measured, as a service
+# that has been answering other questions for a while (the words it has
+# met have their champion lists in memory); otherwise every word of the
+# first chats is new to it. ENDPOINTS ("chat openai") names
 # the faces measured: /api/v1/chat and /v1/chat/completions (streaming).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +18,7 @@ streams=${STREAMS:-1 100 1000}
 endpoints=${ENDPOINTS:-chat openai}
 tokens=${TOKENS:-64}
 gap=${GAP_MS:-20}
-scripts/build >/dev/null
+[ -n "${CHAT_BIN:-}" ] || scripts/build >/dev/null
 
 . bench/lib/stack.sh
 stack_start --tokens "$tokens" --gap-ms "$gap"
@@ -26,6 +30,13 @@ overhead="| streams | endpoint | first token, upstream p50 / p99 ms | through th
 ttft() { echo "$1" | awk -F'|' '{print $7}' | awk -F'/' '{gsub(/ /,""); print $1, $3}'; }
 # Clients start spread over one stream's length (steady state, not one
 # synchronized burst) and ask the evaluation's 48 questions in turn.
+warmup="none (a fresh service)"
+if [ -n "${WARMUP_QUESTIONS:-}" ]; then
+  w=$(grep -c . "$WARMUP_QUESTIONS")
+  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --queries-file "$WARMUP_QUESTIONS" \
+    --concurrency 1 --requests "$w" --label warmup >/dev/null
+  warmup="the $w questions of $WARMUP_QUESTIONS, once each"
+fi
 ramp=$(awk -v t="$tokens" -v g="$gap" 'BEGIN { printf "%.2f", t * g / 1000 }')
 for c in $streams; do
   n=$(( c == 1 ? 30 : 3 * c ))
@@ -57,7 +68,7 @@ report=$(cat <<MD
 Fake upstream: $tokens tokens, $gap ms apart. Service: ${CORPUS:-the sample corpus}, Redis memory on.
 Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
 (30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
-questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn.
+questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn. Asked before the measured chats: $warmup.
 
 $overhead
 

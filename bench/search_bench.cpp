@@ -109,8 +109,13 @@ int main(int argc, char** argv) {
   options.url = url;
   options.size = concurrency;
   options.on_connect = [](pqxx::connection_base& c) { search::configure_search_session(c, 10000); };
-  search::PgSearchClient client(std::make_shared<search::PgPool>(options),
-                                std::chrono::seconds(30));
+  // LIST_CACHE_MIB: the champion lists the client keeps in memory (0:
+  // none, so every search reads them, as a question of new words does).
+  const char* cache_mib = std::getenv("LIST_CACHE_MIB");
+  const std::size_t cache_bytes =
+      cache_mib ? std::size_t(std::atoi(cache_mib)) << 20 : search::PgSearchClient::kListCacheBytes;
+  search::PgSearchClient client(std::make_shared<search::PgPool>(options), std::chrono::seconds(30),
+                                {}, std::chrono::seconds(5), cache_bytes);
   // QUERIES_FILE: questions of another shape (JSON lines with "query" and
   // "creator", as bench/flat_corpus writes them), taken in order, cycled.
   std::vector<search::SearchRequest> requests;

@@ -6,6 +6,10 @@
 # each with short queries (1-4 words; flat: 1-2) and long ones (6-15 words
 # as users type them), through the service's own search client with
 # CONCURRENCY pooled connections. SIZES (default "1000 100000") pages each.
+# LIST_CACHE_MIB=0: the client keeps no champion lists in memory, so every
+# search reads them (as a question with a word the service has not met);
+# by default the measured pass finds every word's lists there, met in the
+# warm-up pass.
 # Prints one table and appends it, with the machine, to docs/PERFORMANCE.md
 # (REPORT=0: print only).
 set -euo pipefail
@@ -61,7 +65,7 @@ report=$(cat <<MD
 ### Search by corpus shape and question length, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 bench/search_shapes.sh: $queries searches per row through the service's search client, $concurrency pooled
-connections, after a warm-up pass. Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+connections, after a warm-up pass; champion lists kept in memory: ${LIST_CACHE_MIB:-16} MiB$([ "${LIST_CACHE_MIB:-16}" = 0 ] && echo " (every search reads them)" || echo " (every word met in the warm-up)"). Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
 Postgres $(psql "$base/postgres" -tAc "SHOW server_version") with shared_buffers=1GB.
 
 | shape | pages | questions | p50 ms | p95 ms | p99 ms | queries/s | errors |

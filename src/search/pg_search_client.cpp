@@ -28,11 +28,6 @@ using Timings = std::array<std::chrono::steady_clock::time_point, 3>;
 // backend's own "canceling statement due to statement timeout".
 constexpr std::chrono::milliseconds kGrace{500};
 
-// Champion lists kept in memory: ~1.3 KB a word of the corpus (a hundred
-// documents each), so some 12,000 words, more than questions use on any
-// corpus tried.
-constexpr std::size_t kListCacheBytes = 16 << 20;
-
 observability::Counter& reads_counter(const char* server) {
   return observability::default_registry().counter(
       "chrysopedia_search_reads_total",
@@ -51,10 +46,10 @@ observability::Gauge& standbys_usable_gauge() {
 
 PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout,
                                std::vector<std::shared_ptr<PgPool>> standbys,
-                               std::chrono::milliseconds max_lag)
+                               std::chrono::milliseconds max_lag, std::size_t list_cache_bytes)
     : pool_(std::move(pool)),
       timeout_(timeout),
-      lists_(std::make_shared<ListCache>(kListCacheBytes)),
+      lists_(std::make_shared<ListCache>(list_cache_bytes)),
       standbys_(std::move(standbys)),
       replicas_(std::make_shared<ReplicaSet>(standbys_.size(), max_lag)) {
   standbys_usable_gauge();  // listed in /metrics from the start

@@ -23,7 +23,12 @@ class PgSearchClient final : public SearchClient {
  public:
   PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::milliseconds timeout,
                  std::vector<std::shared_ptr<PgPool>> standbys = {},
-                 std::chrono::milliseconds max_lag = std::chrono::seconds(5));
+                 std::chrono::milliseconds max_lag = std::chrono::seconds(5),
+                 std::size_t list_cache_bytes = kListCacheBytes);
+  /// Champion lists kept in memory: ~1.3 KB a word of the corpus (a
+  /// hundred documents each), so some 12,000 words, more than questions use
+  /// on any corpus tried. 0: none kept (every search reads them).
+  static constexpr std::size_t kListCacheBytes = 16 << 20;
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
   /// Empty when a search can be served: the primary answers, or else a
   /// standby does.

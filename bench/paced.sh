@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The relay's cost at a real model's pace (issue 20): the fake upstream
+# writes each token GAP ms after the last (one token a read, as a model
+# does), and the service's own CPU (user + system, from /proc) is counted
+# per chat and per relayed token, so the figure holds while the load
+# generator, the fake, Postgres and Redis share the machine.
+#   TOKENS="64 512" GAPS="10 20 50" STREAMS="1 50 200 1000" bench/paced.sh
+# Each row: STREAMS clients, each asking CHATS_PER_CLIENT (2; 10 at one
+# stream) chats back to back, starting spread over one answer's length.
+# Then, with nothing open, the service's CPU over IDLE_SECONDS (10); and,
+# unless SYSCALLS=0, system calls per relayed token: `strace -c -f` on the
+# service for one run of SYSCALL_STREAMS (50) streams of 64 tokens 20 ms
+# apart (strace slows the process; the count, not the time, is the figure).
+# The Python reference's figures are those measured side by side in issue
+# 20 (same machine kind, same fake): it is not run here.
+# Prints the tables and appends them, with the machine, to REPORT
+# (docs/PERFORMANCE.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+token_counts=${TOKENS:-64 512}
+gaps=${GAPS:-10 20 50}
+stream_counts=${STREAMS:-1 50 200 1000}
+per_client=${CHATS_PER_CLIENT:-2}
+idle_seconds=${IDLE_SECONDS:-10}
+[ -n "${CHAT_BIN:-}" ] || scripts/build >/dev/null
+. bench/lib/stack.sh
+
+stack_start --tokens 64 --gap-ms 20
+
+table="| tokens | gap ms | streams | chats done / errors | tokens relayed | service CPU s | CPU per chat ms | CPU per token µs | chats per CPU-second | token gap p50 / p99 ms |
+|---|---|---|---|---|---|---|---|---|---|"
+for t in $token_counts; do
+  for g in $gaps; do
+    stack_fake --tokens "$t" --gap-ms "$g"
+    stack_restart_service
+    build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 2 \
+      --requests 4 --queries-file data/retrieval-eval.jsonl >/dev/null  # warm-up
+    for c in $stream_counts; do
+      n=$(( c == 1 ? 10 : per_client * c ))
+      ramp=$(awk -v t="$t" -v g="$g" -v c="$c" 'BEGIN { printf "%.2f", (c == 1) ? 0 : t * g / 1000 }')
+      c0=$(stack_cpu_seconds "$service_pid")
+      row=$(build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
+        --queries-file data/retrieval-eval.jsonl --concurrency "$c" --requests "$n" \
+        --ramp-seconds "$ramp" --label paced --summary "$work/summary.txt" || true)
+      c1=$(stack_cpu_seconds "$service_pid")
+      . "$work/summary.txt"
+      gap=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $8); print $8 }' | sed 's|/| / |')
+      table+=$'\n'"$(awk -v t="$t" -v g="$g" -v c="$c" -v done="$completed" -v err="$errors" \
+        -v tok="$tokens" -v a="$c0" -v b="$c1" -v gap="$gap" 'BEGIN {
+          cpu = b - a
+          printf "| %d | %d | %d | %d / %d | %d | %.2f | %.2f | %.1f | %.0f | %s |", t, g, c, done, err,
+            tok, cpu, (done > 0) ? 1000 * cpu / done : 0, (tok > 0) ? 1e6 * cpu / tok : 0,
+            (cpu > 0) ? done / cpu : 0, gap }')"
+    done
+  done
+done
+
+# Nothing open: what the process does on its own (timers, periodic checks).
+sleep 1
+i0=$(stack_cpu_seconds "$service_pid")
+sleep "$idle_seconds"
+i1=$(stack_cpu_seconds "$service_pid")
+idle=$(awk -v a="$i0" -v b="$i1" -v s="$idle_seconds" 'BEGIN { printf "%.3f", 100 * (b - a) / s }')
+
+syscalls="(not measured: SYSCALLS=0)"
+if [ "${SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null; then
+  ss=${SYSCALL_STREAMS:-50}
+  stack_fake --tokens 64 --gap-ms 20
+  stack_restart_service
+  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 2 \
+    --requests 4 --queries-file data/retrieval-eval.jsonl >/dev/null
+  strace -c -f -U calls,name -S calls -p "$service_pid" -o "$work/strace.txt" &
+  tracer=$!
+  sleep 1
+  build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
+    --queries-file data/retrieval-eval.jsonl --concurrency "$ss" --requests "$ss" \
+    --ramp-seconds 1.28 --label traced --summary "$work/summary.txt" >/dev/null || true
+  kill -INT "$tracer" 2>/dev/null || true
+  wait "$tracer" 2>/dev/null || true
+  . "$work/summary.txt"
+  calls=$(awk '$2 == "total" { print $1 }' "$work/strace.txt")
+  top=$(awk '$1 ~ /^[0-9]+$/ && $2 != "total" { printf "%s %s, ", $2, $1 }' "$work/strace.txt" | head -c 400)
+  syscalls=$(awk -v c="${calls:-0}" -v t="$tokens" -v n="$completed" 'BEGIN {
+    printf "%d system calls for %d chats and %d tokens: %.2f a token (all of a chat'"'"'s calls, its search, memory and set-up included, over its tokens)", c, n, t, (t > 0) ? c / t : 0 }')
+  syscalls+=$'\n\n'"By call (name, count): ${top%, }"
+fi
+
+report=$(cat <<MD
+
+### Paced relay, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
+
+\`bench/paced.sh\`: the fake upstream writes each token GAP ms after the last; the
+service's own CPU (user + system) per chat and per relayed token. Each row: that many
+clients, ${per_client} chats each (10 at one stream), starting spread over one answer.
+Machine: $(stack_machine); the load generator, the fake, Postgres and Redis share it.
+
+$table
+
+With no stream open, over ${idle_seconds} s: **${idle} %** of a core.
+
+System calls (\`strace -c -f\`, ${SYSCALL_STREAMS:-50} streams of 64 tokens 20 ms apart): $syscalls
+MD
+)
+echo "$report"
+echo "$report" >> "${REPORT:-docs/PERFORMANCE.md}"
