@@ -56,8 +56,27 @@ services_pg_can_use() {
   runuser -u postgres -- test -x "$(dirname "$1")" 2>/dev/null
 }
 
+# Starts the cluster in DIR on a free port, another one if that was taken
+# meanwhile; sets _svc_port. $2 names it in messages.
+_svc_pg_start() {
+  local dir=$1 what=$2 bin attempt pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
+  bin=$(_svc_pg_bin)
+  for attempt in 1 2 3 4 5; do
+    _svc_port=$(services_free_port)
+    # shellcheck disable=SC2086
+    if _svc_as_pg env $pg_env "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-p $_svc_port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
+      start >/dev/null; then
+      return 0
+    fi
+    echo "services: $what did not start on port $_svc_port (attempt $attempt)" >&2
+    tail -n 5 "$dir/server.log" >&2 || true
+  done
+  return 1
+}
+
 services_start_postgres() {
-  local dir=$1 bin port attempt pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
+  local dir=$1 bin port pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
   bin=$(_svc_pg_bin)
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
@@ -67,19 +86,9 @@ services_start_postgres() {
       --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 ||
       { cat "$dir.initdb.log" >&2; return 1; }
   fi
-  for attempt in 1 2 3 4 5; do
-    port=$(services_free_port)
-    # shellcheck disable=SC2086
-    if _svc_as_pg env $pg_env "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
-      start >/dev/null; then
-      _svc_pg_dir=$dir
-      break
-    fi
-    echo "services: postgres did not start on port $port (attempt $attempt)" >&2
-    tail -n 5 "$dir/server.log" >&2 || true
-  done
-  [ -n "$_svc_pg_dir" ] || return 1
+  _svc_pg_start "$dir" postgres || return 1
+  _svc_pg_dir=$dir
+  port=$_svc_port
   local i
   for i in $(seq 1 100); do
     "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
@@ -102,7 +111,7 @@ services_start_postgres() {
 }
 
 services_start_standby() {
-  local dir=$1 bin port attempt pg_env=${CHRYSOPEDIA_PG_ENV-$CHRYSOPEDIA_PG_MALLOC}
+  local dir=$1 bin port
   [ -n "$_svc_pg_dir" ] || { echo "services: a standby needs services_start_postgres first" >&2; return 1; }
   bin=$(_svc_pg_bin)
   rm -rf "$dir"
@@ -114,19 +123,9 @@ services_start_standby() {
     -R -X stream -c fast >"$dir.basebackup.log" 2>&1 ||
     { cat "$dir.basebackup.log" >&2; return 1; }
   rm -f "$dir/server.log" "$dir/postmaster.pid"
-  for attempt in 1 2 3 4 5; do
-    port=$(services_free_port)
-    # shellcheck disable=SC2086
-    if _svc_as_pg env $pg_env "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${CHRYSOPEDIA_PG_OPTIONS:-}" \
-      start >/dev/null; then
-      _svc_standby_dir=$dir
-      break
-    fi
-    echo "services: the standby did not start on port $port (attempt $attempt)" >&2
-    tail -n 5 "$dir/server.log" >&2 || true
-  done
-  [ -n "$_svc_standby_dir" ] || return 1
+  _svc_pg_start "$dir" "the standby" || return 1
+  _svc_standby_dir=$dir
+  port=$_svc_port
   export STANDBY_PID
   STANDBY_PID=$(head -n 1 "$dir/postmaster.pid")
   export STANDBY_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
