@@ -2,14 +2,20 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 
 #include "chrysopedia/history/history_store.hpp"
 #include "common/one_shot.hpp"
+
+// Runs the callbacks of the replies the reader holds. In hiredis's library
+// (0.14 and 1.x) but not in its headers; redisAsyncHandleRead is it plus
+// hiredis's own read.
+extern "C" void redisProcessCallbacks(redisAsyncContext* ac);
 
 namespace chrysopedia::history {
 
@@ -24,35 +30,66 @@ struct RedisConnection::Io {
   redisAsyncContext* ac;
   bool alive = true;
   bool want_read = false, want_write = false, reading = false, writing = false;
+  std::array<char, 16 * 1024> buffer;  // what a read hands to hiredis's reader
 
-  // Asio's reactor is edge-triggered; hiredis reads one buffer per call and
-  // expects to be called again while bytes remain (a long conversation is
-  // more than one buffer). Check readiness level first, wait only if none.
-  static bool readable_now(Io& io) {
-    pollfd p{io.sd.native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
-  }
-
+  // The replies are read here, through Asio, and handed to hiredis's
+  // reader: a wait for readability before hiredis's own read cost two
+  // system calls more per reply (Asio re-arms the descriptor for every
+  // wait, and the edge-triggered reactor needed a poll() first to find
+  // bytes left from the last read). Asio's read tries the socket first and
+  // waits only when it is empty. Before the connection is made, and for
+  // what the socket says at its end (closed, an error), hiredis reads
+  // itself, so that it handles the connect and the disconnect as it does.
   static void arm_read(const std::shared_ptr<Io>& io) {
     if (!io->alive || io->reading || !io->want_read) return;
     io->reading = true;
-    if (readable_now(*io)) {
+    if (!(io->ac->c.flags & REDIS_CONNECTED)) {
+      io->sd.async_wait(net::posix::stream_descriptor::wait_read,
+                        [io](boost::system::error_code ec) {
+                          io->reading = false;
+                          if (!io->alive || ec) return;
+                          if (io->want_read) redisAsyncHandleRead(io->ac);
+                          arm_read(io);  // no-op if that read ended the connection
+                        });
+      return;
+    }
+    io->sd.async_read_some(
+        net::buffer(io->buffer), [io](boost::system::error_code ec, std::size_t n) {
+          io->reading = false;
+          if (!io->alive || ec == net::error::operation_aborted) return;
+          if (ec) {
+            redisAsyncHandleRead(io->ac);  // hiredis finds the end and disconnects
+          } else if (redisReaderFeed(io->ac->c.reader, io->buffer.data(), n) != REDIS_OK) {
+            redisAsyncHandleRead(io->ac);
+          } else {
+            redisProcessCallbacks(io->ac);  // may end the connection (a protocol error)
+          }
+          arm_read(io);
+        });
+  }
+
+  // A connected socket is nearly always writable, and a wait for it costs
+  // a system call (Asio re-arms the descriptor for every wait) and a turn
+  // of the loop: the write is tried at once, later in this turn (so the
+  // commands issued meanwhile go in one write), and waited for only when
+  // the socket's buffer was full. While connecting, writable means
+  // connected: then it is waited for.
+  static void arm_write(const std::shared_ptr<Io>& io) {
+    if (!io->alive || io->writing || !io->want_write) return;
+    if (io->ac->c.flags & REDIS_CONNECTED) {
+      io->writing = true;
       net::post(io->sd.get_executor(), [io] {
-        io->reading = false;
-        if (!io->alive) return;
-        if (io->want_read) redisAsyncHandleRead(io->ac);
-        arm_read(io);
+        // Still `writing` while hiredis writes: the addWrite it calls when
+        // the buffer is full must not post another try (a busy loop).
+        if (io->alive && io->want_write) redisAsyncHandleWrite(io->ac);
+        io->writing = false;
+        if (io->alive && io->want_write) wait_write(io);  // the buffer was full
       });
       return;
     }
-    io->sd.async_wait(net::posix::stream_descriptor::wait_read, [io](boost::system::error_code ec) {
-      io->reading = false;
-      if (!io->alive || ec) return;
-      if (io->want_read) redisAsyncHandleRead(io->ac);
-      arm_read(io);  // no-op if that read ended the connection
-    });
+    wait_write(io);
   }
-  static void arm_write(const std::shared_ptr<Io>& io) {
+  static void wait_write(const std::shared_ptr<Io>& io) {
     if (!io->alive || io->writing || !io->want_write) return;
     io->writing = true;
     io->sd.async_wait(net::posix::stream_descriptor::wait_write,

@@ -307,3 +307,49 @@ TEST(RedisRateLimit, ABucketHoldsItsBurstRefillsAndIsNoAnswerWithoutRedis) {
   redis.reset();
   EXPECT_FALSE(take(60, 2).has_value()) << "no answer: the caller's own table decides";
 }
+
+// The connection writes a command at once instead of waiting for the
+// socket to be writable (issue 20): a command far larger than the socket's
+// buffer still goes out whole (the rest waits for room), and commands
+// issued together in one turn of the loop all get their own replies.
+TEST(RedisConnection, ACommandLargerThanTheSocketBufferIsWrittenWhole) {
+  TestRedis redis;
+  Memory m(redis.url());
+  const std::string big(24 << 20, 'v');
+  std::string got;
+  m.run([&]() -> net::awaitable<void> {
+    std::vector<std::string> set = {"SET", "big", big};
+    co_await m.connection.command(std::move(set), std::chrono::seconds(20));
+    std::vector<std::string> get = {"GET", "big"};
+    got = (co_await m.connection.command(std::move(get), std::chrono::seconds(20))).str;
+  });
+  EXPECT_EQ(got.size(), big.size());
+  EXPECT_EQ(got, big);
+}
+
+TEST(RedisConnection, CommandsIssuedInOneTurnAllGetTheirOwnReplies) {
+  TestRedis redis;
+  Memory m(redis.url());
+  ASSERT_TRUE(m.wait_connected(std::chrono::seconds(5)));
+  constexpr int kCommands = 500;
+  std::vector<long long> replies(kCommands, -1);
+  int done = 0;
+  for (int i = 0; i < kCommands; ++i) {
+    net::co_spawn(
+        m.ctx,
+        [&, i]() -> net::awaitable<void> {
+          std::vector<std::string> incr = {"INCRBY", "n", std::to_string(i + 1)};
+          const auto r = co_await m.connection.command(std::move(incr), std::chrono::seconds(10));
+          replies[i] = r.integer;
+          ++done;
+        },
+        net::detached);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (done < kCommands && Clock::now() < deadline) {
+    m.ctx.run_one_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(done, kCommands);
+  // In order of issue: each reply is the running sum up to its command.
+  for (int i = 0; i < kCommands; ++i) EXPECT_EQ(replies[i], (i + 1) * (i + 2) / 2) << i;
+}
