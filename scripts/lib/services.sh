@@ -131,19 +131,19 @@ services_start_standby() {
   export STANDBY_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
 }
 
+# Stops the cluster in DIR (if any) with shutdown mode $2.
+_svc_pg_stop() {
+  [ -n "$1" ] || return 0
+  _svc_as_pg "$(_svc_pg_bin)/pg_ctl" -D "$1" -m "$2" -w -t 30 stop >/dev/null 2>&1 || true
+}
+
 services_stop_standby() {
-  [ -n "$_svc_standby_dir" ] || return 0
-  local bin
-  bin=$(_svc_pg_bin)
-  _svc_as_pg "$bin/pg_ctl" -D "$_svc_standby_dir" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  _svc_pg_stop "$_svc_standby_dir" immediate
   _svc_standby_dir=""
 }
 
 services_stop_postgres() {
-  [ -n "$_svc_pg_dir" ] || return 0
-  local bin
-  bin=$(_svc_pg_bin)
-  _svc_as_pg "$bin/pg_ctl" -D "$_svc_pg_dir" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  _svc_pg_stop "$_svc_pg_dir" fast
   _svc_pg_dir=""
 }
 

@@ -44,6 +44,14 @@ std::vector<float> parse_real_array(std::string_view text) {
 
 std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists, int wanted,
                                          bool keep_all) {
+  std::vector<const ChampionList*> pointers;
+  pointers.reserve(lists.size());
+  for (const auto& l : lists) pointers.push_back(&l);
+  return choose_candidates_among(pointers, wanted, keep_all);
+}
+
+std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
+                                               int wanted, bool keep_all) {
   // Three per result wanted, plus ten: on the sample questions the same top
   // five as ordering every champion, for a fraction of the exact ordering's
   // work (it tests each candidate's whole document several times).
@@ -54,9 +62,9 @@ std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists,
   // nothing, and kept whole it was most of the candidates of a question of
   // everyday words. Ties: the first lexeme in the database's order.
   const ChampionList* rarest = nullptr;
-  for (const auto& list : lists) {
-    if (list.doc_ids.empty() || list.doc_ids.size() > cap) continue;
-    if (!rarest || list.doc_ids.size() < rarest->doc_ids.size()) rarest = &list;
+  for (const auto* list : lists) {
+    if (list->doc_ids.empty() || list->doc_ids.size() > cap) continue;
+    if (!rarest || list->doc_ids.size() < rarest->doc_ids.size()) rarest = list;
   }
 
   // Of the rest, the documents on the most lists, then the highest summed
@@ -67,13 +75,13 @@ std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists,
   };
   std::unordered_map<long long, Tally> tally;
   std::size_t entries = 0;
-  for (const auto& list : lists) entries += list.doc_ids.size();
+  for (const auto* list : lists) entries += list->doc_ids.size();
   tally.reserve(entries);
-  for (const auto& list : lists) {
-    for (std::size_t i = 0; i < list.doc_ids.size(); ++i) {
-      auto& t = tally[list.doc_ids[i]];
+  for (const auto* list : lists) {
+    for (std::size_t i = 0; i < list->doc_ids.size(); ++i) {
+      auto& t = tally[list->doc_ids[i]];
       ++t.lists;
-      t.score += i < list.scores.size() ? list.scores[i] : 0.0F;
+      t.score += i < list->scores.size() ? list->scores[i] : 0.0F;
     }
   }
   std::vector<std::pair<long long, Tally>> ranked(tally.begin(), tally.end());

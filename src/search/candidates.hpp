@@ -15,12 +15,15 @@ struct ChampionList {
 };
 
 /// Which documents go on to the exact ordering, from the champion lists of
-/// the question's lexemes (given in the database's order of the lexemes).
+/// the question's lexemes (in the lexemes' order: ties go to the first).
 /// `wanted` results are asked for; `keep_all` (a query that excludes words)
 /// keeps every champion, so that what the exclusion removes cannot leave
 /// the answer short. Ascending ids.
 std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists, int wanted,
                                          bool keep_all);
+/// The same, over lists held elsewhere (the search's cached ones: no copies).
+std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
+                                               int wanted, bool keep_all);
 
 /// A Postgres array of numbers in its text form ("{1,2,3}") as numbers.
 /// Throws std::invalid_argument on anything else.

@@ -246,8 +246,9 @@ WordListsRead read_word_lists(pqxx::transaction_base& tx, const std::vector<std:
 }
 
 // Each lexeme's list once, in the lexemes' byte order (choose_candidates's
-// ties go to the first).
-std::vector<ChampionList> lists_of(const std::unordered_map<std::string, WordLists>& by_word) {
+// ties go to the first); they live in `by_word`'s entries.
+std::vector<const ChampionList*> lists_of(
+    const std::unordered_map<std::string, WordLists>& by_word) {
   std::vector<const ChampionList*> all;
   for (const auto& [word, lists] : by_word) {
     for (const auto& l : lists) all.push_back(l.get());
@@ -259,10 +260,7 @@ std::vector<ChampionList> lists_of(const std::unordered_map<std::string, WordLis
                           return a->lexeme == b->lexeme;
                         }),
             all.end());
-  std::vector<ChampionList> out;
-  out.reserve(all.size());
-  for (const auto* l : all) out.push_back(*l);
-  return out;
+  return all;
 }
 
 std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
@@ -305,7 +303,7 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   WordListsRead read = read_word_lists(tx, words, cache);
   const auto rank = [&](const WordListsRead& r) {
     const nlohmann::json candidates =
-        choose_candidates(lists_of(r.by_word), req.limit, !parsed.excluded.empty());
+        choose_candidates_among(lists_of(r.by_word), req.limit, !parsed.excluded.empty());
     return tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
                             req.limit, candidates.dump());
   };

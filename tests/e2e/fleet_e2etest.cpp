@@ -8,6 +8,7 @@
 // standby killed or fallen behind is skipped without a chat failing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include "search/importer.hpp"
 #include "support/chat_client.hpp"
 #include "support/fleet_process.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/raw_client.hpp"
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
@@ -230,9 +232,7 @@ double fleet_counter(const FleetProcess& fleet, const std::string& series) {
   for (const auto& r : fleet.replicas()) {
     RawClient c(r.port);
     c.send(make_request("GET", "/metrics", ""));
-    const auto body = c.read_response().body;
-    const auto at = body.find("\n" + series + " ");
-    if (at != std::string::npos) sum += std::stod(body.substr(at + series.size() + 2));
+    sum += std::max(0.0, metric_sample(c.read_response().body, series));  // -1: not yet counted
   }
   return sum;
 }
