@@ -9,7 +9,8 @@
 #   stack_cpu_seconds PID      user+system CPU time the process has used
 #   stack_status_kib PID FIELD VmRSS or VmHWM of the process, in KiB
 #   stack_machine              one line naming the machine
-# SERVICE_PREFIX (e.g. "valgrind --tool=callgrind ...") wraps the service.
+# SERVICE_LOG_LEVEL sets the service's LOG_LEVEL; KEEP_SERVICE_LOG=file keeps
+# its log. SERVICE_PREFIX (e.g. "valgrind --tool=callgrind ...") wraps the service.
 # CHAT_BIN and FAKE_LLM name other builds of the service and the fake
 # upstream (default: build/'s).
 . scripts/lib/services.sh
@@ -20,6 +21,9 @@ stack_cleanup() {
   for p in "${_stack_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${_stack_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   services_stop
+  # KEEP_SERVICE_LOG=file: the service's log outlives the run (with
+  # SERVICE_LOG_LEVEL=debug, its per-stage timings).
+  [ -n "${KEEP_SERVICE_LOG:-}" ] && [ -n "${work:-}" ] && cp "$work/service.log" "$KEEP_SERVICE_LOG"
   [ -n "${work:-}" ] && rm -rf "$work"
 }
 

@@ -1,5 +1,7 @@
 #include "search/list_cache.hpp"
 
+#include "search/stemmer.hpp"
+
 namespace chrysopedia::search {
 
 namespace {
@@ -21,20 +23,57 @@ ListCache::ListCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
 ListCache::Lookup ListCache::lookup(const std::vector<std::string>& words) {
   Lookup out;
-  std::lock_guard lock(mutex_);
-  out.generation = generation_;
-  for (const auto& word : words) {
-    const auto it = entries_.find(word);
-    if (it == entries_.end()) {
-      out.missing.push_back(word);
-      ++misses_;
-      continue;
+  std::shared_ptr<const Lexicon> lexicon;
+  {
+    std::lock_guard lock(mutex_);
+    out.generation = generation_;
+    lexicon = lexicon_;
+    for (const auto& word : words) {
+      const auto it = entries_.find(word);
+      if (it == entries_.end()) {
+        out.missing.push_back(word);
+        continue;
+      }
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      out.hits.emplace(word, it->second.lists);
     }
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    out.hits.emplace(word, it->second.lists);
-    ++hits_;
   }
+  hits_ += out.hits.size();
+  if (lexicon) {
+    // Stemmed outside the lock; the lexicon is immutable and shared.
+    std::erase_if(out.missing, [&](const std::string& word) {
+      const auto lexemes = english_lexemes(word);
+      if (!lexemes) return false;
+      WordLists lists;
+      for (const auto& lexeme : *lexemes) {
+        if (const auto it = lexicon->lists.find(lexeme); it != lexicon->lists.end()) {
+          lists.push_back(it->second);
+        }
+      }
+      out.hits.emplace(word, std::move(lists));
+      ++lexicon_hits_;
+      return true;
+    });
+  }
+  misses_ += out.missing.size();
   return out;
+}
+
+void ListCache::set_lexicon(std::shared_ptr<const Lexicon> lexicon) {
+  std::lock_guard lock(mutex_);
+  if (!lexicon || lexicon->generation < generation_) return;
+  if (lexicon->generation > generation_) {
+    entries_.clear();
+    lru_.clear();
+    bytes_ = 0;
+    generation_ = lexicon->generation;
+  }
+  lexicon_ = std::move(lexicon);
+}
+
+bool ListCache::lexicon_missing() const {
+  std::lock_guard lock(mutex_);
+  return !lexicon_;
 }
 
 void ListCache::store(long long generation,
@@ -46,6 +85,7 @@ void ListCache::store(long long generation,
     lru_.clear();
     bytes_ = 0;
     generation_ = generation;
+    lexicon_.reset();  // of an older generation now
   }
   for (const auto& [word, lists] : words) {
     const std::size_t bytes = size_of(word, lists);
@@ -73,7 +113,14 @@ void ListCache::evict_to(std::size_t max_bytes) {
 
 ListCache::Stats ListCache::stats() const {
   std::lock_guard lock(mutex_);
-  return {hits_, misses_, entries_.size(), bytes_, generation_};
+  return {hits_,
+          misses_,
+          entries_.size(),
+          bytes_,
+          generation_,
+          lexicon_hits_,
+          lexicon_ ? lexicon_->lists.size() : 0,
+          lexicon_ ? lexicon_->bytes : 0};
 }
 
 }  // namespace chrysopedia::search

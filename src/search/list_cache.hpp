@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <list>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "search/candidates.hpp"
+#include "search/lexicon.hpp"
 
 namespace chrysopedia::search {
 
@@ -23,6 +25,11 @@ using WordLists = std::vector<std::shared_ptr<const ChampionList>>;
 /// in the statement that uses the lists that the database is still at it.
 /// Bounded in bytes, least recently used out first. Thread-safe: the search
 /// pool's threads share one.
+///
+/// Beside the words met, it may hold the whole lexicon (every lexeme's
+/// list, when the corpus's fit): then a word the process can stem itself
+/// is found there the first time it is asked, and only words it cannot
+/// (digits, hyphens, accents) are read with a statement.
 class ListCache {
  public:
   explicit ListCache(std::size_t max_bytes);
@@ -38,12 +45,22 @@ class ListCache {
   /// cache's empties it first, an older one is not kept.
   void store(long long generation, const std::unordered_map<std::string, WordLists>& words);
 
+  /// Keeps every lexeme's lists (read_lexicon): not if older than the
+  /// words' generation; a newer one empties the words kept first.
+  void set_lexicon(std::shared_ptr<const Lexicon> lexicon);
+  /// No lexicon of the current generation is held (none read yet, or
+  /// lists read since are of a newer generation).
+  bool lexicon_missing() const;
+
   struct Stats {
     std::size_t hits = 0;
     std::size_t misses = 0;
     std::size_t words = 0;
     std::size_t bytes = 0;
     long long generation = -1;
+    std::size_t lexicon_hits = 0;   // words found through the lexicon
+    std::size_t lexicon_lists = 0;  // lexemes it holds (0: none held)
+    std::size_t lexicon_bytes = 0;
   };
   Stats stats() const;
 
@@ -61,8 +78,10 @@ class ListCache {
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // most recently used first
   std::size_t bytes_ = 0;
-  std::size_t hits_ = 0;
-  std::size_t misses_ = 0;
+  std::shared_ptr<const Lexicon> lexicon_;  // of generation_, or null
+  std::atomic<std::size_t> hits_ = 0;
+  std::atomic<std::size_t> misses_ = 0;
+  std::atomic<std::size_t> lexicon_hits_ = 0;
 };
 
 }  // namespace chrysopedia::search

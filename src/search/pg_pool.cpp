@@ -93,7 +93,8 @@ void PgPool::run(int index) {
 std::string PgPool::connect(std::unique_ptr<Connection>& conn, int index) {
   {
     std::lock_guard lock(mutex_);
-    if (Clock::now() < down_until_) return "the database is unavailable";
+    // Failed fast, but saying why: the last connect's own error.
+    if (Clock::now() < down_until_) return "the database is unavailable (" + down_reason_ + ")";
   }
   try {
     conn = std::make_unique<Connection>(options_.url);
@@ -102,12 +103,15 @@ std::string PgPool::connect(std::unique_ptr<Connection>& conn, int index) {
     return {};
   } catch (const std::exception& e) {
     conn.reset();
+    std::string reason = std::string("cannot connect to the database: ") + e.what();
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
     {
       std::lock_guard lock(mutex_);
       down_until_ = Clock::now() + std::chrono::seconds(1);
+      down_reason_ = reason;
     }
     spdlog::warn("pg_connect_error slot={} error=\"{}\"", index, e.what());
-    return std::string("cannot connect to the database: ") + e.what();
+    return reason;
   }
 }
 

@@ -77,6 +77,7 @@ class PgPool {
   // After a failed connect, fail fast for a moment instead of making every
   // request wait for its own connect timeout.
   std::chrono::steady_clock::time_point down_until_{};
+  std::string down_reason_;  // the last failed connect's error
   std::vector<std::thread> threads_;
 };
 

@@ -12,6 +12,7 @@
 #include "chrysopedia/observability/metrics.hpp"
 #include "common/one_shot.hpp"
 #include "search/cascade.hpp"
+#include "search/lexicon.hpp"
 #include "search/pg_ping.hpp"
 #include "search/standby_lag.hpp"
 
@@ -50,10 +51,12 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
     : pool_(std::move(pool)),
       timeout_(timeout),
       lists_(std::make_shared<ListCache>(list_cache_bytes)),
+      lexicon_bytes_(list_cache_bytes * kLexiconFactor),
       standbys_(std::move(standbys)),
       replicas_(std::make_shared<ReplicaSet>(standbys_.size(), max_lag)) {
   standbys_usable_gauge();  // listed in /metrics from the start
   check_standbys();
+  read_lexicon_if_due();
 }
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
@@ -68,6 +71,56 @@ net::awaitable<std::string> PgSearchClient::readiness(std::chrono::milliseconds 
     if ((co_await ping_postgres(*standby, timeout)).empty()) co_return std::string();
   }
   co_return primary;
+}
+
+void PgSearchClient::read_lexicon_if_due() {
+  if (lexicon_bytes_ == 0 || !lists_->lexicon_missing()) return;
+  const auto now = std::chrono::steady_clock::now();
+  const long long generation = lists_->stats().generation;
+  {
+    std::lock_guard lock(lexicon_reading_->mutex);
+    auto& r = *lexicon_reading_;
+    if (r.under_way || now < r.next_try || r.not_kept_at >= generation) return;
+    r.under_way = true;
+  }
+  // From the primary: a standby's lists may be behind the searches' own.
+  pool_->submit(
+      [lists = lists_, reading = lexicon_reading_, max_bytes = lexicon_bytes_](
+          pqxx::connection_base* conn, const std::string& error) {
+        const auto started = std::chrono::steady_clock::now();
+        std::optional<LexiconRead> read;
+        std::string failure = error;
+        if (conn) {
+          try {
+            read = read_lexicon(*conn, max_bytes);
+          } catch (const pqxx::broken_connection&) {
+            return true;  // once more, on a fresh connection
+          } catch (const std::exception& e) {
+            failure = e.what();
+          }
+        }
+        std::lock_guard lock(reading->mutex);
+        reading->under_way = false;
+        if (!read) {
+          // The database away or the statement failed: searches read the
+          // lists as they did; another try a little later.
+          spdlog::warn("search_lexicon_error error=\"{}\"", failure);
+          reading->next_try = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        } else if (!read->lexicon) {
+          spdlog::info("search_lexicon_not_kept reason={} bytes={} max_bytes={} generation={}",
+                       read->why_not, read->bytes, max_bytes, read->generation);
+          reading->not_kept_at = read->generation;
+        } else {
+          spdlog::info("search_lexicon_read lexemes={} bytes={} generation={} ms={}",
+                       read->lexicon->lists.size(), read->bytes, read->generation,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count());
+          lists->set_lexicon(std::move(read->lexicon));
+        }
+        return false;
+      },
+      now + std::chrono::seconds(30));
 }
 
 void PgSearchClient::check_standbys() {
@@ -98,6 +151,7 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
                                                          Neighbours neighbours) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   check_standbys();
+  read_lexicon_if_due();
   if (const int standby = replicas_->pick(); standby != ReplicaSet::kPrimary) {
     // Half the time on the standby, so that a failure leaves the primary
     // the other half. (No co_await in a catch block: the fallback is after.)

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "chrysopedia/search/search_client.hpp"
@@ -27,8 +28,11 @@ class PgSearchClient final : public SearchClient {
                  std::size_t list_cache_bytes = kListCacheBytes);
   /// Champion lists kept in memory: ~1.3 KB a word of the corpus (a
   /// hundred documents each), so some 12,000 words, more than questions use
-  /// on any corpus tried. 0: none kept (every search reads them).
+  /// on any corpus tried. 0: none kept (every search reads them). Beside
+  /// them, the whole lexicon is read into memory when it takes no more
+  /// than twice this (kLexiconFactor): at start and after each import.
   static constexpr std::size_t kListCacheBytes = 16 << 20;
+  static constexpr std::size_t kLexiconFactor = 2;
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
   /// Empty when a search can be served: the primary answers, or else a
   /// standby does.
@@ -50,11 +54,23 @@ class PgSearchClient final : public SearchClient {
   /// Starts the standbys' checks that are due (on their pools' threads);
   /// never waits for them.
   void check_standbys();
+  /// Starts reading the lexicon on a pool thread when none of the lists'
+  /// current generation is held and one may be; never waits for it.
+  void read_lexicon_if_due();
+
+  struct LexiconReading {
+    std::mutex mutex;
+    bool under_way = false;
+    std::chrono::steady_clock::time_point next_try{};
+    long long not_kept_at = -2;  // generation found too big (or stemmed otherwise)
+  };
 
   std::shared_ptr<PgPool> pool_;
   std::chrono::milliseconds timeout_;
   // Shared by the pool's threads; a search holds it through its job.
   std::shared_ptr<ListCache> lists_;
+  std::size_t lexicon_bytes_;
+  std::shared_ptr<LexiconReading> lexicon_reading_ = std::make_shared<LexiconReading>();
   std::vector<std::shared_ptr<PgPool>> standbys_;
   // Held by the checks under way too, which may end after this client.
   std::shared_ptr<ReplicaSet> replicas_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -149,6 +150,15 @@ std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::s
     out.push_back(std::move(group));
   }
   return out;
+}
+
+std::vector<std::string> Thesaurus::phrases() const {
+  std::unordered_set<std::string> all;
+  for (const auto& [when, added] : additions_) {
+    all.insert(when);
+    all.insert(added.begin(), added.end());
+  }
+  return {all.begin(), all.end()};
 }
 
 }  // namespace chrysopedia::search

@@ -34,6 +34,10 @@ class Thesaurus {
 
   std::size_t size() const { return entries_; }
 
+  /// Every phrase it names (what a question may say and what it adds),
+  /// each once, in no order.
+  std::vector<std::string> phrases() const;
+
  private:
   std::unordered_map<std::string, std::vector<std::string>> additions_;
   std::size_t longest_ = 1;  // words in the longest phrase

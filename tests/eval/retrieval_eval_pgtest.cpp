@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
+#include "search/lexicon.hpp"
 #include "search/list_cache.hpp"
 #include "support/test_database.hpp"
 
@@ -206,6 +207,10 @@ TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
     }
   }
   search::ListCache cache(16 << 20);
+  // And with the whole lexicon in memory: words stemmed in the process.
+  search::ListCache with_lexicon(16 << 20);
+  with_lexicon.set_lexicon(search::read_lexicon(*conn_, 32 << 20).lexicon);
+  ASSERT_FALSE(with_lexicon.lexicon_missing());
   const auto slugs = [](const search::SearchResult& r) {
     std::vector<std::string> out;
     for (const auto& item : r.items) out.push_back(item.slug + "#" + item.section_anchor);
@@ -217,8 +222,14 @@ TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
       const auto kept = search::run_cascade(*conn_, r, {}, &cache);
       ASSERT_EQ(slugs(kept), slugs(fresh)) << r.query << " (pass " << pass << ")";
       ASSERT_EQ(kept.cascade_tier, fresh.cascade_tier) << r.query;
+      const auto stemmed = search::run_cascade(*conn_, r, {}, &with_lexicon);
+      ASSERT_EQ(slugs(stemmed), slugs(fresh)) << r.query << " (lexicon, pass " << pass << ")";
+      ASSERT_EQ(stemmed.cascade_tier, fresh.cascade_tier) << r.query;
     }
   }
   const auto stats = cache.stats();
   EXPECT_GT(stats.hits, stats.misses) << "the second pass is served from memory";
+  const auto lexicon = with_lexicon.stats();
+  EXPECT_GT(lexicon.lexicon_hits, 10 * lexicon.misses)
+      << "words of the first pass found through the lexicon, not read";
 }

@@ -83,6 +83,41 @@ TEST(PgSearchClient, ResumesTheCallerOnItsOwnThreadWithTheResult) {
   EXPECT_EQ(out.resumed_on, std::this_thread::get_id());
 }
 
+// Polls `done` for up to 10 s.
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 200 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+TEST(PgSearchClient, ReadsTheLexiconAtStartAndAgainAfterAnImport) {
+  TestDatabase db;
+  db.import(seed());
+  search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(5));
+  ASSERT_TRUE(eventually([&] { return client.list_cache_stats().lexicon_lists > 0; }))
+      << "read in the background from the start";
+  auto out = run_search(client, {"ducking the kicks", std::nullopt, 10});
+  ASSERT_TRUE(out.result) << out.error;
+  EXPECT_EQ(out.result->items.at(0).slug, "sidechain-bass");
+  EXPECT_GE(client.list_cache_stats().lexicon_hits, 2u) << "ducking, kicks: stemmed here";
+  EXPECT_EQ(client.list_cache_stats().misses, 0u);
+
+  db.import(page_line("zebra-page", "Zebra", "kara", "Kara", "mixing", "Zebrafoo sounds."));
+  out = run_search(client, {"zebrafoo", std::nullopt, 10});
+  ASSERT_TRUE(out.result) << out.error;
+  ASSERT_FALSE(out.result->items.empty()) << "the import seen at once";
+  EXPECT_EQ(out.result->items.at(0).slug, "zebra-page");
+  const auto generation = client.list_cache_stats().generation;
+  // The next search finds the lexicon gone stale and reads it again.
+  run_search(client, {"sidechain", std::nullopt, 10});
+  EXPECT_TRUE(eventually([&] {
+    const auto stats = client.list_cache_stats();
+    return stats.lexicon_lists > 0 && stats.generation == generation;
+  })) << "the lexicon of the import's generation";
+}
+
 TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
   TestDatabase db;
   db.import(seed() + "\n" +

@@ -59,3 +59,52 @@ TEST(ListCache, AnEntryLargerThanTheWholeCacheIsNotKept) {
   cache.store(1, {{"huge", lists_of("h", 1000)}});
   EXPECT_EQ(cache.stats().words, 0u);
 }
+
+namespace {
+
+std::shared_ptr<const Lexicon> lexicon_of(long long generation,
+                                          const std::vector<std::string>& lexemes) {
+  auto lexicon = std::make_shared<Lexicon>();
+  lexicon->generation = generation;
+  for (const auto& lexeme : lexemes) lexicon->lists.emplace(lexeme, lists_of(lexeme, 5).front());
+  return lexicon;
+}
+
+}  // namespace
+
+TEST(ListCache, WithTheLexiconAWordNeverAskedIsFoundByItsStem) {
+  ListCache cache(1 << 20);
+  EXPECT_TRUE(cache.lexicon_missing());
+  cache.set_lexicon(lexicon_of(5, {"compressor", "sidechain", "kick"}));
+  EXPECT_FALSE(cache.lexicon_missing());
+  const auto found = cache.lookup({"compressors", "sidechaining", "the", "zebrafoo", "sub-bass"});
+  EXPECT_EQ(found.generation, 5);
+  ASSERT_EQ(found.hits.size(), 4u);
+  EXPECT_EQ(found.hits.at("compressors").front()->lexeme, "compressor");
+  EXPECT_EQ(found.hits.at("sidechaining").front()->lexeme, "sidechain");
+  EXPECT_TRUE(found.hits.at("the").empty()) << "a stop word: no list";
+  EXPECT_TRUE(found.hits.at("zebrafoo").empty()) << "a word the corpus lacks: no list";
+  EXPECT_EQ(found.missing, std::vector<std::string>{"sub-bass"}) << "Postgres's parse decides";
+  EXPECT_EQ(cache.stats().lexicon_hits, 4u);
+  EXPECT_EQ(cache.stats().misses, 1u);
+  EXPECT_EQ(cache.stats().lexicon_lists, 3u);
+}
+
+TEST(ListCache, TheLexiconIsOfOneGenerationWithTheWords) {
+  ListCache cache(1 << 20);
+  cache.store(5, {{"bass", lists_of("bass", 10)}});
+  cache.set_lexicon(lexicon_of(4, {"kick"}));
+  EXPECT_TRUE(cache.lexicon_missing()) << "older than the lists read: not kept";
+  EXPECT_EQ(cache.lookup({"kicks"}).missing, std::vector<std::string>{"kicks"});
+
+  cache.set_lexicon(lexicon_of(6, {"kick"}));
+  auto found = cache.lookup({"bass", "kicks"});
+  EXPECT_EQ(found.generation, 6);
+  EXPECT_TRUE(found.hits.at("bass").empty()) << "the words of 5 went with the newer lexicon";
+  EXPECT_EQ(found.hits.at("kicks").front()->lexeme, "kick");
+
+  cache.store(7, {{"bass", lists_of("bass", 10)}});
+  EXPECT_TRUE(cache.lexicon_missing()) << "lists read at a newer generation: the lexicon is old";
+  found = cache.lookup({"kicks"});
+  EXPECT_EQ(found.missing, std::vector<std::string>{"kicks"});
+}
