@@ -40,6 +40,7 @@ struct WorkerPeers {
   std::unique_ptr<llm::OpenAiEmbeddingsClient> embedder;
   std::unique_ptr<search::SemanticSearchClient> semantic_search;
   std::unique_ptr<history::RedisConnection> redis;
+  std::unique_ptr<history::RedisConnection> stops;  // subscribed: streams' stops
   std::unique_ptr<history::HistoryStore> history;   // Redis, or no memory
   std::unique_ptr<history::StreamJournal> journal;  // Redis, or no resume
   std::unique_ptr<FleetBuckets> buckets;            // Redis, or none
@@ -101,7 +102,11 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
       history::RedisStreamOptions so;
       so.retention = std::chrono::seconds(settings.chat_stream_retention_seconds);
       so.liveness = std::chrono::seconds(settings.chat_stream_liveness_seconds);
-      w->journal = std::make_unique<history::RedisStreamJournal>(ctx, *w->redis, so);
+      // Its own connection: one subscribed to a channel serves no commands.
+      w->stops = std::make_unique<history::RedisConnection>(
+          ctx, *config::parse_redis_url(settings.redis_url));
+      w->journal =
+          std::make_unique<history::RedisStreamJournal>(ctx, *w->redis, so, w->stops.get());
     } else {
       w->journal = std::make_unique<history::NoStreamJournal>();
     }

@@ -146,7 +146,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     co_await answer(std::move(turn), *face);
     co_return;
   }
-  co_await answer_detachable(std::move(turn), std::move(face));
+  co_await answer_detachable(std::move(turn), std::move(face), ex.take_stream_slot());
 }
 
 namespace {
@@ -183,7 +183,8 @@ net::awaitable<void> watch_detached(std::weak_ptr<NativeFace> weak,
 
 }  // namespace
 
-net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<NativeFace> face) {
+net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<NativeFace> face,
+                                                    std::shared_ptr<void> stream_slot) {
   // The answer runs apart from the request, so that the client leaving
   // (which cancels this handler) does not end it: it goes on, kept for
   // readers, while somebody resumes it (SPEC §11, the detached grace).
@@ -197,14 +198,27 @@ net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<N
     net::co_spawn(ex, watch_detached(weak, run), net::detached);
     run->done.cancel();  // a write to the client failed: the request can end
   });
+  // A stop (SPEC §11) ends a silent model's wait at once; only that wait:
+  // a write under way, the search and the saving run to their end, and a
+  // stop that comes during them is seen after the token.
+  face->set_on_stop([weak, run] {
+    const auto f = weak.lock();
+    if (f && f->is_awaiting_model() && !run->finished) {
+      run->cut.emit(net::cancellation_type::terminal);
+    }
+  });
   net::co_spawn(
       ex,
-      [this, face, run, turn = std::move(turn)]() mutable -> net::awaitable<void> {
+      // The stream's place under CHAT_MAX_STREAMS goes with the answer: one
+      // that goes on detached still holds its model stream, so it counts.
+      [this, face, run, turn = std::move(turn),
+       stream_slot = std::move(stream_slot)]() mutable -> net::awaitable<void> {
         try {
           co_await answer(std::move(turn), *face);
         } catch (...) {
           run->error = std::current_exception();
         }
+        stream_slot.reset();
         run->finished = true;
         run->done.cancel();
         run->watch.cancel();
@@ -338,8 +352,13 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
   int llm_status = 0;
   bool stopped = false;
   std::size_t relayed = 0;  // bytes of the answer sent so far
+  bool stop_cut = false;    // a stop ended the wait for the model
   try {
-    while (auto delta = co_await completion->next()) {
+    for (;;) {
+      sink.awaiting_model(true);
+      auto delta = co_await completion->next();
+      sink.awaiting_model(false);
+      if (!delta) break;
       citations.feed(*delta);
       co_await sink.token(*delta);
       metrics.token();
@@ -358,7 +377,16 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
                   log_value(turn.question), cid, rid, e.status(), log_value(e.what()));
     llm_failed = true;
     llm_status = e.status();
+  } catch (const boost::system::system_error& e) {
+    // The cut that a stop emits (answer_detachable): the answer ends as
+    // stopped. Any other cancellation (the client gone for good) goes on up.
+    if (e.code() != net::error::operation_aborted || !sink.stop_requested()) throw;
+    stopped = true;
+    stop_cut = true;
   }
+  sink.awaiting_model(false);
+  // What follows (the readers' done, the saved turn) is not to be cut.
+  if (stop_cut) co_await net::this_coro::reset_cancellation_state();
   if (llm_failed) {
     metrics.llm_failed();
     co_await sink.model_failed(llm_status);

@@ -60,7 +60,8 @@ class ChatService final : public Answerer {
 
  private:
   // The native face's answer, run apart from its request (resume on).
-  boost::asio::awaitable<void> answer_detachable(Turn turn, std::shared_ptr<NativeFace> face);
+  boost::asio::awaitable<void> answer_detachable(Turn turn, std::shared_ptr<NativeFace> face,
+                                                 std::shared_ptr<void> stream_slot);
 
   const config::Settings& settings_;
   PeersOfThisLoop peers_;

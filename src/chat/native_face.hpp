@@ -37,12 +37,14 @@ class NativeFace final : public AnswerSink {
   boost::asio::awaitable<void> model_failed(int status) override;
   boost::asio::awaitable<void> answered(const Answered& answer) override;
   bool stop_requested() const override { return writer_ && writer_->stop_requested(); }
+  void awaiting_model(bool waiting) override { awaiting_model_ = waiting; }
   bool abandoned() const override;
 
-  /// Whether the answer can outlive its client (it is kept for readers and
-  /// CHAT_DETACHED_GRACE_SECONDS is not 0): then ChatService runs it apart
-  /// from the request and detaches it when the client leaves.
-  bool detachable() const { return writer_ && grace_.count() > 0; }
+  /// Whether the answer is kept for readers: then ChatService runs it apart
+  /// from the request (so a stop can cut a silent model's wait short) and
+  /// detaches it when the client leaves, to go on for the grace (with
+  /// CHAT_DETACHED_GRACE_SECONDS=0, none: it ends at once).
+  bool detachable() const { return writer_ != nullptr; }
   void set_grace(std::chrono::seconds grace) { grace_ = grace; }
   /// The client left: nothing more is written to it (the stream is still
   /// kept), and the answer goes on while somebody resumes it. Returns
@@ -57,6 +59,12 @@ class NativeFace final : public AnswerSink {
   /// Called once, when the answer is detached (by detach(), or by a write
   /// to the client failing).
   void set_on_detached(std::function<void()> f) { on_detached_ = std::move(f); }
+  /// Called (on this loop) when someone asks to stop the answer, at once
+  /// when the stop is published to this replica.
+  void set_on_stop(std::function<void()> f) {
+    if (writer_) writer_->on_stop(std::move(f));
+  }
+  bool is_awaiting_model() const { return awaiting_model_; }
 
  private:
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data);
@@ -69,6 +77,7 @@ class NativeFace final : public AnswerSink {
   std::chrono::seconds grace_{0};
   bool detached_ = false;
   bool writing_ = false;
+  bool awaiting_model_ = false;
   std::function<void()> on_unwound_;
   std::function<void()> on_detached_;
   std::chrono::steady_clock::time_point detached_at_{};

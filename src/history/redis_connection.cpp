@@ -230,6 +230,41 @@ void RedisConnection::connect() {
   }
   if (endpoint_.db != 0) setup({"SELECT", std::to_string(endpoint_.db)}, "select");
   if (endpoint_.password.empty() && endpoint_.db == 0) setup({"PING"}, "ping");
+  send_subscribe();
+}
+
+void RedisConnection::subscribe(std::string channel,
+                                std::function<void(const std::string&)> on_message) {
+  channel_ = std::move(channel);
+  on_message_ = std::move(on_message);
+  send_subscribe();
+}
+
+void RedisConnection::send_subscribe() {
+  if (!ac_ || channel_.empty()) return;
+  const char* args[] = {"SUBSCRIBE", channel_.c_str()};
+  const size_t lens[] = {9, channel_.size()};
+  // hiredis keeps the callback for the channel's every message.
+  if (redisAsyncCommandArgv(ac_, &RedisConnection::on_subscribed, this, 2, args, lens) !=
+      REDIS_OK) {
+    spdlog::warn("redis_subscribe_error channel={}", channel_);
+  }
+}
+
+void RedisConnection::on_subscribed(redisAsyncContext*, void* reply, void* privdata) {
+  // No reply: the connection went (or is being freed); a new one subscribes.
+  if (!reply) return;
+  const auto* r = static_cast<const redisReply*>(reply);
+  // ["subscribe", channel, count] first, then ["message", channel, payload].
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
+  const auto* kind = r->element[0];
+  const auto* payload = r->element[2];
+  if (kind->type != REDIS_REPLY_STRING || std::string_view(kind->str, kind->len) != "message" ||
+      payload->type != REDIS_REPLY_STRING) {
+    return;
+  }
+  auto* self = static_cast<RedisConnection*>(privdata);
+  if (self->on_message_) self->on_message_(std::string(payload->str, payload->len));
 }
 
 void RedisConnection::schedule_reconnect() {
@@ -292,6 +327,24 @@ void RedisConnection::send(std::shared_ptr<Pending> pending, const std::vector<s
     delete holder;
     pending->fail("Redis refused the command");
   }
+}
+
+void RedisConnection::command_then(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+                                   std::function<void(std::exception_ptr, RedisReply)> done) {
+  auto pending = std::make_shared<Pending>(ctx_);
+  // A failure found at once (no connection) is reported on the loop's next
+  // turn, as a reply would be: the caller's state is settled by then.
+  pending->complete = [&ctx = ctx_, done = std::move(done)](std::exception_ptr e,
+                                                            RedisReply r) mutable {
+    net::post(ctx,
+              [done = std::move(done), e, r = std::move(r)]() mutable { done(e, std::move(r)); });
+  };
+  pending->timer.expires_after(timeout);
+  pending->timer.async_wait([pending, timeout](boost::system::error_code ec) {
+    if (!ec)
+      pending->fail("Redis did not answer within " + std::to_string(timeout.count()) + " ms");
+  });
+  send(pending, argv);
 }
 
 net::awaitable<RedisReply> RedisConnection::command(std::vector<std::string> argv,

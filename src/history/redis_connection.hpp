@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,7 +41,19 @@ class RedisConnection {
   boost::asio::awaitable<RedisReply> command(std::vector<std::string> argv,
                                              std::chrono::milliseconds timeout);
 
+  /// The same, for a caller on this loop that wants no coroutine: `done`
+  /// gets the reply (an error reply as it is) or the failure, once, on
+  /// this loop (never before this returns).
+  void command_then(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+                    std::function<void(std::exception_ptr, RedisReply)> done);
+
   bool connected() const { return connected_; }
+
+  /// Subscribes this connection to `channel` (it serves no commands after):
+  /// `on_message` gets each message's payload, on this loop. Subscribed
+  /// again on every reconnect; what was published while the connection was
+  /// down is lost (pub/sub keeps nothing), so callers keep another path.
+  void subscribe(std::string channel, std::function<void(const std::string&)> on_message);
 
   // Implementation details, public only for the C callbacks in the .cpp.
   struct Io;
@@ -52,6 +65,8 @@ class RedisConnection {
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_subscribed(redisAsyncContext* ac, void* reply, void* privdata);
+  void send_subscribe();
   void send(std::shared_ptr<Pending> pending, const std::vector<std::string>& argv);
 
   boost::asio::io_context& ctx_;
@@ -62,6 +77,8 @@ class RedisConnection {
   bool closing_ = false;
   std::chrono::milliseconds backoff_{100};
   boost::asio::steady_timer reconnect_timer_;
+  std::string channel_;  // subscribed to, if not empty
+  std::function<void(const std::string&)> on_message_;
 };
 
 }  // namespace chrysopedia::history

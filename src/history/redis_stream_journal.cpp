@@ -1,10 +1,13 @@
 #include "history/redis_stream_journal.hpp"
 
+#include <unordered_map>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -18,6 +21,11 @@ namespace chrysopedia::history {
 namespace net = boost::asio;
 
 namespace {
+
+// How long a stream's events may wait to go to Redis with the other
+// streams' of the loop: a resuming reader polls every 25 ms, so it sees
+// them no later than it would have looked anyway.
+constexpr auto kJournalWindow = std::chrono::milliseconds(25);
 
 // KEYS[1] the stream, KEYS[2] its stop flag, KEYS[3] its liveness key,
 // KEYS[4] its readers' mark; ARGV: cap, ttl in ms, liveness in ms, then
@@ -37,8 +45,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('EXISTS', KEYS[2]) + 2 * redis.call('EXISTS', KEYS[4])
 )lua";
 
-// KEYS[1] the stream, KEYS[2] its stop flag. 0: no such stream; 2: it has
-// ended (its last event is done or error); 1: the flag is set.
+// KEYS[1] the stream, KEYS[2] its stop flag; ARGV[1] the stop channel.
+// 0: no such stream; 2: it has ended (its last event is done or error); 1:
+// the flag is set, and its key published (the writing replica hears it).
 constexpr const char* kStopScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -49,6 +58,7 @@ if #last > 0 then
   end
 end
 redis.call('SET', KEYS[2], '1', 'EX', 3600)
+redis.call('PUBLISH', ARGV[1], KEYS[2])
 return 1
 )lua";
 
@@ -62,14 +72,25 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 return redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 )lua";
 
-struct Batch {
-  std::vector<std::string> argv;  // seq, name, data per event
+struct WriterState;
+
+// The batches of every stream of one loop leave together, once a window:
+// one write to Redis (the commands pipelined) and a read or two for their
+// replies, however many streams, where a batch per stream per token cost a
+// write, reads and a wake-up each. Armed only while some stream has
+// something to send.
+struct FlushTick {
+  explicit FlushTick(net::io_context& ctx) : timer(ctx) {}
+  net::steady_timer timer;
+  bool armed = false;
+  std::vector<std::shared_ptr<WriterState>> due;  // held: a finished writer's last batch goes too
 };
 
 // What a writer and its batches in flight share.
 struct WriterState : std::enable_shared_from_this<WriterState> {
   net::io_context& ctx;
   std::weak_ptr<RedisConnection*> connection;
+  std::shared_ptr<FlushTick> tick;
   RedisStreamOptions options;
   std::string key;
   std::string stop;     // its stop flag's key
@@ -77,20 +98,25 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   std::string readers;  // its readers' mark
   net::steady_timer beat{ctx};
   bool stop_requested = false;
+  std::function<void()> on_stop;
   std::chrono::steady_clock::time_point reader_seen{};
   std::vector<std::string> pending;  // seq, name, data per event
   // A batch is due even with no event: the first (it makes the key) and
   // the one after finish() (it sets the retention).
   bool due = true;
-  bool flushing = false;
+  bool opened = false;    // the first batch went (at once: the key exists)
+  bool queued = false;    // on the tick's list
+  bool flushing = false;  // a batch in flight
   bool finished = false;
   bool failed_once = false;
   bool last_failed = false;
 
-  WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn, RedisStreamOptions o,
-              std::string k, std::string s, std::string a, std::string r)
+  WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn,
+              std::shared_ptr<FlushTick> t, RedisStreamOptions o, std::string k, std::string s,
+              std::string a, std::string r)
       : ctx(c),
         connection(std::move(conn)),
+        tick(std::move(t)),
         options(o),
         key(std::move(k)),
         stop(std::move(s)),
@@ -110,59 +136,115 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     }
   }
 
-  void kick() {
-    if (flushing) return;
-    flushing = true;
-    net::co_spawn(ctx, flush(shared_from_this()), net::detached);
+  void stop_now() {
+    if (stop_requested) return;
+    stop_requested = true;
+    // Not from inside hiredis's reply processing: on the loop's next turn.
+    net::post(ctx, [weak = weak_from_this()] {
+      if (const auto self = weak.lock(); self && self->on_stop) self->on_stop();
+    });
   }
 
-  // Sends what gathered while the previous batch was in flight, until
-  // nothing is left: one round trip per batch however many tokens came.
-  static net::awaitable<void> flush(std::shared_ptr<WriterState> self) {
-    while (!self->pending.empty() || self->due) {
-      const auto conn = self->connection.lock();
-      if (!conn) break;
-      std::vector<std::string> argv = {
-          "EVAL",     kAppendScript, "4",           self->key,
-          self->stop, self->alive,   self->readers, std::to_string(self->options.max_events)};
-      const auto ttl = self->finished ? self->options.retention : self->options.open_ttl;
-      argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
-      argv.push_back(std::to_string(std::chrono::milliseconds(self->options.liveness).count()));
-      for (auto& s : self->pending) argv.push_back(std::move(s));
-      self->pending.clear();
-      self->due = false;
+  // Something to send: the first batch at once (a reader given the id may
+  // ask for the stream straight away), the rest with the loop's next tick.
+  void kick() {
+    if (flushing || queued) return;
+    if (!opened) {
+      send();
+      return;
+    }
+    queued = true;
+    tick->due.push_back(shared_from_this());
+    if (tick->armed) return;
+    tick->armed = true;
+    tick->timer.expires_after(kJournalWindow);
+    tick->timer.async_wait([t = tick](const boost::system::error_code&) {
+      t->armed = false;
+      auto due = std::move(t->due);
+      t->due.clear();
+      for (auto& state : due) {
+        state->queued = false;
+        state->send();
+      }
+    });
+  }
+
+  // One batch: what gathered since the last, one round trip.
+  void send() {
+    if (flushing || (pending.empty() && !due)) return;
+    const auto conn = connection.lock();
+    if (!conn) return;  // the journal is gone
+    std::vector<std::string> argv = {
+        "EVAL", kAppendScript, "4", key, stop, alive, readers, std::to_string(options.max_events)};
+    const auto ttl = finished ? options.retention : options.open_ttl;
+    argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
+    argv.push_back(std::to_string(std::chrono::milliseconds(options.liveness).count()));
+    argv.reserve(argv.size() + pending.size());
+    for (auto& s : pending) argv.push_back(std::move(s));
+    pending.clear();
+    due = false;
+    opened = true;
+    flushing = true;
+    (*conn)->command_then(std::move(argv), options.timeout,
+                          [self = shared_from_this()](std::exception_ptr error, RedisReply reply) {
+                            self->sent(error, reply);
+                          });
+  }
+
+  void sent(std::exception_ptr error, const RedisReply& reply) {
+    flushing = false;
+    std::string failure;
+    if (error) {
       try {
-        const auto reply = co_await (*conn)->command(std::move(argv), self->options.timeout);
-        if (reply.integer & 1) self->stop_requested = true;
-        if (reply.integer & 2) self->reader_seen = std::chrono::steady_clock::now();
-        self->last_failed = false;
+        std::rethrow_exception(error);
       } catch (const std::exception& e) {
-        // The chat goes on; only its resume is lost. Said once a stream.
-        self->last_failed = true;
-        if (!self->failed_once) {
-          self->failed_once = true;
-          spdlog::warn("stream_journal_error key={} error={}", self->key,
-                       common::log_quote(e.what()));
-        }
+        failure = e.what();
+      }
+    } else if (reply.type == RedisReply::Type::error) {
+      failure = "Redis replied: " + reply.str;
+    }
+    if (failure.empty()) {
+      if (reply.integer & 1) stop_now();
+      if (reply.integer & 2) reader_seen = std::chrono::steady_clock::now();
+      last_failed = false;
+    } else {
+      // The chat goes on; only its resume is lost. Said once a stream.
+      last_failed = true;
+      if (!failed_once) {
+        failed_once = true;
+        spdlog::warn("stream_journal_error key={} error={}", key, common::log_quote(failure));
       }
     }
-    self->flushing = false;
+    kick();  // what gathered meanwhile
   }
 };
 
+}  // namespace
+
+struct RedisStreamJournal::StopListeners {
+  std::unordered_map<std::string, std::weak_ptr<WriterState>> by_stop_key;
+};
+
+namespace {
+
 class RedisStreamWriter final : public StreamWriter {
  public:
-  RedisStreamWriter(std::string id, std::shared_ptr<WriterState> state)
-      : id_(std::move(id)), state_(std::move(state)) {
+  RedisStreamWriter(std::string id, std::shared_ptr<WriterState> state,
+                    std::weak_ptr<RedisStreamJournal::StopListeners> listeners)
+      : id_(std::move(id)), state_(std::move(state)), listeners_(std::move(listeners)) {
+    if (const auto l = listeners_.lock()) l->by_stop_key[state_->stop] = state_;
     state_->kick();  // the key exists from now on
     net::co_spawn(state_->ctx, WriterState::heartbeat(state_), net::detached);
   }
   ~RedisStreamWriter() override {
+    if (const auto l = listeners_.lock()) l->by_stop_key.erase(state_->stop);
+    state_->on_stop = nullptr;
     if (!state_->finished) {
       append("error", R"({"message":"Stream abandoned"})");
       finish();
     }
   }
+  void on_stop(std::function<void()> callback) override { state_->on_stop = std::move(callback); }
   const std::string& id() const override { return id_; }
   long long append(std::string_view event, std::string_view data) override {
     ++seq_;
@@ -187,6 +269,7 @@ class RedisStreamWriter final : public StreamWriter {
  private:
   std::string id_;
   std::shared_ptr<WriterState> state_;
+  std::weak_ptr<RedisStreamJournal::StopListeners> listeners_;
   long long seq_ = 0;
 };
 
@@ -231,13 +314,30 @@ std::string readers_key(const std::string& owner, const std::string& stream_id) 
 }
 
 RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,
-                                       RedisStreamOptions options)
+                                       RedisStreamOptions options, RedisConnection* stops)
     : ctx_(ctx),
       connection_(connection),
       options_(options),
-      alive_(std::make_shared<RedisConnection*>(&connection)) {}
+      alive_(std::make_shared<RedisConnection*>(&connection)),
+      listeners_(std::make_shared<StopListeners>()),
+      tick_(std::make_shared<FlushTick>(ctx)) {
+  if (!stops) return;
+  stops->subscribe(kStopChannel,
+                   [weak = std::weak_ptr<StopListeners>(listeners_)](const std::string& stop_key) {
+                     const auto listeners = weak.lock();
+                     if (!listeners) return;
+                     const auto it = listeners->by_stop_key.find(stop_key);
+                     if (it == listeners->by_stop_key.end())
+                       return;  // another loop's, or replica's
+                     if (const auto state = it->second.lock()) state->stop_now();
+                   });
+}
 
-RedisStreamJournal::~RedisStreamJournal() = default;
+RedisStreamJournal::~RedisStreamJournal() {
+  // Batches still queued cannot go without the connection; letting go of
+  // them also breaks the writer <-> tick cycle.
+  std::static_pointer_cast<FlushTick>(tick_)->due.clear();
+}
 
 std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner) {
   // Redis away: no ids, as without Redis (SPEC §11), rather than ids that
@@ -246,10 +346,10 @@ std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner)
   unsigned char bytes[16];
   common::os_random_bytes(bytes, sizeof bytes);
   std::string id = common::to_hex(bytes, sizeof bytes);
-  auto state = std::make_shared<WriterState>(ctx_, alive_, options_, stream_key(owner, id),
-                                             stop_key(owner, id), alive_key(owner, id),
-                                             readers_key(owner, id));
-  return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state));
+  auto state = std::make_shared<WriterState>(
+      ctx_, alive_, std::static_pointer_cast<FlushTick>(tick_), options_, stream_key(owner, id),
+      stop_key(owner, id), alive_key(owner, id), readers_key(owner, id));
+  return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state), listeners_);
 }
 
 net::awaitable<std::optional<std::vector<KeptEvent>>> RedisStreamJournal::read(
@@ -290,8 +390,9 @@ net::awaitable<std::optional<std::vector<KeptEvent>>> RedisStreamJournal::read(
 
 net::awaitable<StopOutcome> RedisStreamJournal::stop(const std::string& owner,
                                                      const std::string& stream_id) {
-  std::vector<std::string> argv = {"EVAL", kStopScript, "2", stream_key(owner, stream_id),
-                                   stop_key(owner, stream_id)};
+  std::vector<std::string> argv = {
+      "EVAL",      kStopScript, "2", stream_key(owner, stream_id), stop_key(owner, stream_id),
+      kStopChannel};
   const auto reply = co_await connection_.command(std::move(argv), options_.timeout);
   if (reply.integer == 1) co_return StopOutcome::stopping;
   if (reply.integer == 2) co_return StopOutcome::ended;

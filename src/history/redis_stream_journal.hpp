@@ -28,10 +28,15 @@ struct RedisStreamOptions {
 /// a reader arriving before the first event finds it) and each event as
 /// the entry `1-{seq}` with fields `e` (name) and `d` (data). A batch of
 /// events is one script (XADD each, trim, PEXPIRE), one round trip.
+///
+/// A stop sets the stream's stop flag (which every batch's reply reports)
+/// and publishes the flag's key on kStopChannel: with `stops` (a connection
+/// of its own, subscribed to it), the replica writing the stream learns of
+/// it at once, however silent the model, and tells the writer's on_stop.
 class RedisStreamJournal final : public StreamJournal {
  public:
   RedisStreamJournal(boost::asio::io_context& ctx, RedisConnection& connection,
-                     RedisStreamOptions options);
+                     RedisStreamOptions options, RedisConnection* stops = nullptr);
   ~RedisStreamJournal() override;
 
   std::unique_ptr<StreamWriter> open(const std::string& owner) override;
@@ -51,7 +56,22 @@ class RedisStreamJournal final : public StreamJournal {
   // Writers' batches still in flight hold a weak reference: once the
   // journal (and the connection after it) is gone they stop.
   std::shared_ptr<RedisConnection*> alive_;
+
+ public:
+  /// This loop's running writers by their stop flag's key (what a stop
+  /// publishes); each writer takes itself out when it goes.
+  struct StopListeners;
+
+ private:
+  std::shared_ptr<StopListeners> listeners_;
+  // The loop's tick that sends every stream's batch together (FlushTick,
+  // in the .cpp); writers hold it too.
+  std::shared_ptr<void> tick_;
 };
+
+/// The pub/sub channel stops are published on: every replica's journals
+/// listen, and the one writing the stream acts.
+inline constexpr const char* kStopChannel = "chrysopedia:stream-stops";
 
 /// `chrysopedia:stream:{owner:}{id}`
 std::string stream_key(const std::string& owner, const std::string& stream_id);

@@ -142,7 +142,11 @@ net::awaitable<void> AccessGuard::run(const Handler& handler, Exchange& exchange
     co_return;
   }
   exchange.set_owner(std::move(verdict.owner));
-  // The slot stays in this frame until the handler is done (or cancelled).
+  // The slot stays with the exchange until the handler is done (or
+  // cancelled), unless the handler takes it for work that outlives it.
+  if (verdict.slot) {
+    exchange.hold_stream_slot(std::make_shared<StreamLimiter::Slot>(std::move(*verdict.slot)));
+  }
   co_await handler(exchange);
 }
 

@@ -16,6 +16,8 @@ class SessionExchange final : public Exchange, public EventStream {
 
   const Request& request() const override { return request_; }
   void set_owner(std::string owner) override { request_.owner = std::move(owner); }
+  void hold_stream_slot(std::shared_ptr<void> slot) override { slot_ = std::move(slot); }
+  std::shared_ptr<void> take_stream_slot() override { return std::move(slot_); }
   boost::asio::awaitable<void> respond(Response&& response) override;
   boost::asio::awaitable<EventStream*> open_event_stream(
       std::vector<std::pair<std::string, std::string>> headers = {}) override;
@@ -34,7 +36,8 @@ class SessionExchange final : public Exchange, public EventStream {
   bool streaming_ = false;
   int status_ = 0;
   SseFramer framer_;
-  std::string framed_;  // reused event after event
+  std::string framed_;          // reused event after event
+  std::shared_ptr<void> slot_;  // the access guard's stream slot, if any
 };
 
 }  // namespace chrysopedia::http

@@ -226,9 +226,12 @@ TEST(ChatService, AClientGoneMidStreamEndsTheChatAndSavesNothing) {
   Rig rig;
   rig.settings.chat_detached_grace_seconds = 0;
   const auto out = rig.chat({{"query", "bass"}}, /*gone_after=*/2);
-  EXPECT_TRUE(out->error) << "the cancelled write unwinds the handler";
   EXPECT_EQ(out->ex.events.size(), 2u);
   EXPECT_EQ(rig.history.appends, 0);
+  const auto& kept = rig.journal.streams.begin()->second;
+  ASSERT_FALSE(kept.events.empty());
+  EXPECT_EQ(kept.events.back().data, R"({"message":"Stream abandoned"})")
+      << "ended for its readers, not answered on";
   rig.settings.chat_detached_grace_seconds = 15;
   rig.journal.off = true;
   const auto unkept = rig.chat({{"query", "bass"}}, /*gone_after=*/2);

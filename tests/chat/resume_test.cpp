@@ -122,13 +122,33 @@ TEST(Resume, UnknownOrOthersStreamsAre404AndABadLastEventIdIs400) {
 
 TEST(Resume, AStreamWhoseClientLeftEndsAbandonedForItsReaders) {
   Rig rig;
-  rig.settings.chat_detached_grace_seconds = 0;  // no grace: at once
+  rig.settings.chat_detached_grace_seconds = 0;       // no grace: at once
   const auto out = rig.chat({{"query", "bass"}}, 2);  // gone after two events
   const std::string id = stream_id_of(out->ex);
   const auto r = resume(rig, id, {{"last-event-id", id + "-1"}});
   ASSERT_FALSE(r->ex.events.empty());
   EXPECT_EQ(r->ex.events.back().name, "error");
   EXPECT_EQ(r->ex.events.back().data, R"({"message":"Stream abandoned"})");
+}
+
+TEST(Resume, AStopWhileTheModelIsSilentEndsTheAnswerAtOnceAndSavesWhatWasSent) {
+  for (const int grace : {15, 0}) {
+    Rig rig;
+    rig.settings.chat_detached_grace_seconds = grace;
+    rig.llm.deltas = {"Duck ", "the ", "bass."};
+    rig.llm.silent_after = 2;  // then nothing for 5 s
+    rig.llm.on_silent = [&rig] { rig.journal.stop_all_now(); };
+    const auto started = std::chrono::steady_clock::now();
+    const auto out = rig.chat({{"query", "bass"}});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2))
+        << "not after the model's silence (grace " << grace << ")";
+    EXPECT_FALSE(out->error);
+    ASSERT_FALSE(out->ex.events.empty());
+    EXPECT_EQ(out->ex.events.back().name, "done");
+    EXPECT_EQ(data_of(out->ex, "done")["stopped"], true);
+    EXPECT_EQ(tokens_of(out->ex), "Duck the ");
+    ASSERT_EQ(rig.history.appends, 1) << "the partial turn saved";
+  }
 }
 
 TEST(Resume, AStopEndsTheAnswerWithDoneStoppedAndSavesWhatWasSent) {

@@ -224,6 +224,90 @@ TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAnd
   EXPECT_EQ(none.read_response().status, 404);
 }
 
+TEST_F(ResumableStreams, AStopEndsASilentModelsAnswerWithinASecondThroughAnotherReplica) {
+  // Three tokens, then the model thinks (writes nothing) for good: nothing
+  // comes that the stop could be noticed after, and the liveness time
+  // (its heartbeat batches every 5 s) is far past the second.
+  FakeLlmServer fake;
+  auto silent = openai_stream({" Duck", " the", " bass"}, 10ms, false, "", false);
+  silent.end = FakeReply::End::hang;
+  fake.set_default(silent);
+  TestRedis redis;
+  ServiceProcess a(env(fake, &redis, {{"CHAT_STREAM_LIVENESS_SECONDS", "10"}}));
+  ServiceProcess b(env(fake, &redis));
+
+  RawClient reader(a.port());
+  reader.send(make_request("POST", "/api/v1/chat", chat_body("sidechain", std::nullopt, "silent-1"),
+                           "Content-Type: application/json\r\n"));
+  const std::string id = reader.read_head().header("chrysopedia-stream-id");
+  ASSERT_EQ(id.size(), 32u);
+  std::string seen;
+  const auto tokens = [&seen] {
+    int n = 0;
+    for (const auto& e : parse_sse(seen)) n += e.event == "token";
+    return n;
+  };
+  while (tokens() < 3) seen += *reader.read_chunk();
+  std::this_thread::sleep_for(300ms);  // the model is silent now
+
+  RawClient stopper(b.port());
+  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(stopper.read_response().status, 204);
+  while (auto chunk = reader.read_chunk(5s)) seen += *chunk;
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  const auto events = parse_sse(seen);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.back().event, "done");
+  EXPECT_EQ(json::parse(events.back().data)["stopped"], true);
+  EXPECT_LT(took, 1.0) << "a silent model's answer stopped within a second";
+  const auto saved = json::parse(get(b.port(), "/api/v1/conversations/silent-1").body);
+  ASSERT_EQ(saved["messages"].size(), 2u);
+  std::string text;
+  for (const auto& e : events) {
+    if (e.event == "token") text += e.data;
+  }
+  EXPECT_FALSE(text.empty());
+  EXPECT_EQ(saved["messages"][1]["content"], text) << "the partial turn saved";
+  const auto until = std::chrono::steady_clock::now() + 2s;
+  while (fake.connections_closed_by_client() < 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(fake.connections_closed_by_client(), 1) << "the upstream stopped";
+}
+
+TEST_F(ResumableStreams, AnAnswerGoingOnDetachedKeepsItsPlaceUnderTheStreamCap) {
+  FakeLlmServer fake;
+  fake.set_default(openai_stream(numbered_deltas(200), std::chrono::milliseconds(25)));
+  TestRedis redis;
+  ServiceProcess service(env(fake, &redis, {{"CHAT_MAX_STREAMS", "1"}}));
+
+  std::string id;
+  {
+    RawClient leaver(service.port());
+    leaver.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
+                             "Content-Type: application/json\r\n"));
+    id = leaver.read_head().header("chrysopedia-stream-id");
+    std::string seen;
+    while (parse_sse(seen).size() < 4) seen += *leaver.read_chunk();
+  }  // gone; its answer goes on for the grace, its model stream open
+  std::this_thread::sleep_for(300ms);
+  const auto over = chat(service.port(), "sidechain");
+  EXPECT_EQ(over.status, 503) << "the detached answer still holds the one place";
+  EXPECT_EQ(json::parse(over.body)["error"]["code"], "overloaded") << over.body;
+
+  RawClient stopper(service.port());
+  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
+  EXPECT_EQ(stopper.read_response().status, 204);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  do {
+    status = chat(service.port(), "sidechain").status;
+  } while (status != 200 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(status, 200) << "its place is free once it ends";
+}
+
 TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders) {
   FakeLlmServer fake;
   const auto words = numbered_deltas(400);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@ class FakeStreamJournal final : public history::StreamJournal {
     bool stop = false;
     bool dead = false;                                    ///< its writer's replica died
     std::chrono::steady_clock::time_point reader_seen{};  ///< set by read()
+    std::function<void()> on_stop;                        ///< its writer's
   };
   std::map<std::string, Stream> streams;  ///< by "owner|id"
   bool off = false;
@@ -63,12 +65,23 @@ class FakeStreamJournal final : public history::StreamJournal {
     co_return history::StopOutcome::stopping;
   }
 
+  /// Every running stream asked to stop, as a stop published by another
+  /// replica is heard: the flag, and the writer told at once.
+  void stop_all_now() {
+    for (auto& [key, s] : streams) {
+      if (s.finished || s.stop) continue;
+      s.stop = true;
+      if (s.on_stop) s.on_stop();
+    }
+  }
+
  private:
   class Writer final : public history::StreamWriter {
    public:
     Writer(FakeStreamJournal& j, std::string key, std::string id)
         : j_(j), key_(std::move(key)), id_(std::move(id)) {}
     ~Writer() override {
+      j_.streams[key_].on_stop = nullptr;
       if (!j_.streams[key_].finished) {
         append("error", R"({"message":"Stream abandoned"})");
         finish();
@@ -82,6 +95,9 @@ class FakeStreamJournal final : public history::StreamJournal {
       return seq;
     }
     void finish() override { j_.streams[key_].finished = true; }
+    void on_stop(std::function<void()> callback) override {
+      j_.streams[key_].on_stop = std::move(callback);
+    }
     bool stop_requested() const override {
       const auto& s = j_.streams[key_];
       return s.stop || (j_.stop_at && s.events.size() >= *j_.stop_at);

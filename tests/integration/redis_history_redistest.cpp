@@ -1,6 +1,7 @@
 // Conversation memory against real Redis servers (each test its own):
 // format, cap, TTL, garbage, overlapping appends, restarts, pauses, AUTH,
-// database selection and unix sockets.
+// database selection and unix sockets; the connection subscribed to a
+// channel, and a stream's stop reaching its writer through it.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -16,6 +17,7 @@
 #include "history/redis_connection.hpp"
 #include "history/redis_history_store.hpp"
 #include "history/redis_rate_limit.hpp"
+#include "history/redis_stream_journal.hpp"
 #include "support/test_redis.hpp"
 
 using namespace chrysopedia;
@@ -23,6 +25,7 @@ using namespace chrysopedia::test;
 using history::Message;
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -352,4 +355,86 @@ TEST(RedisConnection, CommandsIssuedInOneTurnAllGetTheirOwnReplies) {
   ASSERT_EQ(done, kCommands);
   // In order of issue: each reply is the running sum up to its command.
   for (int i = 0; i < kCommands; ++i) EXPECT_EQ(replies[i], (i + 1) * (i + 2) / 2) << i;
+}
+
+namespace {
+
+// Runs the loop until `done` or the time is up; whether `done` came.
+template <typename Done>
+bool run_until(net::io_context& ctx, Done done, std::chrono::milliseconds within) {
+  const auto until = Clock::now() + within;
+  while (!done() && Clock::now() < until) ctx.run_one_for(std::chrono::milliseconds(20));
+  return done();
+}
+
+}  // namespace
+
+TEST(RedisConnection, ASubscribedConnectionHearsEachMessageAndSubscribesAgainAfterARestart) {
+  TestRedis redis;
+  net::io_context ctx;
+  history::RedisConnection subscriber(ctx, *config::parse_redis_url(redis.url()));
+  std::vector<std::string> heard;
+  subscriber.subscribe("chan", [&](const std::string& m) { heard.push_back(m); });
+  const auto subscribed = [&] { return redis.cli("PUBSUB NUMSUB chan").ends_with("1"); };
+  ASSERT_TRUE(run_until(ctx, subscribed, 5000ms));
+  EXPECT_EQ(redis.cli("PUBLISH chan one"), "1");
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return !heard.empty(); }, 2000ms));
+  EXPECT_EQ(heard, std::vector<std::string>{"one"});
+
+  redis.stop();
+  redis.start();
+  ASSERT_TRUE(run_until(ctx, subscribed, 10000ms)) << "subscribed again on the new connection";
+  EXPECT_EQ(redis.cli("PUBLISH chan two"), "1");
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return heard.size() == 2; }, 2000ms));
+  EXPECT_EQ(heard, (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(RedisStreamJournal, AStopFromAnotherReplicaReachesTheWriterAtOnceWithNoBatchBetween) {
+  TestRedis redis;
+  net::io_context ctx;
+  const auto endpoint = *config::parse_redis_url(redis.url());
+  // The writing replica: the liveness (and so its heartbeat batch) far off.
+  history::RedisConnection a_commands(ctx, endpoint);
+  history::RedisConnection a_stops(ctx, endpoint);
+  history::RedisStreamOptions options;
+  options.liveness = std::chrono::seconds(60);
+  history::RedisStreamJournal a(ctx, a_commands, options, &a_stops);
+  // Another replica, asking the stop.
+  history::RedisConnection b_commands(ctx, endpoint);
+  history::RedisStreamJournal b(ctx, b_commands, options);
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return a_commands.connected() && b_commands.connected() && a_stops.connected(); },
+      5000ms));
+  ASSERT_TRUE(run_until(
+      ctx,
+      [&] {
+        return redis.cli("PUBSUB NUMSUB " + std::string(history::kStopChannel)).ends_with("1");
+      },
+      5000ms));
+
+  auto writer = a.open("");
+  ASSERT_TRUE(writer);
+  int calls = 0;
+  writer->on_stop([&] { ++calls; });
+  writer->append("token", "x");
+  // The stream exists once its first batch is in.
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return redis.cli("EXISTS " + history::stream_key("", writer->id())) == "1"; },
+      2000ms));
+  ctx.run_for(std::chrono::milliseconds(100));  // nothing in flight now
+
+  std::optional<history::StopOutcome> outcome;
+  net::co_spawn(
+      ctx, [&]() -> net::awaitable<void> { outcome = co_await b.stop("", writer->id()); },
+      net::detached);
+  const auto asked = Clock::now();
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return calls > 0; }, 2000ms));
+  EXPECT_LT(Clock::now() - asked, std::chrono::milliseconds(500));
+  EXPECT_EQ(outcome, history::StopOutcome::stopping);
+  EXPECT_TRUE(writer->stop_requested());
+  ctx.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(calls, 1) << "once";
 }

@@ -93,6 +93,9 @@ class AnswerSink {
   /// Whether someone asked to stop this answer (SPEC §11, the stop
   /// endpoint); asked after each token.
   virtual bool stop_requested() const { return false; }
+  /// The pipeline is waiting for the model's next token (true) or has it
+  /// (false): a stop asked while it waits may end the wait at once.
+  virtual void awaiting_model(bool waiting) { (void)waiting; }
   /// Whether nobody will read the rest (the client left, and no reader
   /// resumed the stream within CHAT_DETACHED_GRACE_SECONDS): the answer
   /// ends at once, nothing saved. Asked after each token.

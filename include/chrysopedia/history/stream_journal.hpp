@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ class StreamWriter {
   /// Whether a reader asked (on any replica) to stop the generation; learnt
   /// with the replies to the writer's batches, so while tokens flow.
   virtual bool stop_requested() const = 0;
+  /// Called once, on the writer's loop, when stop_requested() turns true:
+  /// at once when the stop is published (any replica), else with the reply
+  /// to a batch. Until the writer goes.
+  virtual void on_stop(std::function<void()> callback) { (void)callback; }
   /// When a reader of the stream (GET /api/v1/chat/streams/{id}, any
   /// replica) was last known to be reading, as of the replies to the
   /// writer's batches; the epoch if never.

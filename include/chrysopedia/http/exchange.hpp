@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+
 #include <boost/asio/awaitable.hpp>
 
 #include "chrysopedia/http/event_stream.hpp"
@@ -19,6 +21,13 @@ class Exchange {
   /// Records whom the request acts for (Request::owner); the access guard
   /// calls it once it has checked the key, before the handler runs.
   virtual void set_owner(std::string owner) = 0;
+
+  /// The request's place under CHAT_MAX_STREAMS, held by the exchange until
+  /// the handler returns; a handler whose work outlives the request (an
+  /// answer going on detached, SPEC §11) takes it, and keeps it to the
+  /// end of that work. Null when the request holds none.
+  virtual void hold_stream_slot(std::shared_ptr<void> slot) { (void)slot; }
+  virtual std::shared_ptr<void> take_stream_slot() { return nullptr; }
 
   /// Writes a complete response.
   ///
