@@ -27,23 +27,37 @@ namespace {
 // them no later than it would have looked anyway.
 constexpr auto kJournalWindow = std::chrono::milliseconds(25);
 
-// KEYS[1] the stream, KEYS[2] its stop flag, KEYS[3] its liveness key,
-// KEYS[4] its readers' mark; ARGV: cap, ttl in ms, liveness in ms, then
-// seq, name, data per event. The opening entry 0-1 is made by the first
-// batch (which may hold no event): a key that exists is a stream that
-// exists. Returns 1 if a stop was asked for, plus 2 if a reader of the
-// stream has been reading lately.
+// The batches of several streams in one call. KEYS: per stream, the
+// stream, its stop flag, its liveness key, its readers' mark. ARGV: cap,
+// liveness in ms, then per stream its ttl in ms, its event count, and
+// seq, name, data per event. A stream's opening entry 0-1 is made by its
+// first batch (which may hold no event): a key that exists is a stream
+// that exists. Returns, per stream, 1 if a stop was asked for, plus 2 if a
+// reader of it has been reading lately.
 constexpr const char* kAppendScript = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('XADD', KEYS[1], '0-1', 'o', '1')
+local out = {}
+local a = 3
+for k = 1, #KEYS, 4 do
+  if redis.call('EXISTS', KEYS[k]) == 0 then
+    redis.call('XADD', KEYS[k], '0-1', 'o', '1')
+  end
+  redis.call('SET', KEYS[k + 2], '1', 'PX', ARGV[2])
+  local ttl = ARGV[a]
+  local n = tonumber(ARGV[a + 1])
+  a = a + 2
+  for i = 1, n do
+    redis.call('XADD', KEYS[k], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[a], 'e', ARGV[a + 1], 'd', ARGV[a + 2])
+    a = a + 3
+  end
+  redis.call('PEXPIRE', KEYS[k], ttl)
+  out[#out + 1] = redis.call('EXISTS', KEYS[k + 1]) + 2 * redis.call('EXISTS', KEYS[k + 3])
 end
-redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
-for i = 4, #ARGV, 3 do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[i], 'e', ARGV[i + 1], 'd', ARGV[i + 2])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return redis.call('EXISTS', KEYS[2]) + 2 * redis.call('EXISTS', KEYS[4])
+return out
 )lua";
+
+// Streams in one call at most: a call's scripts run back to back in Redis,
+// holding up everything else meanwhile.
+constexpr std::size_t kStreamsPerCall = 200;
 
 // KEYS[1] the stream, KEYS[2] its stop flag; ARGV[1] the stop channel.
 // 0: no such stream; 2: it has ended (its last event is done or error); 1:
@@ -150,7 +164,7 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   void kick() {
     if (flushing || queued) return;
     if (!opened) {
-      send();
+      send({shared_from_this()});
       return;
     }
     queued = true;
@@ -162,50 +176,75 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
       t->armed = false;
       auto due = std::move(t->due);
       t->due.clear();
-      for (auto& state : due) {
-        state->queued = false;
-        state->send();
-      }
+      for (auto& state : due) state->queued = false;
+      send(std::move(due));
     });
   }
 
-  // One batch: what gathered since the last, one round trip.
-  void send() {
-    if (flushing || (pending.empty() && !due)) return;
-    const auto conn = connection.lock();
-    if (!conn) return;  // the journal is gone
-    std::vector<std::string> argv = {
-        "EVAL", kAppendScript, "4", key, stop, alive, readers, std::to_string(options.max_events)};
-    const auto ttl = finished ? options.retention : options.open_ttl;
-    argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
-    argv.push_back(std::to_string(std::chrono::milliseconds(options.liveness).count()));
-    argv.reserve(argv.size() + pending.size());
-    for (auto& s : pending) argv.push_back(std::move(s));
-    pending.clear();
-    due = false;
-    opened = true;
-    flushing = true;
-    (*conn)->command_then(std::move(argv), options.timeout,
-                          [self = shared_from_this()](std::exception_ptr error, RedisReply reply) {
-                            self->sent(error, reply);
-                          });
+  // The batches of `states` (what gathered in each since its last), in
+  // as few calls as kStreamsPerCall allows: one round trip for them all.
+  static void send(std::vector<std::shared_ptr<WriterState>> states) {
+    std::erase_if(states,
+                  [](const auto& st) { return st->flushing || (st->pending.empty() && !st->due); });
+    for (std::size_t from = 0; from < states.size(); from += kStreamsPerCall) {
+      std::vector<std::shared_ptr<WriterState>> part(
+          states.begin() + static_cast<std::ptrdiff_t>(from),
+          states.begin() +
+              static_cast<std::ptrdiff_t>(std::min(states.size(), from + kStreamsPerCall)));
+      send_call(std::move(part));
+    }
   }
 
-  void sent(std::exception_ptr error, const RedisReply& reply) {
-    flushing = false;
-    std::string failure;
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-    } else if (reply.type == RedisReply::Type::error) {
-      failure = "Redis replied: " + reply.str;
+  static void send_call(std::vector<std::shared_ptr<WriterState>> states) {
+    const auto conn = states.front()->connection.lock();
+    if (!conn) return;  // the journal is gone
+    const auto& options = states.front()->options;
+    std::size_t args = 5 + 4 * states.size();
+    for (const auto& st : states) args += 2 + st->pending.size();
+    std::vector<std::string> argv;
+    argv.reserve(args);
+    argv.insert(argv.end(), {"EVAL", kAppendScript, std::to_string(4 * states.size())});
+    for (const auto& st : states)
+      argv.insert(argv.end(), {st->key, st->stop, st->alive, st->readers});
+    argv.push_back(std::to_string(options.max_events));
+    argv.push_back(std::to_string(std::chrono::milliseconds(options.liveness).count()));
+    for (const auto& st : states) {
+      const auto ttl = st->finished ? st->options.retention : st->options.open_ttl;
+      argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
+      argv.push_back(std::to_string(st->pending.size() / 3));
+      for (auto& field : st->pending) argv.push_back(std::move(field));
+      st->pending.clear();
+      st->due = false;
+      st->opened = true;
+      st->flushing = true;
     }
+    (*conn)->command_then(
+        std::move(argv), options.timeout,
+        [states = std::move(states)](std::exception_ptr error, RedisReply reply) {
+          std::string failure;
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              failure = e.what();
+            }
+          } else if (reply.type == RedisReply::Type::error) {
+            failure = "Redis replied: " + reply.str;
+          } else if (reply.elements.size() != states.size()) {
+            failure = "the batch script answered for " + std::to_string(reply.elements.size()) +
+                      " streams of " + std::to_string(states.size());
+          }
+          for (std::size_t i = 0; i < states.size(); ++i) {
+            states[i]->sent(failure, failure.empty() ? reply.elements[i].integer : 0);
+          }
+        });
+  }
+
+  void sent(const std::string& failure, long long flags) {
+    flushing = false;
     if (failure.empty()) {
-      if (reply.integer & 1) stop_now();
-      if (reply.integer & 2) reader_seen = std::chrono::steady_clock::now();
+      if (flags & 1) stop_now();
+      if (flags & 2) reader_seen = std::chrono::steady_clock::now();
       last_failed = false;
     } else {
       // The chat goes on; only its resume is lost. Said once a stream.

@@ -4,6 +4,7 @@
 // channel, and a stream's stop reaching its writer through it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -437,4 +438,51 @@ TEST(RedisStreamJournal, AStopFromAnotherReplicaReachesTheWriterAtOnceWithNoBatc
   EXPECT_TRUE(writer->stop_requested());
   ctx.run_for(std::chrono::milliseconds(100));
   EXPECT_EQ(calls, 1) << "once";
+}
+
+TEST(RedisStreamJournal, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
+  TestRedis redis;
+  net::io_context ctx;
+  history::RedisConnection commands(ctx, *config::parse_redis_url(redis.url()));
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return commands.connected(); }, 5000ms));
+  history::RedisStreamJournal journal(ctx, commands, {});
+  std::vector<std::unique_ptr<history::StreamWriter>> writers;
+  for (int i = 0; i < 5; ++i) writers.push_back(journal.open(""));
+  const auto evals = [&] {
+    const auto stats = redis.cli("INFO commandstats");
+    const auto at = stats.find("cmdstat_eval:calls=");
+    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + 19));
+  };
+  const auto kept = [&](const history::StreamWriter& w) {
+    return std::stoi(redis.cli("XLEN " + history::stream_key("", w.id())));
+  };
+  // Each stream's first batch goes at once (its key exists from then on).
+  ASSERT_TRUE(run_until(
+      ctx,
+      [&] {
+        return std::all_of(writers.begin(), writers.end(), [&](auto& w) { return kept(*w) == 1; });
+      },
+      2000ms));
+  ctx.run_for(100ms);
+  const int before = evals();
+
+  for (auto& w : writers) {
+    w->append("token", "a");
+    w->append("token", "b");
+  }
+  const std::string ended = writers.back()->id();
+  writers.back()->finish();
+  writers.pop_back();  // its last batch goes all the same
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return evals() > before; }, 2000ms));
+  ctx.run_for(100ms);
+  EXPECT_EQ(evals(), before + 1) << "one script call for the five streams' batches";
+  for (auto& w : writers) EXPECT_EQ(kept(*w), 3) << "the opening entry and two events";
+  const auto ttl = std::stoi(redis.cli("TTL " + history::stream_key("", writers.front()->id())));
+  EXPECT_GT(ttl, 300) << "an open stream keeps the open TTL";
+  EXPECT_EQ(std::stoi(redis.cli("XLEN " + history::stream_key("", ended))), 3);
+  const auto retention = std::stoi(redis.cli("TTL " + history::stream_key("", ended)));
+  EXPECT_GT(retention, 0);
+  EXPECT_LE(retention, 300) << "an ended stream is kept for the retention";
 }
