@@ -34,8 +34,10 @@ row() {  # shape pages queries-kind -> one Markdown row
   else
     out=$(DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
   fi
+  # The client's own log lines (the lexicon read or not kept) to stderr.
+  echo "$out" | grep -v '^|' >&2 || true
   # The first table's data row: | queries | concurrency | p50 | p95 | p99 | max | q/s | errors |
-  echo "$out" | sed -n 3p | awk -F'|' -v s="$shape" -v p="$pages" -v k="$kind" \
+  echo "$out" | grep -m1 -E '^\| *[0-9]' | awk -F'|' -v s="$shape" -v p="$pages" -v k="$kind" \
     '{printf "| %s | %s | %s |%s|%s|%s|%s|%s|\n", s, p, k, $4, $5, $6, $8, $9}'
 }
 
@@ -65,7 +67,7 @@ report=$(cat <<MD
 ### Search by corpus shape and question length, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 bench/search_shapes.sh: $queries searches per row through the service's search client, $concurrency pooled
-connections, after a warm-up pass; champion lists kept in memory: ${LIST_CACHE_MIB:-16} MiB$([ "${LIST_CACHE_MIB:-16}" = 0 ] && echo " (every search reads them)" || echo " (every word met in the warm-up)"). Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+connections, after a warm-up pass; champion lists kept in memory: ${LIST_CACHE_MIB:-16} MiB$([ "${LIST_CACHE_MIB:-16}" = 0 ] && echo " (every search reads them)" || echo " (every word met in the warm-up), and the whole lexicon when it takes no more than twice that"). Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
 Postgres $(psql "$base/postgres" -tAc "SHOW server_version") with shared_buffers=1GB.
 
 | shape | pages | questions | p50 ms | p95 ms | p99 ms | queries/s | errors |

@@ -81,6 +81,8 @@ void PgSearchClient::read_lexicon_if_due() {
     std::lock_guard lock(lexicon_reading_->mutex);
     auto& r = *lexicon_reading_;
     if (r.under_way || now < r.next_try || r.not_kept_at >= generation) return;
+    // A read that ended while this waited for the lock has kept its lexicon.
+    if (!lists_->lexicon_missing()) return;
     r.under_way = true;
   }
   // From the primary: a standby's lists may be behind the searches' own.
@@ -99,6 +101,15 @@ void PgSearchClient::read_lexicon_if_due() {
             failure = e.what();
           }
         }
+        // Kept before the reading is over, so no search starts another.
+        if (read && read->lexicon) {
+          spdlog::info("search_lexicon_read lexemes={} bytes={} generation={} ms={}",
+                       read->lexicon->lists.size(), read->bytes, read->generation,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count());
+          lists->set_lexicon(std::move(read->lexicon));
+        }
         std::lock_guard lock(reading->mutex);
         reading->under_way = false;
         if (!read) {
@@ -106,17 +117,13 @@ void PgSearchClient::read_lexicon_if_due() {
           // lists as they did; another try a little later.
           spdlog::warn("search_lexicon_error error=\"{}\"", failure);
           reading->next_try = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        } else if (!read->lexicon) {
-          spdlog::info("search_lexicon_not_kept reason={} bytes={} max_bytes={} generation={}",
-                       read->why_not, read->bytes, max_bytes, read->generation);
+        } else if (!read->why_not.empty()) {
+          // Too big: searches read the lists of words they have not met.
+          // Stemmed otherwise by this database: the operator should know.
+          spdlog::log(read->why_not == "too_big" ? spdlog::level::info : spdlog::level::warn,
+                      "search_lexicon_not_kept reason={} bytes={} max_bytes={} generation={}",
+                      read->why_not, read->bytes, max_bytes, read->generation);
           reading->not_kept_at = read->generation;
-        } else {
-          spdlog::info("search_lexicon_read lexemes={} bytes={} generation={} ms={}",
-                       read->lexicon->lists.size(), read->bytes, read->generation,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count());
-          lists->set_lexicon(std::move(read->lexicon));
         }
         return false;
       },
