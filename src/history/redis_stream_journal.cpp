@@ -254,7 +254,7 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
         spdlog::warn("stream_journal_error key={} error={}", key, common::log_quote(failure));
       }
     }
-    kick();  // what gathered meanwhile
+    if (!pending.empty() || due) kick();  // what gathered meanwhile
   }
 };
 

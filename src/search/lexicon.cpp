@@ -27,9 +27,12 @@ constexpr std::string_view kProbeWords[] = {
     "succeed",    "arsenal",     "atlas",       "cosmos",      "bias",         "vocals",
     "mastering",  "eqs",         "reverbs",     "saturated",   "automation",   "quantizing"};
 
+// Each word's lexemes in byte order (as english_lexemes gives them).
 const char* const kStemsSql =
-    "SELECT w, array_to_string(tsvector_to_array(to_tsvector('english', w)), ' ')"
-    " FROM jsonb_array_elements_text($1::jsonb) w";
+    "SELECT w, coalesce(string_agg(l, ' ' ORDER BY l COLLATE \"C\"), '')"
+    " FROM (SELECT DISTINCT jsonb_array_elements_text($1::jsonb)) d(w)"
+    " LEFT JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', w))) l ON true"
+    " GROUP BY w";
 
 // What a list takes in memory, roughly (the map's node and the vectors).
 std::size_t bytes_of(std::size_t lexeme_bytes, std::size_t entries) {
@@ -50,22 +53,7 @@ std::string stems_disagree(pqxx::transaction_base& tx) {
     for (const auto& lexeme : english_lexemes(word).value_or(std::vector<std::string>{})) {
       ours += (ours.empty() ? "" : " ") + lexeme;
     }
-    // Postgres orders a tsvector's lexemes by length first: compare as sets.
-    auto sorted = [](const std::string& s) {
-      std::vector<std::string> parts;
-      std::string part;
-      for (const char c : s + " ") {
-        if (c != ' ') {
-          part += c;
-        } else if (!part.empty()) {
-          parts.push_back(std::move(part));
-          part.clear();
-        }
-      }
-      std::sort(parts.begin(), parts.end());
-      return parts;
-    };
-    if (sorted(ours) != sorted(theirs)) {
+    if (ours != theirs) {
       return "stemmer_disagrees word=\"" + word + "\" ours=\"" + ours + "\" postgres=\"" + theirs +
              "\"";
     }

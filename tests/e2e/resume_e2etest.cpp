@@ -56,6 +56,18 @@ RawClient::Response chat(std::uint16_t port, const std::string& question) {
   return c.read_response(30s);
 }
 
+// Asks `port` to stop stream `id` (expecting 204), then reads what
+// `reader` still gets into `seen`; the seconds from the stop to its end.
+double stop_and_read_rest(std::uint16_t port, const std::string& id, RawClient& reader,
+                          std::string& seen) {
+  RawClient stopper(port);
+  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(stopper.read_response().status, 204);
+  while (auto chunk = reader.read_chunk(5s)) seen += *chunk;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+}
+
 }  // namespace
 
 TEST_F(ResumableStreams, EveryEventHasAnIdAndAnEndedStreamReplaysTheSame) {
@@ -188,13 +200,7 @@ TEST_F(ResumableStreams, AStopThroughAnotherReplicaEndsTheAnswerWithinASecondAnd
   std::string seen;
   while (parse_sse(seen).size() < 6) seen += *reader.read_chunk();
 
-  RawClient stopper(b.port());
-  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
-  const auto asked = std::chrono::steady_clock::now();
-  EXPECT_EQ(stopper.read_response().status, 204);
-  while (auto chunk = reader.read_chunk(5s)) seen += *chunk;
-  const double took =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  const double took = stop_and_read_rest(b.port(), id, reader, seen);
   const auto events = parse_sse(seen);
   ASSERT_FALSE(events.empty());
   ASSERT_EQ(events.back().event, "done");
@@ -250,13 +256,7 @@ TEST_F(ResumableStreams, AStopEndsASilentModelsAnswerWithinASecondThroughAnother
   while (tokens() < 3) seen += *reader.read_chunk();
   std::this_thread::sleep_for(300ms);  // the model is silent now
 
-  RawClient stopper(b.port());
-  stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
-  const auto asked = std::chrono::steady_clock::now();
-  EXPECT_EQ(stopper.read_response().status, 204);
-  while (auto chunk = reader.read_chunk(5s)) seen += *chunk;
-  const double took =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  const double took = stop_and_read_rest(b.port(), id, reader, seen);
   const auto events = parse_sse(seen);
   ASSERT_FALSE(events.empty());
   ASSERT_EQ(events.back().event, "done");
