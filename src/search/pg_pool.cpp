@@ -7,15 +7,22 @@ namespace chrysopedia::search {
 
 using Clock = std::chrono::steady_clock;
 
+std::string with_url_parameter(const std::string& url, const std::string& key,
+                               const std::string& value) {
+  if (url.find(key + "=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+}
+
 std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
-  if (url.find("connect_timeout=") != std::string::npos) return url;
   const auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "connect_timeout=" + std::to_string(seconds);
+  return with_url_parameter(url, "connect_timeout", std::to_string(seconds));
 }
 
 PgPool::PgPool(Options options) : options_(std::move(options)) {
   options_.url = with_connect_timeout(options_.url, options_.connect_timeout);
+  // So an operator's pg_stat_activity says whose connections these are,
+  // unless the URL names them itself.
+  options_.url = with_url_parameter(options_.url, "fallback_application_name", "chrysopedia");
   for (int i = 0; i < options_.size; ++i) threads_.emplace_back([this, i] { run(i); });
 }
 
@@ -91,14 +98,23 @@ void PgPool::run(int index) {
 }
 
 std::string PgPool::connect(std::unique_ptr<Connection>& conn, int index) {
+  bool probe = false;
   {
     std::lock_guard lock(mutex_);
-    // Failed fast, but saying why: the last connect's own error.
-    if (Clock::now() < down_until_) return "the database is unavailable (" + down_reason_ + ")";
+    if (down_) {
+      // Failed fast, but saying why: the last connect's own error.
+      if (probing_) return "the database is unavailable (" + down_reason_ + ")";
+      probing_ = probe = true;
+    }
   }
   try {
     conn = std::make_unique<Connection>(options_.url);
     if (options_.on_connect) options_.on_connect(conn->conn);
+    {
+      std::lock_guard lock(mutex_);
+      down_ = false;
+      if (probe) probing_ = false;
+    }
     spdlog::debug("pg_connected slot={}", index);
     return {};
   } catch (const std::exception& e) {
@@ -107,8 +123,9 @@ std::string PgPool::connect(std::unique_ptr<Connection>& conn, int index) {
     while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
     {
       std::lock_guard lock(mutex_);
-      down_until_ = Clock::now() + std::chrono::seconds(1);
+      down_ = true;
       down_reason_ = reason;
+      if (probe) probing_ = false;
     }
     spdlog::warn("pg_connect_error slot={} error=\"{}\"", index, e.what());
     return reason;

@@ -74,12 +74,19 @@ class PgPool {
   std::condition_variable ready_;
   std::deque<Queued> queue_;
   bool stopping_ = false;
-  // After a failed connect, fail fast for a moment instead of making every
-  // request wait for its own connect timeout.
-  std::chrono::steady_clock::time_point down_until_{};
+  // After a failed connect only one thread at a time tries again (a probe);
+  // the others fail fast instead of each waiting for its own connect timeout
+  // on a database that does not answer. The first job after the database is
+  // back is the probe that finds it, so recovery is not delayed.
+  bool down_ = false;
+  bool probing_ = false;
   std::string down_reason_;  // the last failed connect's error
   std::vector<std::thread> threads_;
 };
+
+/// Adds `key=value` to a postgresql:// URL's parameters unless it has one.
+std::string with_url_parameter(const std::string& url, const std::string& key,
+                               const std::string& value);
 
 /// Adds `connect_timeout` (seconds) to a postgresql:// URL unless present.
 std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout);

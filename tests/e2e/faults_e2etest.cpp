@@ -128,20 +128,24 @@ std::vector<int> waiting_backends(const std::string& url, int except_pid) {
   return out;
 }
 
-// Waits (up to 10 s) until no other backend of the database is busy: the
-// pool's connections have finished their warm-up searches, which would
-// otherwise also queue behind a table lock (slow under the sanitizers).
-void wait_until_backends_idle(const std::string& url) {
+// Waits (up to 10 s) until the service's pool has its `connections` (named
+// by their application_name) and none is busy: their warm-up searches (and
+// the lexicon read at start) are over, and no connection still being made
+// will run one later. Either would otherwise also queue behind a table lock
+// (slow under the sanitizers).
+void wait_until_backends_idle(const std::string& url, int connections) {
   pqxx::connection c(url);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     pqxx::nontransaction tx(c);
-    const auto busy = tx.exec1(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'");
-    if (busy[0].as<int>() == 0) return;
+    const auto row = tx.exec1(
+        "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND application_name = 'chrysopedia'");
+    if (row[0].as<int>() == connections && row[1].as<int>() == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  ADD_FAILURE() << "the service's " << connections << " connections were not all idle in 10 s";
 }
 
 void terminate_backend(const std::string& url, int pid) {
@@ -220,7 +224,7 @@ TEST_F(Faults, AHungPostgresBackendIsSearchFailedShortlyAfterTheTimeout) {
   ServiceProcess service(
       env(nullptr, nullptr, {{"SEARCH_TIMEOUT_SECONDS", "1"}, {"SEARCH_POOL_SIZE", "2"}}));
   ASSERT_TRUE(post_chat(service.port(), chat_body("sidechain")).find("done"));
-  wait_until_backends_idle(db_.url());
+  wait_until_backends_idle(db_.url(), 2);
 
   TableLock lock(db_.url());
   auto chat = std::async(std::launch::async,

@@ -3,8 +3,14 @@
 // errors, cancellation is immediate, and a restarted Postgres is survived.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -38,6 +44,65 @@ std::shared_ptr<search::PgPool> make_pool(const std::string& url, int statement_
     search::configure_search_session(c, statement_timeout_ms);
   };
   return std::make_shared<search::PgPool>(o);
+}
+
+// A port that accepts TCP connections and never says a word: a database
+// host that hangs, so each connect waits for libpq's connect_timeout. The
+// kernel completes the handshakes in the backlog; nobody needs to accept.
+class SilentPort {
+ public:
+  SilentPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      throw std::runtime_error("cannot listen on a loopback port");
+    }
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentPort() { ::close(fd_); }
+  SilentPort(const SilentPort&) = delete;
+  SilentPort& operator=(const SilentPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+struct JobEnd {
+  bool connected = false;
+  std::string error;
+  Clock::time_point at;
+};
+
+// A job that runs `SELECT 1` on what the pool hands it, asking for a fresh
+// connection when it finds the one it got broken (as the search does).
+std::future<JobEnd> submit_job(search::PgPool& pool) {
+  auto done = std::make_shared<std::promise<JobEnd>>();
+  auto ended = done->get_future();
+  pool.submit(
+      [done](pqxx::connection_base* conn, const std::string& error) {
+        if (conn == nullptr) {
+          done->set_value({false, error, Clock::now()});
+          return false;
+        }
+        try {
+          pqxx::nontransaction(*conn).exec("SELECT 1");
+        } catch (const pqxx::broken_connection&) {
+          return true;  // the pool calls again: a new connection, or why not
+        }
+        done->set_value({true, {}, Clock::now()});
+        return false;
+      },
+      Clock::now() + std::chrono::seconds(30));
+  return ended;
+}
+
+int run_pg_ctl(const std::string& command) {
+  return std::system((command + " > /dev/null").c_str());
 }
 
 struct Outcome {
@@ -293,6 +358,60 @@ TEST(PgPool, ConnectsOnTheFirstJobByDefault) {
   search::PgPool pool(o);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(connected.load(), 0);
+}
+
+// After a failed connect the pool fails fast, but never past the moment the
+// database is back: the first job after it returns connects. (With a fixed
+// fail-fast window, a connect that failed while Postgres shut down - say a
+// background read - failed the searches just after it came back.)
+TEST(PgPool, TheFirstJobAfterTheDatabaseReturnsConnects) {
+  const char* pg_ctl = std::getenv("CHRYSOPEDIA_TEST_PG_CTL");
+  const char* pg_start = std::getenv("CHRYSOPEDIA_TEST_PG_START");
+  ASSERT_TRUE(pg_ctl && pg_start) << "run the tests with scripts/test";
+  TestDatabase db;
+  search::PgPool::Options o;
+  o.url = db.url();
+  o.size = 2;
+  search::PgPool pool(o);
+  ASSERT_TRUE(submit_job(pool).get().connected);
+
+  ASSERT_EQ(run_pg_ctl(std::string(pg_ctl) + " -m fast -w stop"), 0);
+  // Jobs meet the stopped server (the broken connection is replaced by a
+  // connect that fails).
+  auto down_a = submit_job(pool);
+  auto down_b = submit_job(pool);
+  EXPECT_FALSE(down_a.get().connected);
+  EXPECT_FALSE(down_b.get().connected);
+  const bool restarted = run_pg_ctl(pg_start) == 0;
+  ASSERT_TRUE(restarted);
+  const auto a = submit_job(pool).get();
+  EXPECT_TRUE(a.connected) << a.error;
+  const auto b = submit_job(pool).get();
+  EXPECT_TRUE(b.connected) << b.error;
+}
+
+// While the database hangs, one job at a time waits to connect; the others
+// fail at once, saying why.
+TEST(PgPool, WhileTheDatabaseHangsOneJobAtATimeTriesToConnect) {
+  SilentPort silent;
+  search::PgPool::Options o;
+  o.url = "postgresql://chrysopedia@127.0.0.1:" + std::to_string(silent.port()) + "/chrysopedia";
+  o.size = 2;
+  o.connect_timeout = std::chrono::milliseconds(1000);
+  search::PgPool pool(o);
+  const auto first = submit_job(pool).get();
+  ASSERT_FALSE(first.connected);
+  ASSERT_NE(first.error.find("cannot connect to the database"), std::string::npos) << first.error;
+
+  auto b = submit_job(pool);
+  auto c = submit_job(pool);
+  const auto end_b = b.get();
+  const auto end_c = c.get();
+  const auto& fast = end_b.at < end_c.at ? end_b : end_c;
+  const auto& slow = end_b.at < end_c.at ? end_c : end_b;
+  EXPECT_EQ(fast.error.rfind("the database is unavailable (cannot connect", 0), 0u) << fast.error;
+  EXPECT_EQ(slow.error.rfind("cannot connect to the database", 0), 0u)
+      << "the other job tried again: " << slow.error;
 }
 
 TEST(WarmSearchSession, PlansTheSearchStatementsBeforeTheFirstSearch) {
