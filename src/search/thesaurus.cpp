@@ -30,6 +30,13 @@ std::vector<std::string> words_of(std::string_view phrase) {
   return out;
 }
 
+// The languages whose producers' words the thesaurus translates; a class
+// outside the list is a typo, refused when the file loads.
+bool is_language(const std::string& cls) {
+  static constexpr std::string_view kLanguages[] = {"de", "es", "fr", "it", "nl", "pl", "pt"};
+  return std::find(std::begin(kLanguages), std::end(kLanguages), cls) != std::end(kLanguages);
+}
+
 std::string joined(const std::vector<std::string>& words, std::size_t from, std::size_t n) {
   std::string out;
   for (std::size_t i = from; i < from + n; ++i) out += (i == from ? "" : " ") + words[i];
@@ -111,7 +118,7 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
         for (const auto& a : same) {
           for (const auto& b : same) add(a, b);
         }
-      } else if (cls == "lay" || cls == "de" || cls == "es" || cls == "fr") {
+      } else if (cls == "lay" || is_language(cls)) {
         for (const auto& when : entry.at("when").get<std::vector<std::string>>()) {
           for (const auto& what : entry.at("add").get<std::vector<std::string>>()) add(when, what);
         }

@@ -12,7 +12,7 @@ namespace chrysopedia::search {
 /// the binary): words a question may use for what the pages call otherwise.
 /// Each entry is one of
 ///   {"class": "synonym", "same": [...]}  every phrase stands for every other
-///   {"class": "lay"|"de"|"es"|"fr", "when": [...], "add": [...]}
+///   {"class": "lay"|"de"|"es"|"fr"|"it"|"nl"|"pl"|"pt", "when": [...], "add": [...]}
 ///                                       a lay description, or a producer's
 ///                                       word in another language, adds the
 ///                                       pages' terms (one way only)

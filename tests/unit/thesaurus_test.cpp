@@ -53,7 +53,7 @@ TEST(Thesaurus, TheBuiltInOneKnowsLayWordsForDepthFinishingAndPhones) {
   EXPECT_TRUE(has(joined(t.expand({"on", "my", "phone"})), "small speakers"));
 }
 
-TEST(Thesaurus, AProducersWordInGermanSpanishOrFrenchAddsTheEnglishTerm) {
+TEST(Thesaurus, AProducersWordInAnotherLanguageAddsTheEnglishTerm) {
   const Thesaurus t(
       "{\"class\": \"de\", \"when\": [\"übergang\"], \"add\": [\"transition\"]}\n"
       "{\"class\": \"es\", \"when\": [\"voz\"], \"add\": [\"vocal\"]}\n"
@@ -61,11 +61,98 @@ TEST(Thesaurus, AProducersWordInGermanSpanishOrFrenchAddsTheEnglishTerm) {
   EXPECT_TRUE(has(t.expand({"Übergang"})[0], "transition")) << "upper-case umlaut";
   EXPECT_TRUE(has(t.expand({"¿voz?"})[0], "vocal"));
   EXPECT_TRUE(has(t.expand({"du", "bruit", "blanc"})[1], "white noise"));
-  for (const auto& cls : {"de", "es", "fr", "lay", "synonym"}) {
+  for (const auto& cls : {"de", "es", "fr", "it", "nl", "pl", "pt", "lay", "synonym"}) {
     EXPECT_NO_THROW(Thesaurus(std::string("{\"class\": \"") + cls +
                               "\", \"same\": [\"a\"], \"when\": [\"a\"], \"add\": [\"b\"]}"))
         << cls;
   }
+}
+
+// The built-in thesaurus, as the search uses it (at most 5 alternatives a
+// term): every alternative a query's terms get, all groups together.
+namespace {
+
+std::vector<std::string> builtin_alternatives(const std::vector<std::string>& terms) {
+  std::vector<std::string> all;
+  for (const auto& g : Thesaurus::builtin().expand(terms, 5))
+    all.insert(all.end(), g.begin(), g.end());
+  return all;
+}
+
+}  // namespace
+
+TEST(Thesaurus, TheBuiltInOneKnowsItalianProducersWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"riverbero"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"compressione", "parallela"}), "compression"));
+  EXPECT_TRUE(has(builtin_alternatives({"cassa", "e", "basso"}), "kick"));
+  EXPECT_TRUE(has(builtin_alternatives({"missaggio"}), "mixing"));
+  EXPECT_TRUE(has(builtin_alternatives({"più", "forte"}), "loudness")) << "a phrase";
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsPortugueseProducersWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"compressão"}), "compression"));
+  EXPECT_TRUE(has(builtin_alternatives({"compressao"}), "compression")) << "without the accent";
+  EXPECT_TRUE(has(builtin_alternatives({"bumbo"}), "kick"));
+  EXPECT_TRUE(has(builtin_alternatives({"Mixagem"}), "mixing")) << "upper case";
+  EXPECT_TRUE(has(builtin_alternatives({"ruído", "branco"}), "white noise"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsDutchProducersWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"galm"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"zang"}), "vocal"));
+  EXPECT_TRUE(has(builtin_alternatives({"baslijn"}), "bassline"));
+  EXPECT_TRUE(has(builtin_alternatives({"stereobreedte"}), "stereo width"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsPolishProducersWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"pogłos"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"poglos"}), "reverb")) << "without the diacritic";
+  EXPECT_TRUE(has(builtin_alternatives({"kompresję"}), "compression")) << "an inflected form";
+  EXPECT_TRUE(has(builtin_alternatives({"stopa"}), "kick"));
+  EXPECT_TRUE(has(builtin_alternatives({"wokalu"}), "vocal"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsMoreGermanSpanishAndFrenchWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"summenkompression"}), "glue"));
+  EXPECT_TRUE(has(builtin_alternatives({"tiefpass"}), "low-pass"));
+  EXPECT_TRUE(has(builtin_alternatives({"compresion"}), "compression")) << "without the accent";
+  EXPECT_TRUE(has(builtin_alternatives({"paneo"}), "panning"));
+  EXPECT_TRUE(has(builtin_alternatives({"réverbe"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"passe-haut"}), "high-pass"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsProducersSlang) {
+  EXPECT_TRUE(has(builtin_alternatives({"ny", "compression"}), "parallel compression"));
+  EXPECT_TRUE(has(builtin_alternatives({"pro-q"}), "eq"));
+  EXPECT_TRUE(has(builtin_alternatives({"2", "bus"}), "mix bus"));
+  EXPECT_TRUE(has(builtin_alternatives({"busses"}), "bus")) << "a plural the stemmer keeps apart";
+  EXPECT_TRUE(has(builtin_alternatives({"lfos"}), "lfo"));
+  EXPECT_TRUE(has(builtin_alternatives({"hpf"}), "high-pass"));
+  EXPECT_TRUE(has(builtin_alternatives({"center"}), "centre")) << "American spelling";
+  EXPECT_TRUE(has(builtin_alternatives({"decapitator"}), "saturation"));
+  // Synonyms stand for each other: the page's word brings the slang back.
+  EXPECT_TRUE(has(builtin_alternatives({"parallel", "compression"}), "new york compression"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsHowBeginnersDescribeIt) {
+  EXPECT_TRUE(has(builtin_alternatives({"stereo", "bass"}), "mono"));
+  EXPECT_TRUE(has(builtin_alternatives({"vocal", "gets", "lost"}), "masking"));
+  EXPECT_TRUE(has(builtin_alternatives({"robotic", "vocals"}), "pitch correction"));
+  EXPECT_TRUE(has(builtin_alternatives({"tinny"}), "low end"));
+  EXPECT_TRUE(has(builtin_alternatives({"drop", "falls", "flat"}), "contrast"));
+  EXPECT_TRUE(has(builtin_alternatives({"ears", "ringing"}), "ear fatigue"));
+}
+
+TEST(Thesaurus, EnglishWordsAreNotReadAsAnotherLanguage) {
+  // Words that are foreign producers' words too, but English first: they
+  // must not pull in what the other language means by them.
+  EXPECT_FALSE(has(builtin_alternatives({"handy", "trick"}), "phone"));
+  EXPECT_FALSE(has(builtin_alternatives({"portable", "recorder"}), "small speakers"));
+  EXPECT_FALSE(has(builtin_alternatives({"micro", "timing"}), "mic"));
+  EXPECT_FALSE(has(builtin_alternatives({"retard"}), "delay"));
+  EXPECT_FALSE(has(builtin_alternatives({"stem"}), "vocal")) << "Dutch for voice";
+  for (const char* w : {"tempo", "piano", "grave", "large", "son", "fort", "basso", "per"})
+    EXPECT_EQ(Thesaurus::builtin().expand({w})[0], std::vector<std::string>{w}) << w;
 }
 
 TEST(Thesaurus, ExpansionsAreBounded) {
@@ -100,7 +187,17 @@ TEST(StopWords, QuestionNoiseIsHowPeopleAskNotWhatTheyAsk) {
   for (const char* w : {"sound", "actually", "make", "want", "de", "und", "cómo", "pour"}) {
     EXPECT_TRUE(is_question_noise(w)) << w;
   }
+  // Italian, Portuguese, Dutch and Polish questions' function words.
+  for (const char* w : {"come", "della", "perché", "como", "você", "isso", "hoe", "het", "een",
+                        "jak", "się", "czy", "dla"}) {
+    EXPECT_TRUE(is_question_noise(w)) << w;
+  }
   for (const char* w : {"bass", "mix", "design", "loud", "808", "snare"}) {
+    EXPECT_FALSE(is_question_noise(w)) << w;
+  }
+  // Their English look-alikes (and music terms) are what a question asks.
+  for (const char* w : {"per", "van", "op", "met", "dat", "ai", "a", "e", "o", "fare", "dove",
+                        "stem", "tempo", "piano", "jest", "ale", "pod", "ten"}) {
     EXPECT_FALSE(is_question_noise(w)) << w;
   }
 }
