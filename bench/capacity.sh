@@ -7,6 +7,7 @@
 # memory above its idle size, per open stream. Prints the table and appends
 # it, with the machine it ran on, to docs/PERFORMANCE.md.
 #   STREAMS=5000 GAP_MS=100 bench/capacity.sh
+# CHAT_BIN (an already built service) skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 streams=${STREAMS:-5000}
@@ -14,7 +15,7 @@ answer_tokens=${TOKENS:-64}
 gap=${GAP_MS:-100}
 ramp=${RAMP_SECONDS:-10}
 duration=${DURATION:-40}
-scripts/build >/dev/null
+[ -n "${CHAT_BIN:-}" ] || scripts/build >/dev/null
 . bench/lib/stack.sh
 stack_start --tokens "$answer_tokens" --gap-ms "$gap"
 
