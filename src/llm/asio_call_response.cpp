@@ -20,6 +20,11 @@ namespace {
 
 // One read takes what a burst of tokens brings (curl's buffer was the same).
 constexpr std::size_t kReadBuffer = 8192;
+// But at a model's pace a read brings one event of a few hundred bytes, and
+// a stream waiting for its next token holds its read's buffer all the while:
+// reads start this small and grow (to kReadBuffer) only while each fills
+// what it was given, so thousands of paced streams do not hold 8 KiB each.
+constexpr std::size_t kFirstRead = 1024;
 // A bursting upstream is read at most this often (the same window as the
 // session's write coalescing: reads and writes then batch alike).
 constexpr auto kReadPace = std::chrono::milliseconds(2);
@@ -87,7 +92,7 @@ net::awaitable<CallOutcome> AsioCall::call() {
                         true);
     }
     buffer_.clear();
-    buffer_.reserve(kReadBuffer);
+    buffer_.reserve(kFirstRead);
     error_code header_ec;
     for (;;) {
       parser_.emplace(static_cast<ResponseParser::Sink&>(*this));
@@ -124,6 +129,7 @@ net::awaitable<CallOutcome> AsioCall::call() {
     // the consumer wakes between them and writes each token on its own.
     parser_->eager(true);
     bool buffered = buffer_.size() > 0;  // body bytes that came with the header
+    std::size_t read_size = kFirstRead;
     while (!parser_->is_done()) {
       if (paused_ || !pending_.empty()) {
         if (!co_await deliver_held()) co_return CallOutcome{};
@@ -156,13 +162,14 @@ net::awaitable<CallOutcome> AsioCall::call() {
         if (stopped()) co_return CallOutcome{};
       }
       const std::size_t room =
-          std::max(kReadBuffer - std::min(kReadBuffer, buffer_.size()), kReadBuffer / 4);
+          std::max(read_size - std::min(read_size, buffer_.size()), read_size / 4);
       auto space = buffer_.prepare(room);
       read_started_ = Clock::now();
       auto [ec, n] = co_await socket_.async_read_some(space, net::as_tuple(net::use_awaitable));
       if (stopped()) co_return CallOutcome{};
       buffer_.commit(n);
       buffered = n > 0;
+      if (n == space.size() && read_size < kReadBuffer) read_size *= 2;  // a burst
       if (ec == net::error::eof) {
         // A body delimited by the close ends here; any other is cut short.
         error_code eof_ec;

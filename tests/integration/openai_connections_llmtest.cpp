@@ -197,6 +197,20 @@ TEST_P(OpenAiConnections, AStreamArrivingAllAtOnceIsReadToTheEnd) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
 }
 
+// Reads start small (a paced stream's next token is a few hundred bytes) and
+// grow while each fills its buffer: an event many reads long, between
+// paced ones, still arrives whole and in order.
+TEST_P(OpenAiConnections, AnEventLongerThanAReadArrivesWholeAmongPacedOnes) {
+  FakeLlmServer fake;
+  std::string long_delta;
+  for (int i = 0; long_delta.size() < 40000; ++i) long_delta += std::to_string(i) + ' ';
+  const std::vector<std::string> deltas{"first ", long_delta, " then", " paced", " again"};
+  fake.push(openai_stream(deltas, 20ms));
+  const auto r = run(options_for(fake.url()));
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(r.deltas, deltas);
+}
+
 TEST_P(OpenAiConnections, ASlowConsumerPausesTheUpstreamAndLosesNothing) {
   // 600 KB at once while the consumer looks away: past 256 KiB waiting the
   // upstream is no longer read (paused), and what was held back comes after.
