@@ -34,26 +34,50 @@ constexpr auto kJournalWindow = std::chrono::milliseconds(25);
 // first batch (which may hold no event): a key that exists is a stream
 // that exists. Returns, per stream, 1 if a stop was asked for, plus 2 if a
 // reader of it has been reading lately.
+// Per stream, after its four keys' turn: its TTL in ms (0: leave it), what
+// else to do (1: make it, with its 0-1 entry, if it is not there; 2:
+// refresh its liveness key; 4: report its stop flag and readers' mark),
+// its event count and events. Reports -1 for a stream not asked about.
 constexpr const char* kAppendScript = R"lua(
 local out = {}
 local a = 3
 for k = 1, #KEYS, 4 do
-  if redis.call('EXISTS', KEYS[k]) == 0 then
+  local ttl = tonumber(ARGV[a])
+  local todo = tonumber(ARGV[a + 1])
+  local n = tonumber(ARGV[a + 2])
+  a = a + 3
+  if todo % 2 == 1 and redis.call('EXISTS', KEYS[k]) == 0 then
     redis.call('XADD', KEYS[k], '0-1', 'o', '1')
   end
-  redis.call('SET', KEYS[k + 2], '1', 'PX', ARGV[2])
-  local ttl = ARGV[a]
-  local n = tonumber(ARGV[a + 1])
-  a = a + 2
+  if math.floor(todo / 2) % 2 == 1 then
+    redis.call('SET', KEYS[k + 2], '1', 'PX', ARGV[2])
+  end
   for i = 1, n do
     redis.call('XADD', KEYS[k], 'MAXLEN', '~', ARGV[1], '1-' .. ARGV[a], 'e', ARGV[a + 1], 'd', ARGV[a + 2])
     a = a + 3
   end
-  redis.call('PEXPIRE', KEYS[k], ttl)
-  out[#out + 1] = redis.call('EXISTS', KEYS[k + 1]) + 2 * redis.call('EXISTS', KEYS[k + 3])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[k], ttl) end
+  if math.floor(todo / 4) % 2 == 1 then
+    out[#out + 1] = redis.call('EXISTS', KEYS[k + 1]) + 2 * redis.call('EXISTS', KEYS[k + 3])
+  else
+    out[#out + 1] = -1
+  end
 end
 return out
 )lua";
+// What a batch does besides appending is done only as often as it matters:
+// at a model's pace a batch is a token or two, and doing all of it every
+// time was six commands a stream a token in Redis (at 5,000 streams, Redis
+// took a core). Made until a batch has made it; liveness refreshed every
+// quarter of its time; the TTL set when it changes and renewed every
+// kTtlRenewal (it is an hour while open); the stop flag and readers' mark
+// read every kCheckEvery (a stop is also published: this is its fallback)
+// and on every batch with no event (the heartbeat's).
+constexpr int kMake = 1;
+constexpr int kAlive = 2;
+constexpr int kCheck = 4;
+constexpr auto kTtlRenewal = std::chrono::seconds(60);
+constexpr auto kCheckEvery = std::chrono::milliseconds(250);
 
 // Streams in one call at most: a call's scripts run back to back in Redis,
 // holding up everything else meanwhile.
@@ -118,7 +142,9 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   // A batch is due even with no event: the first (it makes the key) and
   // the one after finish() (it sets the retention).
   bool due = true;
-  bool opened = false;    // the first batch went (at once: the key exists)
+  bool opened = false;  // the first batch went (at once: the key exists)
+  bool made = false;    // a batch that made the key was answered
+  std::chrono::steady_clock::time_point alive_at{}, expire_at{}, checked_at{};
   bool queued = false;    // on the tick's list
   bool flushing = false;  // a batch in flight
   bool finished = false;
@@ -200,7 +226,7 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     if (!conn) return;  // the journal is gone
     const auto& options = states.front()->options;
     std::size_t args = 5 + 4 * states.size();
-    for (const auto& st : states) args += 2 + st->pending.size();
+    for (const auto& st : states) args += 3 + st->pending.size();
     std::vector<std::string> argv;
     argv.reserve(args);
     argv.insert(argv.end(), {"EVAL", kAppendScript, std::to_string(4 * states.size())});
@@ -208,9 +234,23 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
       argv.insert(argv.end(), {st->key, st->stop, st->alive, st->readers});
     argv.push_back(std::to_string(options.max_events));
     argv.push_back(std::to_string(std::chrono::milliseconds(options.liveness).count()));
+    const auto now = std::chrono::steady_clock::now();
     for (const auto& st : states) {
+      int todo = 0;
+      if (!st->made) todo |= kMake;
+      if (!st->made || now - st->alive_at >= st->options.liveness / 4) {
+        todo |= kAlive;
+        st->alive_at = now;
+      }
+      if (!st->made || st->pending.empty() || st->finished || now - st->checked_at >= kCheckEvery) {
+        todo |= kCheck;
+        st->checked_at = now;
+      }
+      const bool ttl_due = !st->made || st->finished || now - st->expire_at >= kTtlRenewal;
+      if (ttl_due) st->expire_at = now;
       const auto ttl = st->finished ? st->options.retention : st->options.open_ttl;
-      argv.push_back(std::to_string(std::chrono::milliseconds(ttl).count()));
+      argv.push_back(ttl_due ? std::to_string(std::chrono::milliseconds(ttl).count()) : "0");
+      argv.push_back(std::to_string(todo));
       argv.push_back(std::to_string(st->pending.size() / 3));
       for (auto& field : st->pending) argv.push_back(std::move(field));
       st->pending.clear();
@@ -243,10 +283,13 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   void sent(const std::string& failure, long long flags) {
     flushing = false;
     if (failure.empty()) {
-      if (flags & 1) stop_now();
-      if (flags & 2) reader_seen = std::chrono::steady_clock::now();
+      made = true;
+      if (flags > 0 && (flags & 1)) stop_now();
+      if (flags > 0 && (flags & 2)) reader_seen = std::chrono::steady_clock::now();
       last_failed = false;
     } else {
+      // What the failed batch was to do, the next does.
+      alive_at = expire_at = checked_at = {};
       // The chat goes on; only its resume is lost. Said once a stream.
       last_failed = true;
       if (!failed_once) {

@@ -486,3 +486,40 @@ TEST(RedisStreamJournal, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
   EXPECT_GT(retention, 0);
   EXPECT_LE(retention, 300) << "an ended stream is kept for the retention";
 }
+
+// At a model's pace a batch is a token or two: what else a batch may do
+// (make the key, refresh liveness, renew the TTL, read the stop flag and
+// readers' mark) is done only as often as it matters, not per token.
+TEST(RedisStreamJournal, AtAModelsPaceABatchIsLittleMoreThanItsEvents) {
+  TestRedis redis;
+  net::io_context ctx;
+  history::RedisConnection commands(ctx, *config::parse_redis_url(redis.url()));
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return commands.connected(); }, 5000ms));
+  history::RedisStreamJournal journal(ctx, commands, {});
+  const auto calls = [&](const std::string& command) {
+    const auto stats = redis.cli("INFO commandstats");
+    const auto name = "cmdstat_" + command + ":calls=";
+    const auto at = stats.find(name);
+    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + name.size()));
+  };
+  auto writer = journal.open("");
+  const std::string key = history::stream_key("", writer->id());
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return redis.cli("EXISTS " + key) == "1"; }, 2000ms));
+  const int xadd = calls("xadd"), set = calls("set"), pexpire = calls("pexpire"),
+            exists = calls("exists");
+  // 20 tokens 30 ms apart: a batch each (the tick is 25 ms).
+  for (int i = 0; i < 20; ++i) {
+    writer->append("token", "t" + std::to_string(i));
+    ctx.run_for(30ms);
+  }
+  ctx.run_for(100ms);
+  EXPECT_EQ(std::stoi(redis.cli("XLEN " + key)), 21) << "every event kept";
+  EXPECT_EQ(calls("xadd") - xadd, 20);
+  EXPECT_LE(calls("set") - set, 1) << "liveness refreshed every 1.25 s, not per batch";
+  EXPECT_EQ(calls("pexpire") - pexpire, 0) << "the open TTL renewed every minute";
+  EXPECT_LE(calls("exists") - exists, 8) << "stop flag and readers read every 250 ms";
+  EXPECT_GT(std::stoi(redis.cli("TTL " + key)), 300) << "the open TTL holds";
+  EXPECT_EQ(redis.cli("EXISTS " + history::alive_key("", writer->id())), "1") << "alive";
+}
