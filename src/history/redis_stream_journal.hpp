@@ -27,12 +27,14 @@ struct RedisStreamOptions {
 /// `chrysopedia:stream:{owner:}{id}`, an entry `0-1` made when it opens (so
 /// a reader arriving before the first event finds it) and each event as
 /// the entry `1-{seq}` with fields `e` (name) and `d` (data). A batch of
-/// events is one script (XADD each, trim, PEXPIRE), one round trip.
+/// events is one script (XADD each, trimmed; the TTL and liveness renewed
+/// when due), one round trip.
 ///
-/// A stop sets the stream's stop flag (which every batch's reply reports)
-/// and publishes the flag's key on kStopChannel: with `stops` (a connection
-/// of its own, subscribed to it), the replica writing the stream learns of
-/// it at once, however silent the model, and tells the writer's on_stop.
+/// A stop sets the stream's stop flag (which a batch's reply reports, at
+/// least every 250 ms) and publishes the flag's key on kStopChannel: with
+/// `stops` (a connection of its own, subscribed to it), the replica writing
+/// the stream learns of it at once, however silent the model, and tells the
+/// writer's on_stop.
 class RedisStreamJournal final : public StreamJournal {
  public:
   RedisStreamJournal(boost::asio::io_context& ctx, RedisConnection& connection,
