@@ -105,6 +105,7 @@ int serve(const config::Settings& settings) {
   pool_options.on_connect =
       search::search_session_setup(static_cast<int>(settings.search_timeout.count()));
   pool_options.connect_at_start = true;
+  pool_options.max_queue = search::search_queue_bound(settings.chat_max_streams);
   auto pool = std::make_shared<search::PgPool>(pool_options);
   // Each hot standby gets a pool like the primary's (migrations and imports
   // never go there: they run on DATABASE_URL).

@@ -1,11 +1,20 @@
 #include "search/pg_pool.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
 namespace chrysopedia::search {
 
 using Clock = std::chrono::steady_clock;
+
+std::size_t search_queue_bound(int max_streams) {
+  constexpr std::size_t kLeast = 1024;
+  constexpr std::size_t kUncapped = 65536;
+  if (max_streams <= 0) return kUncapped;
+  return std::max(kLeast, static_cast<std::size_t>(max_streams));
+}
 
 std::string with_url_parameter(const std::string& url, const std::string& key,
                                const std::string& value) {

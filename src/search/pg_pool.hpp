@@ -84,6 +84,14 @@ class PgPool {
   std::vector<std::thread> threads_;
 };
 
+/// How many searches a pool may hold waiting, for a service that allows
+/// `max_streams` open chats (0: no cap). Each chat searches once, so the
+/// queue need never refuse a search while no more chats are open than
+/// allowed: a burst of them after the loop fell behind waits (under the
+/// search timeout, which still fails what waits too long) instead of
+/// failing. With no cap, a bound only against runaway memory.
+std::size_t search_queue_bound(int max_streams);
+
 /// Adds `key=value` to a postgresql:// URL's parameters unless it has one.
 std::string with_url_parameter(const std::string& url, const std::string& key,
                                const std::string& value);
