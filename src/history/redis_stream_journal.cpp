@@ -29,15 +29,13 @@ constexpr auto kJournalWindow = std::chrono::milliseconds(25);
 
 // The batches of several streams in one call. KEYS: per stream, the
 // stream, its stop flag, its liveness key, its readers' mark. ARGV: cap,
-// liveness in ms, then per stream its ttl in ms, its event count, and
-// seq, name, data per event. A stream's opening entry 0-1 is made by its
-// first batch (which may hold no event): a key that exists is a stream
-// that exists. Returns, per stream, 1 if a stop was asked for, plus 2 if a
-// reader of it has been reading lately.
-// Per stream, after its four keys' turn: its TTL in ms (0: leave it), what
-// else to do (1: make it, with its 0-1 entry, if it is not there; 2:
+// liveness in ms, then per stream its TTL in ms (0: leave it), what else
+// to do (1: make it, with its opening entry 0-1, if it is not there; 2:
 // refresh its liveness key; 4: report its stop flag and readers' mark),
-// its event count and events. Reports -1 for a stream not asked about.
+// its event count, and seq, name, data per event. A stream's first batch
+// (which may hold no event) makes it: a key that exists is a stream that
+// exists. Returns, per stream asked (4), 1 if a stop was asked for, plus 2
+// if a reader of it has been reading lately; -1 for one not asked.
 constexpr const char* kAppendScript = R"lua(
 local out = {}
 local a = 3
