@@ -368,6 +368,14 @@ bool run_until(net::io_context& ctx, Done done, std::chrono::milliseconds within
   return done();
 }
 
+// How many times Redis has run `command` (lower case), scripts' calls included.
+int command_calls(TestRedis& redis, const std::string& command) {
+  const auto stats = redis.cli("INFO commandstats");
+  const auto name = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(name);
+  return at == std::string::npos ? 0 : std::stoi(stats.substr(at + name.size()));
+}
+
 }  // namespace
 
 TEST(RedisConnection, ASubscribedConnectionHearsEachMessageAndSubscribesAgainAfterARestart) {
@@ -440,20 +448,24 @@ TEST(RedisStreamJournal, AStopFromAnotherReplicaReachesTheWriterAtOnceWithNoBatc
   EXPECT_EQ(calls, 1) << "once";
 }
 
-TEST(RedisStreamJournal, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
+// A journal on a Redis of its own, its connection made: what the batch
+// tests start from.
+class JournalBatches : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(run_until(
+        ctx, [&] { return commands.connected(); }, 5000ms));
+  }
   TestRedis redis;
   net::io_context ctx;
-  history::RedisConnection commands(ctx, *config::parse_redis_url(redis.url()));
-  ASSERT_TRUE(run_until(
-      ctx, [&] { return commands.connected(); }, 5000ms));
-  history::RedisStreamJournal journal(ctx, commands, {});
+  history::RedisConnection commands{ctx, *config::parse_redis_url(redis.url())};
+  history::RedisStreamJournal journal{ctx, commands, {}};
+};
+
+TEST_F(JournalBatches, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
   std::vector<std::unique_ptr<history::StreamWriter>> writers;
   for (int i = 0; i < 5; ++i) writers.push_back(journal.open(""));
-  const auto evals = [&] {
-    const auto stats = redis.cli("INFO commandstats");
-    const auto at = stats.find("cmdstat_eval:calls=");
-    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + 19));
-  };
+  const auto evals = [&] { return command_calls(redis, "eval"); };
   const auto kept = [&](const history::StreamWriter& w) {
     return std::stoi(redis.cli("XLEN " + history::stream_key("", w.id())));
   };
@@ -490,19 +502,8 @@ TEST(RedisStreamJournal, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
 // At a model's pace a batch is a token or two: what else a batch may do
 // (make the key, refresh liveness, renew the TTL, read the stop flag and
 // readers' mark) is done only as often as it matters, not per token.
-TEST(RedisStreamJournal, AtAModelsPaceABatchIsLittleMoreThanItsEvents) {
-  TestRedis redis;
-  net::io_context ctx;
-  history::RedisConnection commands(ctx, *config::parse_redis_url(redis.url()));
-  ASSERT_TRUE(run_until(
-      ctx, [&] { return commands.connected(); }, 5000ms));
-  history::RedisStreamJournal journal(ctx, commands, {});
-  const auto calls = [&](const std::string& command) {
-    const auto stats = redis.cli("INFO commandstats");
-    const auto name = "cmdstat_" + command + ":calls=";
-    const auto at = stats.find(name);
-    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + name.size()));
-  };
+TEST_F(JournalBatches, AtAModelsPaceABatchIsLittleMoreThanItsEvents) {
+  const auto calls = [&](const std::string& command) { return command_calls(redis, command); };
   auto writer = journal.open("");
   const std::string key = history::stream_key("", writer->id());
   ASSERT_TRUE(run_until(
