@@ -355,6 +355,9 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
   bool stop_cut = false;    // a stop ended the wait for the model
   try {
     for (;;) {
+      // What one read from the model brought leaves in one write, as soon
+      // as it is all relayed (not on a later turn of the loop).
+      if (!completion->ready()) sink.caught_up();
       sink.awaiting_model(true);
       auto delta = co_await completion->next();
       sink.awaiting_model(false);
@@ -385,6 +388,7 @@ net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
     stop_cut = true;
   }
   sink.awaiting_model(false);
+  sink.caught_up();  // a token held when a stop or a failure ended the loop
   // What follows (the readers' done, the saved turn) is not to be cut.
   if (stop_cut) co_await net::this_coro::reset_cancellation_state();
   if (llm_failed) {

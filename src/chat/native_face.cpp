@@ -105,7 +105,14 @@ net::awaitable<void> NativeFace::sources(const Sources& sources) {
 }
 
 net::awaitable<void> NativeFace::token(std::string_view delta) {
+  // Tokens wait for caught_up(): one write for what one read brought.
+  if (events_ && !detached_) events_->hold();
   co_await send("token", delta);
+}
+
+void NativeFace::caught_up() {
+  // Once detached, the exchange (and its stream) may be gone.
+  if (events_ && !detached_) events_->release();
 }
 
 net::awaitable<void> NativeFace::model_failed(int) {

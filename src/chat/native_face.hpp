@@ -38,6 +38,7 @@ class NativeFace final : public AnswerSink {
   boost::asio::awaitable<void> answered(const Answered& answer) override;
   bool stop_requested() const override { return writer_ && writer_->stop_requested(); }
   void awaiting_model(bool waiting) override { awaiting_model_ = waiting; }
+  void caught_up() override;
   bool abandoned() const override;
 
   /// Whether the answer is kept for readers: then ChatService runs it apart

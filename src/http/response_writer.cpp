@@ -50,6 +50,7 @@ void ResponseWriter::begin_request(std::weak_ptr<void> owner, bool http10, Heade
   http10_ = http10;
   cors_ = std::move(cors);
   last_write_ = Clock::now();
+  hold_ = false;
 }
 
 awaitable<void> ResponseWriter::heartbeat() {
@@ -134,7 +135,7 @@ awaitable<void> ResponseWriter::write_chunk(std::string_view payload) {
     fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
     out_.append(payload).append("\r\n");
   }
-  schedule_flush();
+  if (!hold_) schedule_flush();
   while (out_.size() > kOutputBound) {
     start_flush();
     co_await wait_for_writer();
@@ -178,6 +179,20 @@ void ResponseWriter::schedule_flush() {
   }
 }
 
+// The producer has caught up: what it held goes now, from its own turn of
+// the loop (a posted flush would cost the loop another poll of its sockets
+// first), unless the coalescing window holds it as it would any write.
+void ResponseWriter::release() {
+  if (!hold_) return;
+  hold_ = false;
+  if (writing_ || flush_posted_ || out_.empty()) return;
+  if (stream_writes_ >= 2 && Clock::now() < last_write_ + kCoalesceWindow) {
+    schedule_flush();
+    return;
+  }
+  start_flush();
+}
+
 void ResponseWriter::start_flush() {
   if (writing_ || broken_ || out_.empty()) return;
   in_flight_.swap(out_);
@@ -218,6 +233,7 @@ void ResponseWriter::on_flushed(const beast::error_code& ec) {
 }
 
 awaitable<void> ResponseWriter::drain() {
+  hold_ = false;
   // Each turn starts what queued meanwhile itself: a write held for the
   // coalescing window is not waited for.
   for (start_flush(); writing_ || (!out_.empty() && !broken_); start_flush()) {

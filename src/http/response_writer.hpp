@@ -42,6 +42,10 @@ class ResponseWriter {
       std::vector<std::pair<std::string, std::string>> headers = {});
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
   boost::asio::awaitable<void> write_last_chunk();
+  /// Chunks written from now on wait for release() (or a drain), not for
+  /// a turn of the loop; see EventStream::hold.
+  void hold() { hold_ = true; }
+  void release();
   /// Runs alongside a handler; ends (cancelling it) when a ping fails.
   boost::asio::awaitable<void> heartbeat();
 
@@ -67,6 +71,7 @@ class ResponseWriter {
   std::string in_flight_;
   bool writing_ = false;
   bool flush_posted_ = false;
+  bool hold_ = false;
   boost::asio::steady_timer writer_done_;  // cancelled when a write ends
   boost::asio::steady_timer coalesce_;     // a held write's start
   unsigned stream_writes_ = 0;             // writes since the stream opened

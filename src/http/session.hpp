@@ -59,6 +59,8 @@ class Session : public std::enable_shared_from_this<Session> {
       const Request& request, bool keep_alive,
       std::vector<std::pair<std::string, std::string>> headers = {});
   boost::asio::awaitable<void> write_chunk(std::string_view payload);
+  void hold_writes() { writer_.hold(); }
+  void release_writes() { writer_.release(); }
   boost::asio::awaitable<void> lingering_close();
   void close_socket();
 

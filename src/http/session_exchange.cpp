@@ -30,4 +30,12 @@ boost::asio::awaitable<void> SessionExchange::send(std::string_view event, std::
   if (framed_.capacity() > 2048) std::string().swap(framed_);  // the sources, once
 }
 
+void SessionExchange::hold() {
+  if (streaming_) session_.hold_writes();
+}
+
+void SessionExchange::release() {
+  if (streaming_) session_.release_writes();
+}
+
 }  // namespace chrysopedia::http

@@ -23,6 +23,8 @@ class SessionExchange final : public Exchange, public EventStream {
       std::vector<std::pair<std::string, std::string>> headers = {}) override;
   boost::asio::awaitable<void> send(std::string_view event, std::string_view data,
                                     std::string_view id = {}) override;
+  void hold() override;
+  void release() override;
 
   bool started() const { return status_ != 0; }
   bool streaming() const { return streaming_; }

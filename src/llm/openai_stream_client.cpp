@@ -301,6 +301,7 @@ class OpenAiStream final : public CompletionStream {
     }
   }
 
+  bool ready() const override { return !state_->deltas.empty(); }
   const CompletionResult& result() const override { return state_->result; }
 
  private:

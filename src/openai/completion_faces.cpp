@@ -56,6 +56,7 @@ net::awaitable<void> StreamingFace::sources(const chat::Sources& sources) {
 net::awaitable<void> StreamingFace::token(std::string_view delta) {
   chunk_.clear();
   encoder_.append_content(chunk_, delta);
+  events_->hold();  // until caught_up(): one write for what one read brought
   co_await events_->send("", chunk_);
 }
 

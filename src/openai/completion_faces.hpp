@@ -24,6 +24,9 @@ class StreamingFace final : public chat::AnswerSink {
   boost::asio::awaitable<void> token(std::string_view delta) override;
   boost::asio::awaitable<void> model_failed(int status) override;
   boost::asio::awaitable<void> answered(const chat::Answered& answer) override;
+  void caught_up() override {
+    if (events_) events_->release();
+  }
 
  private:
   http::Exchange& exchange_;

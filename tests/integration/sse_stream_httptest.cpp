@@ -101,6 +101,20 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
     co_await stream->send("done", "{}");
     probe.completed = true;
   });
+  // Three tokens held, released 300 ms later; `done` 300 ms after that.
+  r->add("GET", "/held", [&probe](http::Exchange& ex) -> awaitable<void> {
+    FinishGuard guard{probe};
+    auto* stream = co_await ex.open_event_stream();
+    co_await stream->send("token", "first");
+    co_await sleep_for(50ms);  // gone: a write already posted takes what queues before it
+    stream->hold();
+    for (const char* t : {"a", "b", "c"}) co_await stream->send("token", t);
+    co_await sleep_for(300ms);
+    stream->release();
+    co_await sleep_for(300ms);
+    co_await stream->send("done", "{}");
+    probe.completed = true;
+  });
   // Silent for a while, then one event.
   r->add("GET", "/quiet", [&probe](http::Exchange& ex) -> awaitable<void> {
     FinishGuard guard{probe};
@@ -166,6 +180,32 @@ TEST(SseStream, ABurstOfTokensLeavesInAWriteAMillisecondNotOneEach) {
   const unsigned allowed = static_cast<unsigned>(probe.elapsed_ms) + body.size() / 16384 + 20;
   EXPECT_LE(segments, allowed) << probe.sent << " tokens in " << probe.elapsed_ms << " ms";
   EXPECT_LT(segments, static_cast<unsigned>(kBurstTokens) / 10);
+}
+
+// Issue 20: the chat holds what one read from the model brought and
+// releases it when caught up, so it leaves from that turn of the loop in one
+// write (a posted write cost the loop another poll of its sockets a token).
+TEST(SseStream, HeldEventsLeaveTogetherWhenReleasedAndNotBefore) {
+  Probe probe;
+  TestServer server(routes(probe));
+  RawClient c(server.port());
+  c.send(make_request("GET", "/held"));
+  EXPECT_EQ(c.read_head().status, 200);
+  ASSERT_EQ(parse_sse(*c.read_chunk()), (std::vector<SseEvent>{{"token", "first"}}));
+  const auto start = std::chrono::steady_clock::now();
+  const auto before = c.segments_in();
+  std::string held;
+  for (int i = 0; i < 3; ++i) held += *c.read_chunk();
+  const auto released = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.segments_in() - before, 1u) << "one write";
+  EXPECT_GE(released - start, 250ms) << "nothing left before release()";
+  EXPECT_EQ(parse_sse(held),
+            (std::vector<SseEvent>{{"token", "a"}, {"token", "b"}, {"token", "c"}}));
+  std::string rest;
+  while (auto chunk = c.read_chunk()) rest += *chunk;
+  EXPECT_GE(std::chrono::steady_clock::now() - released, 200ms)
+      << "release() wrote at once, not with the next event";
+  EXPECT_EQ(parse_sse(rest), (std::vector<SseEvent>{{"done", "{}"}}));
 }
 
 TEST(SseStream, HeartbeatsWhileNothingElseIsWritten) {

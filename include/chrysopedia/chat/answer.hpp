@@ -96,6 +96,9 @@ class AnswerSink {
   /// The pipeline is waiting for the model's next token (true) or has it
   /// (false): a stop asked while it waits may end the wait at once.
   virtual void awaiting_model(bool waiting) { (void)waiting; }
+  /// The model has nothing more for now: tokens the face held (see
+  /// http::EventStream::hold) go to the client.
+  virtual void caught_up() {}
   /// Whether nobody will read the rest (the client left, and no reader
   /// resumed the stream within CHAT_DETACHED_GRACE_SECONDS): the answer
   /// ends at once, nothing saved. Asked after each token.

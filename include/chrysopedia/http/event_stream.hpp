@@ -23,6 +23,14 @@ class EventStream {
   /// when empty.
   virtual boost::asio::awaitable<void> send(std::string_view event, std::string_view data,
                                             std::string_view id = {}) = 0;
+
+  /// Events sent from now on wait for release() (or for the stream's
+  /// end) instead of each being written on a later turn of the loop: a
+  /// producer that knows when it has caught up (with the tokens one read
+  /// from the model brought) then costs one write and no extra wake-up.
+  virtual void hold() {}
+  /// Writes what hold() kept, now.
+  virtual void release() {}
 };
 
 }  // namespace chrysopedia::http

@@ -73,6 +73,9 @@ class CompletionStream {
   /// (then result() holds the whole of it). Throws LlmError on failure.
   /// Cancellable: a cancelled wait throws operation_aborted.
   virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+  /// Whether next() has a delta without waiting (more of what one read
+  /// from the model brought).
+  virtual bool ready() const { return false; }
 
   virtual const CompletionResult& result() const = 0;
 };
