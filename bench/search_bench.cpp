@@ -4,6 +4,7 @@
 //   search_bench [QUERIES] [CONCURRENCY] [SEED]
 //   QUERIES_FILE=questions.jsonl search_bench [QUERIES] [CONCURRENCY]
 //   QUERY_SHAPE=long search_bench ...   6-15-word questions of the same terms
+//   SLOWEST=N search_bench ...   also the N slowest measured searches
 //
 // Queries are 1-4 music-production words drawn the way users would (common
 // words more often); a tenth of them name a creator. Prints a Markdown table.
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
   const std::chrono::milliseconds pause(std::getenv("PAUSE_MS") ? std::atoi(std::getenv("PAUSE_MS"))
                                                                 : 0);
   std::vector<double> latencies_ms(requests.size());
+  std::vector<std::string> tier_of(requests.size());
   std::map<std::string, int> tiers;
   std::map<int, std::vector<double>> by_words;
   std::vector<double> with_creator, without_creator;
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {
               const auto start = Clock::now();
               try {
                 const auto result = co_await client.search(requests[i]);
-                if (record) ++tiers[result.cascade_tier];
+                if (record) ++tiers[tier_of[i] = result.cascade_tier];
               } catch (const std::exception& e) {
                 if (record && ++errors < 5) std::cerr << "error: " << e.what() << "\n";
               }
@@ -216,5 +218,18 @@ int main(int argc, char** argv) {
   std::cout << "\ntiers:";
   for (const auto& [tier, n] : tiers) std::cout << " " << tier << "=" << n;
   std::cout << "\n";
+  if (const char* slowest = std::getenv("SLOWEST")) {
+    std::vector<std::size_t> order(requests.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto n = std::min(order.size(), std::size_t(std::max(std::atoi(slowest), 0)));
+    std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                      [&](auto a, auto b) { return latencies_ms[a] > latencies_ms[b]; });
+    std::cout << "\n| # | ms | tier | creator | query |\n|---|---|---|---|---|\n";
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto i = order[k];
+      std::cout << fmt::format("| {} | {:.2f} | {} | {} | {} |\n", i, latencies_ms[i], tier_of[i],
+                               requests[i].creator.value_or(""), requests[i].query);
+    }
+  }
   return errors == 0 ? 0 : 1;
 }

@@ -52,40 +52,107 @@ std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists,
 
 std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
                                                int wanted, bool keep_all) {
+  std::vector<TermLists> terms(lists.size());
+  for (std::size_t i = 0; i < lists.size(); ++i) terms[i].ways.push_back({lists[i]});
+  return choose_term_candidates(terms, wanted, keep_all);
+}
+
+namespace {
+
+// The documents a term can match, with the weight of its best way there;
+// `whole` when no list it came from was cut (at the cap or above).
+struct TermDocs {
+  struct Hit {
+    float score = 0;  // the best way's
+    int lists = 0;    // the lists it is on, over all the term's ways
+  };
+  std::unordered_map<long long, Hit> hits;
+  bool whole = true;
+};
+
+TermDocs docs_of(const TermLists& term, std::size_t cap) {
+  TermDocs out;
+  for (const auto& way : term.ways) {
+    if (way.empty()) continue;  // nothing but stop words
+    if (std::any_of(way.begin(), way.end(),
+                    [](const ChampionList* l) { return l->doc_ids.empty(); })) {
+      continue;  // a lexeme no document holds
+    }
+    for (const auto* l : way) out.whole = out.whole && l->doc_ids.size() <= cap;
+    // A phrase's documents: those on every one of its lexemes' lists, with
+    // their weights summed. Its shortest list is walked, the others looked up.
+    const ChampionList* shortest =
+        *std::min_element(way.begin(), way.end(), [](const ChampionList* a, const ChampionList* b) {
+          return a->doc_ids.size() < b->doc_ids.size();
+        });
+    for (std::size_t i = 0; i < shortest->doc_ids.size(); ++i) {
+      const long long id = shortest->doc_ids[i];
+      float sum = 0;
+      bool on_all = true;
+      for (const auto* l : way) {
+        const auto at = std::find(l->doc_ids.begin(), l->doc_ids.end(), id);
+        if (at == l->doc_ids.end()) {
+          on_all = false;
+          break;
+        }
+        const auto k = static_cast<std::size_t>(at - l->doc_ids.begin());
+        sum += k < l->scores.size() ? l->scores[k] : 0.0F;
+      }
+      if (!on_all) continue;
+      auto& hit = out.hits[id];
+      hit.score = std::max(hit.score, sum);
+      hit.lists += static_cast<int>(way.size());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<long long> choose_term_candidates(const std::vector<TermLists>& terms, int wanted,
+                                              bool keep_all) {
   // Three per result wanted, plus ten: on the sample questions the same top
   // five as ordering every champion, for a fraction of the exact ordering's
   // work (it tests each candidate's whole document several times).
   const std::size_t cap = 3 * static_cast<std::size_t>(std::max(wanted, 0)) + 10;
 
-  // The rarest word's list, when it is whole (shorter than the cap): every
-  // document holding all the words is on it. A capped list promises
-  // nothing, and kept whole it was most of the candidates of a question of
-  // everyday words. Ties: the first lexeme in the database's order.
-  const ChampionList* rarest = nullptr;
-  for (const auto* list : lists) {
-    if (list->doc_ids.empty() || list->doc_ids.size() > cap) continue;
-    if (!rarest || list->doc_ids.size() < rarest->doc_ids.size()) rarest = list;
+  std::vector<TermDocs> docs;
+  docs.reserve(terms.size());
+  for (const auto& t : terms) docs.push_back(docs_of(t, cap));
+
+  // The rarest term's documents, when whole (from lists shorter than the
+  // cap): every document holding all the terms is among them. A capped
+  // list promises nothing, and kept whole it was most of the candidates of
+  // a question of everyday words. Ties: the first term.
+  const TermDocs* rarest = nullptr;
+  for (const auto& d : docs) {
+    if (d.hits.empty() || !d.whole || d.hits.size() > cap) continue;
+    if (!rarest || d.hits.size() < rarest->hits.size()) rarest = &d;
   }
 
-  // Of the rest, the documents on the most lists, then the highest summed
-  // weight (ties: the lower id, so that the choice is deterministic).
+  // Of the rest, the documents on the most terms, then on the most lists
+  // (several ways of writing a term), then the highest summed weight (ties:
+  // the lower id, so that the choice is deterministic).
   struct Tally {
+    int terms = 0;
     int lists = 0;
     float score = 0;
   };
   std::unordered_map<long long, Tally> tally;
   std::size_t entries = 0;
-  for (const auto* list : lists) entries += list->doc_ids.size();
+  for (const auto& d : docs) entries += d.hits.size();
   tally.reserve(entries);
-  for (const auto* list : lists) {
-    for (std::size_t i = 0; i < list->doc_ids.size(); ++i) {
-      auto& t = tally[list->doc_ids[i]];
-      ++t.lists;
-      t.score += i < list->scores.size() ? list->scores[i] : 0.0F;
+  for (const auto& d : docs) {
+    for (const auto& [id, hit] : d.hits) {
+      auto& t = tally[id];
+      ++t.terms;
+      t.lists += hit.lists;
+      t.score += hit.score;
     }
   }
   std::vector<std::pair<long long, Tally>> ranked(tally.begin(), tally.end());
   const auto better = [](const auto& a, const auto& b) {
+    if (a.second.terms != b.second.terms) return a.second.terms > b.second.terms;
     if (a.second.lists != b.second.lists) return a.second.lists > b.second.lists;
     if (a.second.score != b.second.score) return a.second.score > b.second.score;
     return a.first < b.first;
@@ -97,9 +164,11 @@ std::vector<long long> choose_candidates_among(const std::vector<const ChampionL
   }
 
   std::vector<long long> out;
-  out.reserve(ranked.size() + (rarest ? rarest->doc_ids.size() : 0));
+  out.reserve(ranked.size() + (rarest ? rarest->hits.size() : 0));
   for (const auto& [id, t] : ranked) out.push_back(id);
-  if (rarest) out.insert(out.end(), rarest->doc_ids.begin(), rarest->doc_ids.end());
+  if (rarest) {
+    for (const auto& [id, hit] : rarest->hits) out.push_back(id);
+  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

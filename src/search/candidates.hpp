@@ -25,6 +25,22 @@ std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists,
 std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
                                                int wanted, bool keep_all);
 
+/// One term of a question as the candidates see it: each way of writing
+/// it (the word as typed, what the thesaurus adds), as the lists of that
+/// way's lexemes. A lexeme the corpus lacks is an empty list: a way with
+/// one (or with no lexeme at all) can match nothing.
+struct TermLists {
+  std::vector<std::vector<const ChampionList*>> ways;
+};
+
+/// The same choice counted per term, as the exact ordering counts: a
+/// document is on a term when it is on the list of one of the term's
+/// one-word ways, or on every list of a phrase's (only those can hold the
+/// phrase). So a phrase of everyday words the thesaurus adds ("low pass"
+/// for "lowpass") cannot crowd out the word as typed.
+std::vector<long long> choose_term_candidates(const std::vector<TermLists>& terms, int wanted,
+                                              bool keep_all);
+
 /// A Postgres array of numbers in its text form ("{1,2,3}") as numbers.
 /// Throws std::invalid_argument on anything else.
 std::vector<long long> parse_id_array(std::string_view text);

@@ -224,12 +224,16 @@ WordListsRead read_word_lists(pqxx::transaction_base& tx, const std::vector<std:
   for (const auto& row : tx.exec_prepared("word_lists", asked.dump())) {
     auto& lists = fetched[row[0].as<std::string>()];
     generation = row[4].as<long long>();
-    if (row[2].is_null()) continue;
+    if (row[1].is_null()) continue;  // a stop word: no lexeme
     auto& list = by_lexeme[row[1].as<std::string>()];
     if (!list) {
+      // A lexeme no document holds is kept as an empty list: a phrase
+      // with it can match nothing (choose_term_candidates).
       list = std::make_shared<const ChampionList>(
-          ChampionList{row[1].as<std::string>(), parse_id_array({row[2].c_str(), row[2].size()}),
-                       parse_real_array({row[3].c_str(), row[3].size()})});
+          row[2].is_null() ? ChampionList{row[1].as<std::string>(), {}, {}}
+                           : ChampionList{row[1].as<std::string>(),
+                                          parse_id_array({row[2].c_str(), row[2].size()}),
+                                          parse_real_array({row[3].c_str(), row[3].size()})});
     }
     lists.push_back(list);
   }
@@ -245,22 +249,20 @@ WordListsRead read_word_lists(pqxx::transaction_base& tx, const std::vector<std:
   return out;
 }
 
-// Each lexeme's list once, in the lexemes' byte order (choose_candidates's
-// ties go to the first); they live in `by_word`'s entries.
-std::vector<const ChampionList*> lists_of(
-    const std::unordered_map<std::string, WordLists>& by_word) {
-  std::vector<const ChampionList*> all;
-  for (const auto& [word, lists] : by_word) {
-    for (const auto& l : lists) all.push_back(l.get());
+// Each term's ways of being written, as their lexemes' lists (which live
+// in `by_word`'s entries).
+std::vector<TermLists> terms_of(const std::vector<std::vector<std::string>>& groups,
+                                const std::unordered_map<std::string, WordLists>& by_word) {
+  std::vector<TermLists> terms(groups.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (const auto& way : groups[i]) {
+      auto& lists = terms[i].ways.emplace_back();
+      if (const auto it = by_word.find(way); it != by_word.end()) {
+        for (const auto& l : it->second) lists.push_back(l.get());
+      }
+    }
   }
-  std::sort(all.begin(), all.end(),
-            [](const ChampionList* a, const ChampionList* b) { return a->lexeme < b->lexeme; });
-  all.erase(std::unique(all.begin(), all.end(),
-                        [](const ChampionList* a, const ChampionList* b) {
-                          return a->lexeme == b->lexeme;
-                        }),
-            all.end());
-  return all;
+  return terms;
 }
 
 std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
@@ -303,7 +305,7 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   WordListsRead read = read_word_lists(tx, words, cache);
   const auto rank = [&](const WordListsRead& r) {
     const nlohmann::json candidates =
-        choose_candidates_among(lists_of(r.by_word), req.limit, !parsed.excluded.empty());
+        choose_term_candidates(terms_of(groups, r.by_word), req.limit, !parsed.excluded.empty());
     return tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
                             req.limit, candidates.dump());
   };
@@ -332,7 +334,11 @@ std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& r
       if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80)) {
         word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       } else if (!word.empty()) {
-        words.push_back(word);
+        // The trigram tier is for misspellings: a word rightly spelled that
+        // only says how people ask ("get", "the") is none, and alone it sent
+        // a question on to 45 ms of trigram matches at 100,000 pages.
+        const std::string plain = normalise_word(word);
+        if (!is_stop_word(plain) && !is_question_noise(plain)) words.push_back(word);
         word.clear();
       }
     }

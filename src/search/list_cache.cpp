@@ -48,6 +48,10 @@ ListCache::Lookup ListCache::lookup(const std::vector<std::string>& words) {
       for (const auto& lexeme : *lexemes) {
         if (const auto it = lexicon->lists.find(lexeme); it != lexicon->lists.end()) {
           lists.push_back(it->second);
+        } else {
+          // In no document: kept empty, as a read keeps it (a phrase
+          // with it can match nothing).
+          lists.push_back(std::make_shared<const ChampionList>(ChampionList{lexeme, {}, {}}));
         }
       }
       out.hits.emplace(word, std::move(lists));

@@ -239,3 +239,19 @@ TEST_F(Search, AQuestionOfOnlyAskingWordsIsStillAFullTextSearch) {
   ASSERT_FALSE(with.items.empty());
   EXPECT_EQ(with.items[0].slug, "bass-mono");
 }
+
+// Issue 16: the trigram tier is for misspellings. A question of nothing but
+// asking words the corpus lacks ("how can I get to a?") sent "get" to it,
+// 45 ms of trigram matches at 100,000 pages, to find "gettysburg".
+TEST(SearchTiers, AskingWordsAreNotTakenForMisspellings) {
+  TestDatabase db;
+  db.import(page_line("gettysburg-kit", "Gettysburg drum kit", "kara-lindqvist", "Kara Lindqvist",
+                      "sound-design", "Recording a field drum kit.", "[]"));
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 5000);
+  const auto asked = search::run_cascade(conn, {"how can I get to a?", std::nullopt, 10});
+  EXPECT_EQ(asked.cascade_tier, "none");
+  EXPECT_TRUE(asked.items.empty());
+  const auto misspelt = search::run_cascade(conn, {"gettysberg", std::nullopt, 10});
+  EXPECT_EQ(misspelt.cascade_tier, "fuzzy") << "a misspelling still reaches it";
+}

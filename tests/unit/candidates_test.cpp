@@ -9,8 +9,10 @@
 
 using chrysopedia::search::ChampionList;
 using chrysopedia::search::choose_candidates;
+using chrysopedia::search::choose_term_candidates;
 using chrysopedia::search::parse_id_array;
 using chrysopedia::search::parse_real_array;
+using chrysopedia::search::TermLists;
 using Ids = std::vector<long long>;
 
 namespace {
@@ -79,6 +81,44 @@ TEST(Candidates, AnExclusionKeepsEveryChampion) {
 TEST(Candidates, NothingToChooseFromIsNoCandidates) {
   EXPECT_TRUE(choose_candidates({}, 10, false).empty());
   EXPECT_TRUE(choose_candidates({ChampionList{"x", {}, {}}}, 10, false).empty());
+}
+
+// At 100,000 pages every list is full (100 documents). "lowpass" came with
+// the thesaurus's "low pass" and "high cut", whose everyday lexemes weigh
+// more: counted per lexeme, all 40 candidates were low's and high's, none
+// held the word or a phrase, and the search fell to the trigram tier.
+TEST(Candidates, APhraseTheThesaurusAddsCannotCrowdOutTheWordAsTyped) {
+  const auto lowpass = list("lowpass", 1000, 100, 0.5F);
+  const auto low = list("low", 0, 100, 5.0F);
+  const auto high = list("high", 200, 100, 5.0F);
+  const ChampionList pass{"pass", {}, {}};  // in no document
+  const ChampionList cut{"cut", {}, {}};
+  const auto c =
+      choose_term_candidates({TermLists{{{&lowpass}, {&low, &pass}, {&high, &cut}}}}, 10, false);
+  EXPECT_EQ(c.size(), 40u);
+  for (long long id = 1000; id < 1040; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  EXPECT_FALSE(contains(c, 0)) << "low alone cannot match \"low pass\"";
+}
+
+TEST(Candidates, APhraseCountsOnlyWhereAllItsWordsAre) {
+  const auto low = list("low", 0, 30);
+  const auto pass = list("pass", 20, 30);
+  const auto c = choose_term_candidates({TermLists{{{&low, &pass}}}}, 10, false);
+  EXPECT_EQ(c, (Ids{20, 21, 22, 23, 24, 25, 26, 27, 28, 29})) << "on both lists";
+}
+
+TEST(Candidates, TwoWaysOfOneTermCountOnce) {
+  // Term A written two ways, both in documents 0..59 (heavy); terms B and C
+  // both in 100..159 (light). Per lexeme both sets were on two lists and
+  // the weight chose A's; per term B and C's documents hold two terms.
+  const auto x = list("x", 0, 60, 9.0F);
+  const auto y = list("y", 0, 60, 9.0F);
+  const auto z = list("z", 100, 60);
+  const auto w = list("w", 100, 60);
+  const auto c = choose_term_candidates(
+      {TermLists{{{&x}, {&y}}}, TermLists{{{&z}}}, TermLists{{{&w}}}}, 10, false);
+  for (long long id = 100; id < 140; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  EXPECT_FALSE(contains(c, 0));
 }
 
 TEST(Candidates, ArraysAreReadInPostgresTextForm) {
