@@ -160,21 +160,25 @@ TEST_F(RetrievalEval, QuestionsOfEveryKindFindTheirPages) {
 // sets, after every ranking change above: the figure that was not tuned
 // for. Held to a floor overall only (12 questions a kind is too few for
 // a floor each).
+// A set held to a floor overall: its questions (at least `at_least`), scored.
+void expect_set_floor(pqxx::connection& conn, const json& floor, const std::string& file,
+                      std::size_t at_least, const std::string& title, const std::string& name) {
+  const auto questions = read_lines(std::string(CHRYSOPEDIA_SOURCE_DIR) + file);
+  ASSERT_GE(questions.size(), at_least) << file;
+  expect_floor(floor, name, score_questions(conn, questions, title).second);
+}
+
 TEST_F(RetrievalEval, HeldOutQuestionsFindTheirPages) {
-  const auto questions = read_lines(root() + "/data/retrieval-eval-holdout.jsonl");
-  ASSERT_GE(questions.size(), 72u);
-  const auto [by_kind, all] = score_questions(*conn_, questions, "held-out questions");
-  expect_floor(floor_, "holdout", all);
+  expect_set_floor(*conn_, floor_, "/data/retrieval-eval-holdout.jsonl", 72, "held-out questions",
+                   "holdout");
 }
 
 // A third set (session 12), 16 questions a kind, written by a helper who
 // saw only the corpus: scored before the thesaurus was widened by another
 // helper who saw no question set, so neither set was tuned on.
 TEST_F(RetrievalEval, FreshQuestionsFindTheirPages) {
-  const auto questions = read_lines(root() + "/data/retrieval-eval-fresh.jsonl");
-  ASSERT_GE(questions.size(), 96u);
-  const auto [by_kind, all] = score_questions(*conn_, questions, "fresh questions");
-  expect_floor(floor_, "fresh", all);
+  expect_set_floor(*conn_, floor_, "/data/retrieval-eval-fresh.jsonl", 96, "fresh questions",
+                   "fresh");
 }
 
 // Each conversation's second turn, searched with its first as context,
@@ -215,10 +219,8 @@ TEST_F(RetrievalEval, FollowUpsFindWhatTheConversationIsAbout) {
 // written by a helper who saw only the corpus, after every thesaurus
 // entry and ranking rule above: scored before anything changed again.
 TEST_F(RetrievalEval, FourthQuestionsFindTheirPages) {
-  const auto questions = read_lines(root() + "/data/retrieval-eval-fourth.jsonl");
-  ASSERT_GE(questions.size(), 120u);
-  const auto [by_kind, all] = score_questions(*conn_, questions, "fourth set");
-  expect_floor(floor_, "fourth", all);
+  expect_set_floor(*conn_, floor_, "/data/retrieval-eval-fourth.jsonl", 120, "fourth set",
+                   "fourth");
 }
 
 TEST_F(RetrievalEval, FourthSetFollowUpsFindWhatTheConversationIsAbout) {
