@@ -22,11 +22,6 @@ namespace net = boost::asio;
 
 namespace {
 
-// How long a stream's events may wait to go to Redis with the other
-// streams' of the loop: a resuming reader polls every 25 ms, so it sees
-// them no later than it would have looked anyway.
-constexpr auto kJournalWindow = std::chrono::milliseconds(25);
-
 // The batches of several streams in one call. KEYS: per stream, the
 // stream, its stop flag, its liveness key, its readers' mark. ARGV: cap,
 // liveness in ms, then per stream its TTL in ms (0: leave it), what else
@@ -116,10 +111,13 @@ struct WriterState;
 // write, reads and a wake-up each. Armed only while some stream has
 // something to send.
 struct FlushTick {
-  explicit FlushTick(net::io_context& ctx) : timer(ctx) {}
+  FlushTick(net::io_context& ctx, std::chrono::milliseconds w) : timer(ctx), window(w) {}
   net::steady_timer timer;
+  std::chrono::milliseconds window;
+  std::chrono::steady_clock::time_point last_sent{};
   bool armed = false;
   std::vector<std::shared_ptr<WriterState>> due;  // held: a finished writer's last batch goes too
+  void fire();
 };
 
 // What a writer and its batches in flight share.
@@ -195,14 +193,16 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     tick->due.push_back(shared_from_this());
     if (tick->armed) return;
     tick->armed = true;
-    tick->timer.expires_after(kJournalWindow);
-    tick->timer.async_wait([t = tick](const boost::system::error_code&) {
-      t->armed = false;
-      auto due = std::move(t->due);
-      t->due.clear();
-      for (auto& state : due) state->queued = false;
-      send(std::move(due));
-    });
+    const auto next = tick->last_sent + tick->window;
+    if (std::chrono::steady_clock::now() >= next) {
+      // Nothing went for a window (a lone stream, a model's slow pace):
+      // what this turn of the loop gathers goes at its end, not a window
+      // later: a timer and its wake-up a token fewer.
+      net::post(ctx, [t = tick] { t->fire(); });
+      return;
+    }
+    tick->timer.expires_at(next);
+    tick->timer.async_wait([t = tick](const boost::system::error_code&) { t->fire(); });
   }
 
   // The batches of `states` (what gathered in each since its last), in
@@ -298,6 +298,15 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     if (!pending.empty() || due) kick();  // what gathered meanwhile
   }
 };
+
+void FlushTick::fire() {
+  armed = false;
+  last_sent = std::chrono::steady_clock::now();
+  auto batches = std::move(due);
+  due.clear();
+  for (auto& state : batches) state->queued = false;
+  WriterState::send(std::move(batches));
+}
 
 }  // namespace
 
@@ -400,7 +409,7 @@ RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& co
       options_(options),
       alive_(std::make_shared<RedisConnection*>(&connection)),
       listeners_(std::make_shared<StopListeners>()),
-      tick_(std::make_shared<FlushTick>(ctx)) {
+      tick_(std::make_shared<FlushTick>(ctx, options.batch_window)) {
   if (!stops) return;
   stops->subscribe(kStopChannel,
                    [weak = std::weak_ptr<StopListeners>(listeners_)](const std::string& stop_key) {

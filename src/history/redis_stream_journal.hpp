@@ -21,6 +21,10 @@ struct RedisStreamOptions {
   /// (a batch, or an empty one on a timer while the model is silent).
   std::chrono::seconds liveness{5};
   std::chrono::milliseconds timeout{1000};
+  /// How long the streams of a loop gather their events for one call to
+  /// Redis: at most one call a window. A resuming reader polls every 25 ms,
+  /// so it sees them no later than it would have looked anyway.
+  std::chrono::milliseconds batch_window{25};
 };
 
 /// StreamJournal over Redis: one Redis Stream per chat stream, the key

@@ -502,6 +502,28 @@ TEST_F(JournalBatches, TheStreamsOfALoopGoToRedisTogetherOnceATick) {
 // At a model's pace a batch is a token or two: what else a batch may do
 // (make the key, refresh liveness, renew the TTL, read the stop flag and
 // readers' mark) is done only as often as it matters, not per token.
+// Issue 20: an event after a quiet window goes at the end of its turn of
+// the loop, not a window later (a timer and its wake-up a token at a
+// model's slow pace); what follows within the window waits for it. A
+// window of 10 s makes the difference plain.
+TEST_F(JournalBatches, AfterAQuietWindowABatchGoesAtOnceAndTheNextWaitsForTheWindow) {
+  history::RedisStreamOptions options;
+  options.batch_window = 10s;
+  history::RedisStreamJournal slow{ctx, commands, options};
+  auto writer = slow.open("");
+  const std::string key = history::stream_key("", writer->id());
+  const auto kept = [&] { return std::stoi(redis.cli("XLEN " + key)); };
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return redis.cli("EXISTS " + key) == "1"; }, 2000ms));
+  writer->append("token", "a");  // no batch for a window: the first goes now
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return kept() == 2; }, 2000ms))
+      << "not held for the 10 s window";
+  writer->append("token", "b");
+  ctx.run_for(300ms);
+  EXPECT_EQ(kept(), 2) << "within the window, the next batch waits for it";
+}
+
 TEST_F(JournalBatches, AtAModelsPaceABatchIsLittleMoreThanItsEvents) {
   const auto calls = [&](const std::string& command) { return command_calls(redis, command); };
   auto writer = journal.open("");
