@@ -42,21 +42,6 @@ std::vector<float> parse_real_array(std::string_view text) {
   return parse_array<float>(text);
 }
 
-std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists, int wanted,
-                                         bool keep_all) {
-  std::vector<const ChampionList*> pointers;
-  pointers.reserve(lists.size());
-  for (const auto& l : lists) pointers.push_back(&l);
-  return choose_candidates_among(pointers, wanted, keep_all);
-}
-
-std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
-                                               int wanted, bool keep_all) {
-  std::vector<TermLists> terms(lists.size());
-  for (std::size_t i = 0; i < lists.size(); ++i) terms[i].ways.push_back({lists[i]});
-  return choose_term_candidates(terms, wanted, keep_all);
-}
-
 namespace {
 
 // The documents a term can match, with the weight of its best way there;

@@ -14,17 +14,6 @@ struct ChampionList {
   std::vector<float> scores;
 };
 
-/// Which documents go on to the exact ordering, from the champion lists of
-/// the question's lexemes (in the lexemes' order: ties go to the first).
-/// `wanted` results are asked for; `keep_all` (a query that excludes words)
-/// keeps every champion, so that what the exclusion removes cannot leave
-/// the answer short. Ascending ids.
-std::vector<long long> choose_candidates(const std::vector<ChampionList>& lists, int wanted,
-                                         bool keep_all);
-/// The same, over lists held elsewhere (the search's cached ones: no copies).
-std::vector<long long> choose_candidates_among(const std::vector<const ChampionList*>& lists,
-                                               int wanted, bool keep_all);
-
 /// One term of a question as the candidates see it: each way of writing
 /// it (the word as typed, what the thesaurus adds), as the lists of that
 /// way's lexemes. A lexeme the corpus lacks is an empty list: a way with
@@ -33,7 +22,11 @@ struct TermLists {
   std::vector<std::vector<const ChampionList*>> ways;
 };
 
-/// The same choice counted per term, as the exact ordering counts: a
+/// Which documents go on to the exact ordering, from the champion lists
+/// of the question's terms (ties go to the first term). `wanted` results
+/// are asked for; `keep_all` (a query that excludes words) keeps every
+/// champion, so that what the exclusion removes cannot leave the answer
+/// short. Ascending ids. Counted per term, as the exact ordering counts: a
 /// document is on a term when it is on the list of one of the term's
 /// one-word ways, or on every list of a phrase's (only those can hold the
 /// phrase). So a phrase of everyday words the thesaurus adds ("low pass"

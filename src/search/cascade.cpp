@@ -56,7 +56,7 @@ const std::string& full_text_sql() {
   // term's words or phrase, then what the thesaurus adds for it), $3 what
   // it excludes (JSON array), $4 creator id (0: any), $5 the query as a
   // title (trimmed of trailing punctuation), $6 limit, $7 the candidates
-  // chosen from the champion lists (choose_candidates; JSON array of ids).
+  // chosen from the champion lists (choose_term_candidates; JSON array of ids).
   // Each row ends with the lists' generation.
   //
   // Candidates are those (plus, for a creator, the matches among its first

@@ -8,7 +8,6 @@
 #include "search/candidates.hpp"
 
 using chrysopedia::search::ChampionList;
-using chrysopedia::search::choose_candidates;
 using chrysopedia::search::choose_term_candidates;
 using chrysopedia::search::parse_id_array;
 using chrysopedia::search::parse_real_array;
@@ -25,6 +24,13 @@ ChampionList list(const std::string& lexeme, long long first, int n, float top =
     l.scores.push_back(top - 0.001F * static_cast<float>(i));
   }
   return l;
+}
+
+// A question of one-word terms, each written one way: a list a term.
+Ids choose_candidates(const std::vector<ChampionList>& lists, int wanted, bool keep_all) {
+  std::vector<TermLists> terms(lists.size());
+  for (std::size_t i = 0; i < lists.size(); ++i) terms[i].ways.push_back({&lists[i]});
+  return choose_term_candidates(terms, wanted, keep_all);
 }
 
 bool contains(const Ids& ids, long long id) {
