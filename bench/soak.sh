@@ -179,7 +179,9 @@ if [ "$leak_seconds" != 0 ]; then
     leak_verdict="NOT met"
     failed=1
     echo "soak: the ASan build exited $status with $findings sanitizer report(s); its log:" >&2
-    grep -vE '"level":"(info|debug)"' "$work/service.log" | tail -60 >&2
+    # From the first report on: a leak's direct cause comes before its tail.
+    grep -vE '"level":"(info|debug)"' "$work/service.log" |
+      sed -n '/ERROR: \(LeakSanitizer\|AddressSanitizer\)\|runtime error:/,$p' | head -250 >&2
   fi
   [ "$chats_failed" = 0 ] && [ "$conv_failed" = 0 ] || { leak_verdict="NOT met"; failed=1; }
   report+=$(cat <<MD
