@@ -185,6 +185,10 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   // ask for the stream straight away), the rest with the loop's next tick.
   void kick() {
     if (flushing || queued) return;
+    // The journal is gone (a loop shutting down destroys a stream's frames
+    // after it): nothing could send the batch, and queueing it on the tick
+    // would tie the two in a cycle nobody breaks any more.
+    if (connection.expired()) return;
     if (!opened) {
       send({shared_from_this()});
       return;

@@ -524,6 +524,26 @@ TEST_F(JournalBatches, AfterAQuietWindowABatchGoesAtOnceAndTheNextWaitsForTheWin
   EXPECT_EQ(kept(), 2) << "within the window, the next batch waits for it";
 }
 
+// A loop that shuts down destroys its streams' frames after the journal:
+// a writer's last event then has nowhere to go, and queued on the batch
+// tick it tied writer and tick in a cycle (the sanitizer run's leak).
+TEST_F(JournalBatches, AWriterThatOutlivesItsJournalQueuesNothing) {
+  std::unique_ptr<history::StreamWriter> writer;
+  {
+    history::RedisStreamJournal gone{ctx, commands, {}};
+    writer = gone.open("");
+    const std::string key = history::stream_key("", writer->id());
+    ASSERT_TRUE(run_until(
+        ctx, [&] { return redis.cli("EXISTS " + key) == "1"; }, 2000ms));
+    ctx.run_for(100ms);  // nothing in flight now
+  }
+  ctx.poll();
+  writer->append("token", "late");
+  EXPECT_EQ(ctx.poll(), 0u) << "no batch was queued for a journal that is gone";
+  writer.reset();
+  ctx.poll();
+}
+
 TEST_F(JournalBatches, AtAModelsPaceABatchIsLittleMoreThanItsEvents) {
   const auto calls = [&](const std::string& command) { return command_calls(redis, command); };
   auto writer = journal.open("");
