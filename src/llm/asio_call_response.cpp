@@ -140,6 +140,7 @@ net::awaitable<CallOutcome> AsioCall::call() {
         // and stops at a partial one (need_more), which the next read ends.
         error_code parse_ec;
         buffer_.consume(parser_->put(buffer_.data(), parse_ec));
+        if (events_) events_->on_read_end();
         if (stopped() || aborted_) co_return CallOutcome{};
         if (parse_ec && parse_ec != bhttp::error::need_more) {
           co_return failure(LlmError::Kind::truncated,
@@ -208,6 +209,8 @@ net::awaitable<bool> AsioCall::deliver_held() {
     std::string bytes = std::move(pending_);
     pending_.clear();
     if (!deliver(bytes)) co_return false;
+    if (events_) events_->on_read_end();
+    if (stopped()) co_return false;
   }
   co_return true;
 }

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include <boost/asio/post.hpp>
+
 namespace chrysopedia::llm {
 
 namespace {
@@ -75,7 +77,9 @@ class CurlCall final : public UpstreamCall {
   static size_t on_write(char* data, size_t size, size_t n, void* self_ptr) {
     auto* self = static_cast<CurlCall*>(self_ptr);
     if (self->status_ == 0) curl_easy_getinfo(self->easy_, CURLINFO_RESPONSE_CODE, &self->status_);
-    switch (self->events_.on_body(static_cast<int>(self->status_), {data, size * n})) {
+    const auto take = self->events_.on_body(static_cast<int>(self->status_), {data, size * n});
+    if (take != CallEvents::Take::abort) self->post_read_end();
+    switch (take) {
       case CallEvents::Take::all:
         return size * n;
       case CallEvents::Take::pause:
@@ -84,6 +88,21 @@ class CurlCall final : public UpstreamCall {
         break;
     }
     return 0;  // ends the transfer with CURLE_WRITE_ERROR
+  }
+
+  // Inside curl's callback the events must not destroy the call: the end
+  // of a read is theirs on a turn of its own, once for what one turn of
+  // curl's loop delivered.
+  void post_read_end() {
+    if (read_end_posted_) return;
+    read_end_posted_ = true;
+    std::weak_ptr<CurlCall*> alive = alive_;
+    boost::asio::post(multi_.context(), [alive] {
+      if (auto self = alive.lock()) {
+        (*self)->read_end_posted_ = false;
+        (*self)->events_.on_read_end();
+      }
+    });
   }
 
   // CurlMulti posts this, so it never runs inside another curl call.
@@ -127,6 +146,7 @@ class CurlCall final : public UpstreamCall {
   curl_slist* headers_ = nullptr;
   std::size_t body_size_ = 0;
   long status_ = 0;
+  bool read_end_posted_ = false;
   std::shared_ptr<CurlCall*> alive_ = std::make_shared<CurlCall*>(this);
 };
 

@@ -16,6 +16,7 @@
 #include "common/utf8.hpp"
 #include "llm/curl_multi.hpp"
 #include "llm/http_transport.hpp"
+#include "llm/inline_signal.hpp"
 #include "llm/retry_policy.hpp"
 #include "llm/upstream_sse_parser.hpp"
 
@@ -89,7 +90,8 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
   UpstreamTransport& fallback;  // carries options.fallback_url
   std::string body;
   UpstreamSseParser parser;
-  net::steady_timer wake;
+  InlineSignal wake;      // the consumer waiting in next()
+  bool wake_due = false;  // deltas came: wake it when the read is delivered
   net::steady_timer retry_timer;
   net::steady_timer idle_timer;
   Clock::time_point last_activity;
@@ -121,7 +123,12 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
   void on_usage(int prompt, int completion) override { result.usage = Usage{prompt, completion}; }
   void on_done() override { got_done = true; }
 
-  void notify() { wake.cancel(); }
+  // From our own turn of the loop only (a posted end, a timer): the
+  // consumer runs inside it.
+  void notify() {
+    wake_due = false;
+    wake.notify();
+  }
 
   // Once a delta has come there is no retry, and once the whole body has
   // been sent it is read no more: a stream open for minutes need not hold
@@ -157,9 +164,17 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
     }
     if (!deltas.empty()) {
       release_body();
-      notify();
+      wake_due = true;  // at on_read_end: the transport may be mid-parse here
     }
     return Take::all;
+  }
+
+  // What one read brought is parsed and queued: the consumer takes it all
+  // now, from this turn, and its writes leave together.
+  void on_read_end() override {
+    if (!wake_due) return;
+    auto keep = shared_from_this();  // the consumer may end the stream
+    notify();
   }
 
   void begin(const std::string& base_url) {
@@ -292,7 +307,6 @@ class OpenAiStream final : public CompletionStream {
         if (s.error) std::rethrow_exception(s.error);
         co_return std::nullopt;
       }
-      s.wake.expires_at(Clock::time_point::max());
       co_await s.wake.async_wait(net::as_tuple(net::use_awaitable));
       const auto cs = co_await net::this_coro::cancellation_state;
       if (cs.cancelled() != net::cancellation_type::none) {

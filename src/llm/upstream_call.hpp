@@ -36,6 +36,10 @@ class CallEvents {
   virtual void on_header(std::string_view name, std::string_view value) = 0;
   /// `pause`: the bytes were not taken and come again after resume().
   virtual Take on_body(int status, std::string_view bytes) = 0;
+  /// What one read brought has all gone to on_body. Called from the call's
+  /// own turn of the loop, never from inside the HTTP library: the events
+  /// may wake their consumer here, who may destroy the call.
+  virtual void on_read_end() {}
   /// Once, posted (never from inside another call on it).
   virtual void on_end(CallOutcome outcome) = 0;
 

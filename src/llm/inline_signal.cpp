@@ -1,0 +1,86 @@
+#include "llm/inline_signal.hpp"
+
+#include <unordered_set>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+namespace chrysopedia::llm {
+
+namespace net = boost::asio;
+
+// The waits pending on one loop. A stored handler owns its coroutine's
+// frames, which own the signal: without this, a loop that shuts down with a
+// stream open would leak them (Asio destroys the waits it holds itself).
+struct InlineSignal::Registry : net::execution_context::service {
+  using key_type = Registry;
+  static inline net::execution_context::id id;
+
+  explicit Registry(net::execution_context& ctx) : service(ctx) {}
+
+  void shutdown() override {
+    // Each drop may destroy other signals, which leave the set themselves.
+    while (!waiting.empty()) {
+      InlineSignal* s = *waiting.begin();
+      waiting.erase(waiting.begin());
+      s->drop();
+    }
+  }
+
+  std::unordered_set<InlineSignal*> waiting;
+};
+
+InlineSignal::InlineSignal(net::io_context& ctx)
+    : ctx_(ctx), registry_(net::use_service<Registry>(ctx)) {}
+
+InlineSignal::~InlineSignal() {
+  auto pending = take();  // only if its coroutine's frames outlive the signal
+}
+
+void InlineSignal::start(Handler handler) {
+  if (auto previous = take()) {
+    net::post(ctx_, [h = std::move(*previous)]() mutable {
+      std::move(h)(net::error::operation_aborted);
+    });
+  }
+  auto slot = handler.get_cancellation_slot();
+  waiter_.emplace(std::move(handler));
+  registry_.waiting.insert(this);
+  if (slot.is_connected()) {
+    slot.assign([this](net::cancellation_type) {
+      // Posted: the cancellation is emitted from inside someone else's
+      // work. The slot is left as it is: clearing it would destroy this
+      // very function (the waiter's completion clears it).
+      InlineSignal* self = this;
+      if (auto h = self->take(false)) {
+        net::post(self->ctx_,
+                  [h = std::move(*h)]() mutable { std::move(h)(net::error::operation_aborted); });
+      }
+    });
+  }
+}
+
+std::optional<InlineSignal::Handler> InlineSignal::take(bool clear_slot) {
+  if (!waiter_) return std::nullopt;
+  std::optional<Handler> h = std::move(waiter_);
+  waiter_.reset();
+  registry_.waiting.erase(this);
+  if (clear_slot) {
+    auto slot = h->get_cancellation_slot();
+    if (slot.is_connected()) slot.clear();
+  }
+  return h;
+}
+
+bool InlineSignal::notify() {
+  auto h = take();
+  if (!h) return false;
+  std::move (*h)(boost::system::error_code{});
+  return true;
+}
+
+void InlineSignal::drop() {
+  auto h = take();  // destroyed here, and with it perhaps this signal
+}
+
+}  // namespace chrysopedia::llm
