@@ -57,10 +57,10 @@ done
 
 # Nothing open: what the process does on its own (timers, periodic checks).
 sleep 1
-i0=$(stack_cpu_seconds "$service_pid")
+i0=$(stack_cpu_ns "$service_pid")
 sleep "$idle_seconds"
-i1=$(stack_cpu_seconds "$service_pid")
-idle=$(awk -v a="$i0" -v b="$i1" -v s="$idle_seconds" 'BEGIN { printf "%.3f", 100 * (b - a) / s }')
+i1=$(stack_cpu_ns "$service_pid")
+idle=$(awk -v a="$i0" -v b="$i1" -v s="$idle_seconds" 'BEGIN { printf "%.4f", 100 * (b - a) / 1e9 / s }')
 
 syscalls="(not measured: SYSCALLS=0)"
 if [ "${SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null; then
