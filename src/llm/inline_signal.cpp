@@ -1,7 +1,5 @@
 #include "llm/inline_signal.hpp"
 
-#include <unordered_set>
-
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
@@ -19,15 +17,24 @@ struct InlineSignal::Registry : net::execution_context::service {
   explicit Registry(net::execution_context& ctx) : service(ctx) {}
 
   void shutdown() override {
-    // Each drop may destroy other signals, which leave the set themselves.
-    while (!waiting.empty()) {
-      InlineSignal* s = *waiting.begin();
-      waiting.erase(waiting.begin());
-      s->drop();
-    }
+    // Each drop may destroy other signals, which leave the list themselves.
+    while (head) head->drop();
   }
 
-  std::unordered_set<InlineSignal*> waiting;
+  // An intrusive list: a wait a token, and no allocation for it.
+  void link(InlineSignal* s) {
+    s->prev_ = nullptr;
+    s->next_ = head;
+    if (head) head->prev_ = s;
+    head = s;
+  }
+  void unlink(InlineSignal* s) {
+    (s->prev_ ? s->prev_->next_ : head) = s->next_;
+    if (s->next_) s->next_->prev_ = s->prev_;
+    s->prev_ = s->next_ = nullptr;
+  }
+
+  InlineSignal* head = nullptr;
 };
 
 InlineSignal::InlineSignal(net::io_context& ctx)
@@ -45,7 +52,7 @@ void InlineSignal::start(Handler handler) {
   }
   auto slot = handler.get_cancellation_slot();
   waiter_.emplace(std::move(handler));
-  registry_.waiting.insert(this);
+  registry_.link(this);
   if (slot.is_connected()) {
     slot.assign([this](net::cancellation_type) {
       // Posted: the cancellation is emitted from inside someone else's
@@ -64,7 +71,7 @@ std::optional<InlineSignal::Handler> InlineSignal::take(bool clear_slot) {
   if (!waiter_) return std::nullopt;
   std::optional<Handler> h = std::move(waiter_);
   waiter_.reset();
-  registry_.waiting.erase(this);
+  registry_.unlink(this);
   if (clear_slot) {
     auto slot = h->get_cancellation_slot();
     if (slot.is_connected()) slot.clear();

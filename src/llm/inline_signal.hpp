@@ -47,6 +47,8 @@ class InlineSignal {
   boost::asio::io_context& ctx_;
   Registry& registry_;
   std::optional<Handler> waiter_;
+  InlineSignal* prev_ = nullptr;  // on the registry's list while waiter_ is set
+  InlineSignal* next_ = nullptr;
 };
 
 }  // namespace chrysopedia::llm

@@ -82,25 +82,33 @@ TEST(InlineSignal, ACancelledWaitEndsAbortedOnALaterTurn) {
   EXPECT_FALSE(signal.notify());
 }
 
-TEST(InlineSignal, AWaitPendingWhenTheLoopEndsIsDestroyedWithIt) {
-  // The coroutine owns the signal (as a stream's consumer owns its state):
-  // its frame must go with the loop, not leak.
-  auto gone = std::make_shared<bool>(false);
+TEST(InlineSignal, TheWaitsPendingWhenTheLoopEndsAreDestroyedWithIt) {
+  // Each coroutine owns its signal (as a stream's consumer owns its
+  // state): their frames must go with the loop, not leak; the middle one
+  // was woken and waits again, the last never waited.
+  auto gone = std::make_shared<int>(0);
   {
     net::io_context ctx;
     struct Owner {
-      explicit Owner(net::io_context& c, std::shared_ptr<bool> g) : signal(c), gone(std::move(g)) {}
-      ~Owner() { *gone = true; }
+      explicit Owner(net::io_context& c, std::shared_ptr<int> g) : signal(c), gone(std::move(g)) {}
+      ~Owner() { ++*gone; }
       InlineSignal signal;
-      std::shared_ptr<bool> gone;
+      std::shared_ptr<int> gone;
     };
-    auto waiter = [](std::unique_ptr<Owner> owner) -> net::awaitable<void> {
-      co_await owner->signal.async_wait(net::as_tuple(net::use_awaitable));
-      ADD_FAILURE() << "never woken";
+    auto waiter = [](Owner* owner,
+                     std::unique_ptr<Owner> /*kept by the frame*/) -> net::awaitable<void> {
+      for (;;) co_await owner->signal.async_wait(net::as_tuple(net::use_awaitable));
     };
-    net::co_spawn(ctx, waiter(std::make_unique<Owner>(ctx, gone)), net::detached);
+    std::vector<Owner*> owners;
+    for (int i = 0; i < 3; ++i) {
+      auto owner = std::make_unique<Owner>(ctx, gone);
+      Owner* raw = owner.get();  // before the move: arguments have no order
+      owners.push_back(raw);
+      net::co_spawn(ctx, waiter(raw, std::move(owner)), net::detached);
+    }
     ctx.poll();
-    EXPECT_FALSE(*gone);
+    EXPECT_TRUE(owners[1]->signal.notify());
+    EXPECT_EQ(*gone, 0);
   }
-  EXPECT_TRUE(*gone);
+  EXPECT_EQ(*gone, 3);
 }
