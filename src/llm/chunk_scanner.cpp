@@ -42,6 +42,7 @@ class Scanner {
 
   bool at_end() const { return i_ >= s_.size(); }
   char peek() const { return at_end() ? '\0' : s_[i_]; }
+  bool starts_number() const { return peek() == '-' || (peek() >= '0' && peek() <= '9'); }
   void ws() {
     while (!at_end() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
@@ -137,6 +138,8 @@ class Scanner {
     if (peek() != '{') return skip_value(1);
     bool have_prompt = false, have_completion = false;
     const bool ok = object([&](std::string_view key) {
+      // A count of another type is valid JSON, only not a count.
+      if (!starts_number()) return skip_value(2);
       if (key == "prompt_tokens") return integer(out_.prompt_tokens, have_prompt);
       if (key == "completion_tokens") return integer(out_.completion_tokens, have_completion);
       return skip_value(2);

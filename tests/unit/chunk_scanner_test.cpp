@@ -124,6 +124,9 @@ const std::vector<std::string> kSeeds = {
     R"({"choices":{"delta":{"content":"not an array"}}})",
     R"({"usage":{"prompt_tokens":1.5,"completion_tokens":2}})",
     R"({"usage":{"prompt_tokens":-3,"completion_tokens":0}})",
+    // Counts of another type: valid JSON, no usage (the fuzzer's find).
+    R"({"choices":[],"usage":{"prompt_tokens":"choices","completion_tokens":-1}})",
+    R"({"usage":{"prompt_tokens":null,"completion_tokens":[1],"total_tokens":{"a":true}}})",
     "{\"choices\":[{\"delta\":{\"content\":\"bad \xC3\x28 utf8 \xFF\"}}]}",
     R"([1,2,3])",
     R"("just a string")",
