@@ -37,6 +37,15 @@ struct InlineSignal::Registry : net::execution_context::service {
   InlineSignal* head = nullptr;
 };
 
+namespace {
+
+// Ends a wait as cancelled, on a later turn of the loop.
+void post_aborted(net::io_context& ctx, InlineSignal::Handler h) {
+  net::post(ctx, [h = std::move(h)]() mutable { std::move(h)(net::error::operation_aborted); });
+}
+
+}  // namespace
+
 InlineSignal::InlineSignal(net::io_context& ctx)
     : ctx_(ctx), registry_(net::use_service<Registry>(ctx)) {}
 
@@ -45,11 +54,7 @@ InlineSignal::~InlineSignal() {
 }
 
 void InlineSignal::start(Handler handler) {
-  if (auto previous = take()) {
-    net::post(ctx_, [h = std::move(*previous)]() mutable {
-      std::move(h)(net::error::operation_aborted);
-    });
-  }
+  if (auto previous = take()) post_aborted(ctx_, std::move(*previous));
   auto slot = handler.get_cancellation_slot();
   waiter_.emplace(std::move(handler));
   registry_.link(this);
@@ -59,10 +64,7 @@ void InlineSignal::start(Handler handler) {
       // work. The slot is left as it is: clearing it would destroy this
       // very function (the waiter's completion clears it).
       InlineSignal* self = this;
-      if (auto h = self->take(false)) {
-        net::post(self->ctx_,
-                  [h = std::move(*h)]() mutable { std::move(h)(net::error::operation_aborted); });
-      }
+      if (auto h = self->take(false)) post_aborted(self->ctx_, std::move(*h));
     });
   }
 }

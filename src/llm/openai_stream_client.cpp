@@ -90,8 +90,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
   UpstreamTransport& fallback;  // carries options.fallback_url
   std::string body;
   UpstreamSseParser parser;
-  InlineSignal wake;      // the consumer waiting in next()
-  bool wake_due = false;  // deltas came: wake it when the read is delivered
+  InlineSignal wake;  // the consumer waiting in next()
   net::steady_timer retry_timer;
   net::steady_timer idle_timer;
   Clock::time_point last_activity;
@@ -125,10 +124,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
 
   // From our own turn of the loop only (a posted end, a timer): the
   // consumer runs inside it.
-  void notify() {
-    wake_due = false;
-    wake.notify();
-  }
+  void notify() { wake.notify(); }
 
   // Once a delta has come there is no retry, and once the whole body has
   // been sent it is read no more: a stream open for minutes need not hold
@@ -164,15 +160,16 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
     }
     if (!deltas.empty()) {
       release_body();
-      wake_due = true;  // at on_read_end: the transport may be mid-parse here
+      // The consumer is woken at on_read_end: the transport may be mid-parse here.
     }
     return Take::all;
   }
 
   // What one read brought is parsed and queued: the consumer takes it all
-  // now, from this turn, and its writes leave together.
+  // now, from this turn, and its writes leave together. (It waits only
+  // while nothing is queued.)
   void on_read_end() override {
-    if (!wake_due) return;
+    if (deltas.empty()) return;
     auto keep = shared_from_this();  // the consumer may end the stream
     notify();
   }
