@@ -6,6 +6,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "llm/asio_call_impl.hpp"
+#include "llm/short_read_buffer.hpp"
 
 // The request on its way out and the response on its way in: the parser's
 // events, pauses the consumer asks for, and reads paced in bursts.
@@ -166,7 +167,10 @@ net::awaitable<CallOutcome> AsioCall::call() {
           std::max(read_size - std::min(read_size, buffer_.size()), read_size / 4);
       auto space = buffer_.prepare(room);
       read_started_ = Clock::now();
-      auto [ec, n] = co_await socket_.async_read_some(space, net::as_tuple(net::use_awaitable));
+      // A short read tells the reactor the socket is empty: it then waits
+      // for the next token instead of trying a read that finds nothing.
+      auto [ec, n] = co_await socket_.async_read_some(ShortReadBuffer{space},
+                                                      net::as_tuple(net::use_awaitable));
       if (stopped()) co_return CallOutcome{};
       buffer_.commit(n);
       buffered = n > 0;
