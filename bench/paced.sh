@@ -9,8 +9,9 @@
 # stream) chats back to back, starting spread over one answer's length.
 # Then, with nothing open, the service's CPU over IDLE_SECONDS (10); and,
 # unless SYSCALLS=0, system calls per relayed token: `strace -c -f` on the
-# service for one run of SYSCALL_STREAMS (50) streams of 64 tokens 20 ms
-# apart (strace slows the process; the count, not the time, is the figure).
+# service for a run of SYSCALL_STREAMS (50) streams of 64 tokens 20 ms apart
+# and one of 512 (strace slows the process; the count, not the time, is the
+# figure): the second's extra calls over its extra tokens are a token's.
 # The Python reference's figures are those measured side by side in issue
 # 20 (same machine kind, same fake): it is not run here.
 # Prints the tables and appends them, with the machine, to REPORT
@@ -62,14 +63,15 @@ sleep "$idle_seconds"
 i1=$(stack_cpu_ns "$service_pid")
 idle=$(awk -v a="$i0" -v b="$i1" -v s="$idle_seconds" 'BEGIN { printf "%.4f", 100 * (b - a) / 1e9 / s }')
 
-syscalls="(not measured: SYSCALLS=0)"
-if [ "${SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null; then
-  ss=${SYSCALL_STREAMS:-50}
-  stack_fake --tokens 64 --gap-ms 20
+# One traced run of SYSCALL_STREAMS streams of $1 tokens 20 ms apart: sets
+# calls, tokens and completed, and leaves strace's table in $work/strace-$1.txt.
+trace_run() {
+  local ss=${SYSCALL_STREAMS:-50}
+  stack_fake --tokens "$1" --gap-ms 20
   stack_restart_service
   build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" --concurrency 2 \
     --requests 4 --queries-file data/retrieval-eval.jsonl >/dev/null
-  strace -c -f -U calls,name -S calls -p "$service_pid" -o "$work/strace.txt" &
+  strace -c -f -U calls,name -S calls -p "$service_pid" -o "$work/strace-$1.txt" &
   tracer=$!
   sleep 1
   build/bench/chat-loadgen --url "http://127.0.0.1:$port/api/v1/chat" \
@@ -78,11 +80,28 @@ if [ "${SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null; then
   kill -INT "$tracer" 2>/dev/null || true
   wait "$tracer" 2>/dev/null || true
   . "$work/summary.txt"
-  calls=$(awk '$2 == "total" { print $1 }' "$work/strace.txt")
-  top=$(awk '$1 ~ /^[0-9]+$/ && $2 != "total" { printf "%s %s, ", $2, $1 }' "$work/strace.txt" | head -c 400)
-  syscalls=$(awk -v c="${calls:-0}" -v t="$tokens" -v n="$completed" 'BEGIN {
-    printf "%d system calls for %d chats and %d tokens: %.2f a token (all of a chat'"'"'s calls, its search, memory and set-up included, over its tokens)", c, n, t, (t > 0) ? c / t : 0 }')
-  syscalls+=$'\n\n'"By call (name, count): ${top%, }"
+  calls=$(awk '$2 == "total" { print $1 }' "$work/strace-$1.txt")
+}
+
+syscalls="(not measured: SYSCALLS=0)"
+if [ "${SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null; then
+  # The same chats at 64 and at 512 tokens: what the longer answers add,
+  # over the tokens they add, is what one relayed token costs (a chat's
+  # search, memory and set-up cancel out).
+  trace_run 64
+  calls64=${calls:-0} tokens64=$tokens done64=$completed
+  trace_run 512
+  calls512=${calls:-0} tokens512=$tokens done512=$completed
+  top=$(awk '$1 ~ /^[0-9]+$/ && $2 != "total" { printf "%s %s, ", $2, $1 }' "$work/strace-64.txt" | head -c 400)
+  extra=$(awk 'FNR == NR { if ($1 ~ /^[0-9]+$/ && $2 != "total") a[$2] = $1; next }
+    $1 ~ /^[0-9]+$/ && $2 != "total" { d = $1 - a[$2]; if (d > 0) printf "%s %d, ", $2, d }' \
+    "$work/strace-64.txt" "$work/strace-512.txt" | head -c 400)
+  syscalls=$(awk -v c="$calls64" -v t="$tokens64" -v n="$done64" -v c2="$calls512" -v t2="$tokens512" \
+    -v n2="$done512" 'BEGIN {
+    printf "64 tokens: %d system calls for %d chats and %d tokens, %.2f a token (a chat'"'"'s search, memory and set-up included, over its tokens). 512 tokens: %d calls for %d chats and %d tokens, %.2f a token. **Each relayed token: %.2f calls** (the 512-token run'"'"'s calls beyond the 64-token run'"'"'s, over the tokens beyond)",
+      c, n, t, (t > 0) ? c / t : 0, c2, n2, t2, (t2 > 0) ? c2 / t2 : 0, (t2 > t) ? (c2 - c) / (t2 - t) : 0 }')
+  syscalls+=$'\n\n'"By call at 64 tokens (name, count): ${top%, }"
+  syscalls+=$'\n\n'"What 512 tokens add (name, count): ${extra%, }"
 fi
 
 report=$(cat <<MD
@@ -98,7 +117,7 @@ $table
 
 With no stream open, over ${idle_seconds} s: **${idle} %** of a core.
 
-System calls (\`strace -c -f\`, ${SYSCALL_STREAMS:-50} streams of 64 tokens 20 ms apart): $syscalls
+System calls (\`strace -c -f\`, ${SYSCALL_STREAMS:-50} streams, tokens 20 ms apart): $syscalls
 MD
 )
 echo "$report"

@@ -13,6 +13,7 @@
 
 #include "llm/keep_alive_pool.hpp"
 #include "llm/response_parser.hpp"
+#include "llm/short_read_buffer.hpp"
 
 namespace chrysopedia::llm {
 
@@ -152,6 +153,7 @@ net::awaitable<std::optional<CallOutcome>> AsioCall::connect() {
                       true);
   }
   socket_.set_option(tcp::no_delay(true), ec);
+  report_queued_bytes(socket_);
   co_return std::nullopt;
 }
 

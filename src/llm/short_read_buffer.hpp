@@ -1,21 +1,30 @@
 #pragma once
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/version.hpp>
 
-// A stream socket's read buffer that tells Asio's reactor when a read came
-// back short. At a model's pace a read brings one token and leaves the
-// socket empty; Boost 1.81's epoll reactor nonetheless tries the next read
-// at once (a "speculative" recv) and only then waits, so every token cost a
-// recv that returned EAGAIN. A TCP read that returns less than it was given
-// drained the socket at that moment, and the edge-triggered registration
-// reports any byte that arrives after it, so the reactor may wait at once:
-// it is told so the way it is told a read met the end of the stream
-// (`done_and_exhausted`, which clears its speculative flag until the next
-// readiness event sets it again). A read that fills its buffer (a burst)
-// still reads again at once. Only for plain TCP: a TLS stream's reads of its
-// own are not ours to wrap.
+// A TCP read's buffer that lets Asio's reactor skip the read that finds
+// nothing. At a model's pace a read brings one token and leaves the socket
+// empty; Boost 1.81's epoll reactor nonetheless tries the next read at once
+// (a "speculative" recv) and only then waits, so every token cost a recv
+// that returned EAGAIN. With TCP_INQ on the socket the kernel says, with the
+// bytes a read returns, how many are still queued (and, once the peer has
+// closed, that the end is still to be read: a short read alone does not
+// tell, the end can wait behind the last bytes with no further readiness
+// event). When nothing is left the reactor is told so, the way it is told a
+// read met the end of the stream (`done_and_exhausted`, which clears its
+// speculative flag until the next readiness event sets it again), and the
+// next read waits at once. Without the option's answer (an older kernel) a
+// read is an ordinary one.
 namespace chrysopedia::llm {
 
 struct ShortReadBuffer {
@@ -25,12 +34,24 @@ struct ShortReadBuffer {
   const boost::asio::mutable_buffer* end() const { return &buffer + 1; }
 };
 
+// Asks the kernel to report what a read leaves queued; harmless if it
+// cannot (reads then stay ordinary).
+inline void report_queued_bytes(boost::asio::ip::tcp::socket& socket) {
+#ifdef TCP_INQ
+  const int on = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INQ, &on, sizeof on);
+#else
+  (void)socket;
+#endif
+}
+
 }  // namespace chrysopedia::llm
 
 // The hook is the reactor's receive operation, an internal of Asio: it is
-// written against 1.81 (Debian 12's) and any other Boost reads the plain
-// way (one wasted recv a token, nothing worse).
-#if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING)
+// written against 1.81 (Debian 12's); any other Boost reads the plain way
+// (one wasted recv a token, nothing worse).
+#if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && \
+    !defined(BOOST_ASIO_HAS_IO_URING) && defined(TCP_INQ)
 namespace boost::asio::detail {
 
 template <>
@@ -49,13 +70,35 @@ class reactive_socket_recv_op_base<chrysopedia::llm::ShortReadBuffer> : public r
   static status do_perform(reactor_op* base) {
     auto* o = static_cast<reactive_socket_recv_op_base*>(base);
     const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-    const std::size_t size = o->buffers_.buffer.size();
-    if (!socket_ops::non_blocking_recv1(o->socket_, o->buffers_.buffer.data(), size, o->flags_,
-                                        stream, o->ec_, o->bytes_transferred_)) {
-      return not_done;
-    }
-    if (stream && (o->bytes_transferred_ == 0 || (!o->ec_ && o->bytes_transferred_ < size))) {
+    iovec io{o->buffers_.buffer.data(), o->buffers_.buffer.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &io;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t got;
+    do {
+      got = ::recvmsg(o->socket_, &msg, o->flags_);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;
+      o->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
+      o->bytes_transferred_ = 0;
       return done_and_exhausted;
+    }
+    o->bytes_transferred_ = static_cast<std::size_t>(got);
+    if (stream && got == 0) {
+      if (io.iov_len == 0) return done;  // an empty read reads nothing
+      o->ec_ = boost::asio::error::eof;
+      return done_and_exhausted;
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+        int queued = 0;
+        std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+        return queued == 0 ? done_and_exhausted : done;
+      }
     }
     return done;
   }
