@@ -12,6 +12,8 @@
 # service for a run of SYSCALL_STREAMS (50) streams of 64 tokens 20 ms apart
 # and one of 512 (strace slows the process; the count, not the time, is the
 # figure): the second's extra calls over its extra tokens are a token's.
+# Beside each row, the floor: bench/relay_floor relaying the same streams at
+# the same pace with nothing but the three calls a token (FLOOR_TOKENS, 64).
 # The Python reference's figures are those measured side by side in issue
 # 20 (same machine kind, same fake): it is not run here.
 # Prints the tables and appends them, with the machine, to REPORT
@@ -28,8 +30,20 @@ idle_seconds=${IDLE_SECONDS:-10}
 
 stack_start --tokens 64 --gap-ms 20
 
-table="| tokens | gap ms | streams | chats done / errors | tokens relayed | service CPU s | CPU per chat ms | CPU per token µs | chats per CPU-second | token gap p50 / p99 ms |
-|---|---|---|---|---|---|---|---|---|---|"
+# The kernel's own price of the same relay (bench/relay_floor.cpp: wake-up,
+# read, write a token in C), once for each pace and stream count.
+declare -A floor
+floor_us() {
+  local key="$1/$2"
+  if [ -z "${floor[$key]:-}" ]; then
+    floor[$key]=$(build/bench/relay_floor "$2" "${FLOOR_TOKENS:-64}" "$1" |
+      sed -n 's/.*us_per_token=\([0-9.]*\).*/\1/p')
+  fi
+  echo "${floor[$key]:-0}"
+}
+
+table="| tokens | gap ms | streams | chats done / errors | tokens relayed | service CPU s | CPU per chat ms | CPU per token µs | floor µs a token | ours / floor | chats per CPU-second | token gap p50 / p99 ms |
+|---|---|---|---|---|---|---|---|---|---|---|---|"
 for t in $token_counts; do
   for g in $gaps; do
     stack_fake --tokens "$t" --gap-ms "$g"
@@ -46,12 +60,14 @@ for t in $token_counts; do
       c1=$(stack_cpu_seconds "$service_pid")
       . "$work/summary.txt"
       gap=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $8); print $8 }' | sed 's|/| / |')
+      fl=$(floor_us "$g" "$c")
       table+=$'\n'"$(awk -v t="$t" -v g="$g" -v c="$c" -v done="$completed" -v err="$errors" \
-        -v tok="$tokens" -v a="$c0" -v b="$c1" -v gap="$gap" 'BEGIN {
+        -v tok="$tokens" -v a="$c0" -v b="$c1" -v gap="$gap" -v fl="$fl" 'BEGIN {
           cpu = b - a
-          printf "| %d | %d | %d | %d / %d | %d | %.2f | %.2f | %.1f | %.0f | %s |", t, g, c, done, err,
-            tok, cpu, (done > 0) ? 1000 * cpu / done : 0, (tok > 0) ? 1e6 * cpu / tok : 0,
-            (cpu > 0) ? done / cpu : 0, gap }')"
+          per = (tok > 0) ? 1e6 * cpu / tok : 0
+          printf "| %d | %d | %d | %d / %d | %d | %.2f | %.2f | %.1f | %.1f | %.2f | %.0f | %s |", t, g, c,
+            done, err, tok, cpu, (done > 0) ? 1000 * cpu / done : 0, per, fl,
+            (fl > 0) ? per / fl : 0, (cpu > 0) ? done / cpu : 0, gap }')"
     done
   done
 done
@@ -111,6 +127,9 @@ report=$(cat <<MD
 \`bench/paced.sh\`: the fake upstream writes each token GAP ms after the last; the
 service's own CPU (user + system) per chat and per relayed token. Each row: that many
 clients, ${per_client} chats each (10 at one stream), starting spread over one answer.
+The floor: \`bench/relay_floor\` relaying the same streams at the same pace in C with
+nothing but an epoll wake-up, a read and a write a token (${FLOOR_TOKENS:-64} tokens,
+its process's CPU) — what this machine's kernel charges for those three calls alone.
 Machine: $(stack_machine); the load generator, the fake, Postgres and Redis share it.
 
 $table

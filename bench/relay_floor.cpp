@@ -1,0 +1,234 @@
+// The least a relay of paced streams can cost on this machine: per token one
+// epoll wake-up, one read from the upstream's socket (TCP_INQ, so no read
+// that finds nothing) and one write to the client's, on TCP loopback both
+// sides, in C with no framing, parsing or bookkeeping. bench/paced.sh runs
+// it beside the service so the service's CPU a token can be read against
+// what the kernel alone charges for the same three calls.
+//   relay_floor STREAMS TOKENS GAP_MS
+// Prints: relayed=N cpu_seconds=S us_per_token=U
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+namespace {
+
+// One token as an OpenAI-style server frames it.
+constexpr char kEvent[] =
+    "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+    "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" word\"}}]}\n\n";
+
+int listening_socket(int& port) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(s, 4096) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    std::perror("listen");
+    std::exit(1);
+  }
+  port = ntohs(a.sin_port);
+  return s;
+}
+
+void no_delay(int s) {
+  const int on = 1;
+  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+int connected_socket(int port) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::perror("connect");
+    std::exit(1);
+  }
+  no_delay(s);
+  return s;
+}
+
+struct Pair {
+  int near_end;  // the end this process keeps
+  int far_end;   // the end a child keeps
+};
+
+Pair connected_pair(int listener, int port) {
+  const int near_end = connected_socket(port);
+  const int far_end = ::accept(listener, nullptr, nullptr);
+  no_delay(far_end);
+  return {near_end, far_end};
+}
+
+timespec at_ms(timespec start, double ms) {
+  const long ns = static_cast<long>(ms * 1e6);
+  start.tv_sec += ns / 1000000000;
+  start.tv_nsec += ns % 1000000000;
+  if (start.tv_nsec >= 1000000000) {
+    ++start.tv_sec;
+    start.tv_nsec -= 1000000000;
+  }
+  return start;
+}
+
+// The model: stream i writes its tokens gap ms apart, the streams spread
+// evenly over one gap.
+[[noreturn]] void write_tokens(const std::vector<int>& sockets, int tokens, int gap_ms) {
+  timespec start;
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  const int n = static_cast<int>(sockets.size());
+  for (long k = 0; k < static_cast<long>(n) * tokens; ++k) {
+    const int i = static_cast<int>(k % n);
+    const timespec when =
+        at_ms(start, static_cast<double>(k / n) * gap_ms + double(i) * gap_ms / n);
+    ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &when, nullptr);
+    if (::send(sockets[i], kEvent, sizeof kEvent - 1, MSG_NOSIGNAL) < 0) std::_Exit(1);
+  }
+  for (int s : sockets) ::shutdown(s, SHUT_WR);
+  std::_Exit(0);
+}
+
+// The clients: read until every stream ends.
+[[noreturn]] void read_all(const std::vector<int>& sockets) {
+  const int ep = ::epoll_create1(0);
+  for (int s : sockets) {
+    epoll_event e{};
+    e.events = EPOLLIN;
+    e.data.fd = s;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+  }
+  std::size_t open = sockets.size();
+  char buf[8192];
+  epoll_event events[256];
+  while (open > 0) {
+    const int k = ::epoll_wait(ep, events, 256, -1);
+    for (int j = 0; j < k; ++j) {
+      if (::recv(events[j].data.fd, buf, sizeof buf, 0) <= 0) {
+        ::epoll_ctl(ep, EPOLL_CTL_DEL, events[j].data.fd, nullptr);
+        --open;
+      }
+    }
+  }
+  std::_Exit(0);
+}
+
+// One read; sets `drained` when the kernel says nothing is left queued.
+ssize_t read_token(int s, char* buf, std::size_t size, bool& drained) {
+  iovec io{buf, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t got = ::recvmsg(s, &msg, 0);
+  drained = got < 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); got > 0 && c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+      int queued = 0;
+      std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+      drained = queued == 0;
+    }
+  }
+  return got;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: relay_floor STREAMS TOKENS GAP_MS\n");
+    return 2;
+  }
+  const int n = std::atoi(argv[1]);
+  const int tokens = std::atoi(argv[2]);
+  const int gap_ms = std::atoi(argv[3]);
+  int up_port = 0;
+  int down_port = 0;
+  const int up_listener = listening_socket(up_port);
+  const int down_listener = listening_socket(down_port);
+  std::vector<Pair> up;
+  std::vector<Pair> down;
+  for (int i = 0; i < n; ++i) {
+    up.push_back(connected_pair(up_listener, up_port));
+    down.push_back(connected_pair(down_listener, down_port));
+  }
+  std::vector<int> model;
+  std::vector<int> clients;
+  for (int i = 0; i < n; ++i) {
+    model.push_back(up[i].near_end);
+    clients.push_back(down[i].far_end);
+  }
+  const pid_t writer = ::fork();
+  if (writer == 0) write_tokens(model, tokens, gap_ms);
+  const pid_t reader = ::fork();
+  if (reader == 0) read_all(clients);
+  for (int i = 0; i < n; ++i) {
+    ::close(up[i].near_end);
+    ::close(down[i].far_end);
+  }
+
+  const int ep = ::epoll_create1(0);
+  for (int i = 0; i < n; ++i) {
+    const int s = up[i].far_end;
+    ::fcntl(s, F_SETFL, O_NONBLOCK);
+    const int on = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_INQ, &on, sizeof on);
+    epoll_event e{};
+    e.events = EPOLLIN | EPOLLET;
+    e.data.u32 = static_cast<uint32_t>(i);
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+  }
+  const double cpu0 = cpu_seconds();
+  long relayed = 0;
+  int open = n;
+  char buf[1024];
+  epoll_event events[256];
+  while (open > 0) {
+    const int k = ::epoll_wait(ep, events, 256, -1);
+    for (int j = 0; j < k; ++j) {
+      const int i = static_cast<int>(events[j].data.u32);
+      for (bool drained = false; !drained;) {
+        const ssize_t got = read_token(up[i].far_end, buf, sizeof buf, drained);
+        if (got > 0) {
+          ::send(down[i].near_end, buf, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+          ++relayed;
+        } else if (got == 0) {
+          // shutdown, not close alone: the children hold copies of the fd.
+          ::shutdown(down[i].near_end, SHUT_WR);
+          ::close(down[i].near_end);
+          --open;
+          drained = true;
+        }
+      }
+    }
+  }
+  const double cpu = cpu_seconds() - cpu0;
+  ::waitpid(writer, nullptr, 0);
+  ::waitpid(reader, nullptr, 0);
+  std::printf("relayed=%ld cpu_seconds=%.3f us_per_token=%.1f\n", relayed, cpu,
+              1e6 * cpu / (double(n) * tokens));
+  return 0;
+}
