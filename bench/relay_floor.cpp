@@ -5,7 +5,8 @@
 // it beside the service so the service's CPU a token can be read against
 // what the kernel alone charges for the same three calls.
 //   relay_floor STREAMS TOKENS GAP_MS
-// Prints: relayed=N cpu_seconds=S us_per_token=U
+// Prints: client_gap_p50_ms=A client_gap_p99_ms=B (the clients' side), then
+// relayed=N cpu_seconds=S us_per_token=U (the relay's)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -103,27 +105,48 @@ timespec at_ms(timespec start, double ms) {
   std::_Exit(0);
 }
 
-// The clients: read until every stream ends.
+double now_ms() {
+  timespec t;
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
+
+// The clients: read until every stream ends, and report the gaps between a
+// stream's arrivals (its first excluded) as a client of the relay sees them.
 [[noreturn]] void read_all(const std::vector<int>& sockets) {
   const int ep = ::epoll_create1(0);
-  for (int s : sockets) {
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
     epoll_event e{};
     e.events = EPOLLIN;
-    e.data.fd = s;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+    e.data.u64 = i;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, sockets[i], &e);
   }
+  std::vector<double> last(sockets.size(), 0);
+  std::vector<double> gaps;
   std::size_t open = sockets.size();
   char buf[8192];
   epoll_event events[256];
   while (open > 0) {
     const int k = ::epoll_wait(ep, events, 256, -1);
+    const double at = now_ms();
     for (int j = 0; j < k; ++j) {
-      if (::recv(events[j].data.fd, buf, sizeof buf, 0) <= 0) {
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, events[j].data.fd, nullptr);
+      const std::size_t i = events[j].data.u64;
+      if (::recv(sockets[i], buf, sizeof buf, 0) <= 0) {
+        ::epoll_ctl(ep, EPOLL_CTL_DEL, sockets[i], nullptr);
         --open;
+        continue;
       }
+      if (last[i] > 0) gaps.push_back(at - last[i]);
+      last[i] = at;
     }
   }
+  std::sort(gaps.begin(), gaps.end());
+  const auto at_rank = [&](double q) {
+    return gaps.empty() ? 0.0
+                        : gaps[std::min(gaps.size() - 1, std::size_t(q * double(gaps.size())))];
+  };
+  std::printf("client_gap_p50_ms=%.1f client_gap_p99_ms=%.1f\n", at_rank(0.5), at_rank(0.99));
+  std::fflush(stdout);
   std::_Exit(0);
 }
 
