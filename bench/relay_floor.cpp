@@ -65,16 +65,23 @@ int connected_socket(int port) {
   return s;
 }
 
-struct Pair {
-  int near_end;  // the end this process keeps
-  int far_end;   // the end a child keeps
-};
+std::vector<int> connect_all(int port, int n) {
+  std::vector<int> sockets;
+  for (int i = 0; i < n; ++i) sockets.push_back(connected_socket(port));
+  return sockets;
+}
 
-Pair connected_pair(int listener, int port) {
-  const int near_end = connected_socket(port);
-  const int far_end = ::accept(listener, nullptr, nullptr);
-  no_delay(far_end);
-  return {near_end, far_end};
+std::vector<int> accept_all(int listener, int n) {
+  std::vector<int> sockets;
+  for (int i = 0; i < n; ++i) {
+    sockets.push_back(::accept(listener, nullptr, nullptr));
+    if (sockets.back() < 0) {
+      std::perror("accept");
+      std::exit(1);
+    }
+    no_delay(sockets.back());
+  }
+  return sockets;
 }
 
 timespec at_ms(timespec start, double ms) {
@@ -192,30 +199,26 @@ int main(int argc, char** argv) {
   int down_port = 0;
   const int up_listener = listening_socket(up_port);
   const int down_listener = listening_socket(down_port);
-  std::vector<Pair> up;
-  std::vector<Pair> down;
-  for (int i = 0; i < n; ++i) {
-    up.push_back(connected_pair(up_listener, up_port));
-    down.push_back(connected_pair(down_listener, down_port));
-  }
-  std::vector<int> model;
-  std::vector<int> clients;
-  for (int i = 0; i < n; ++i) {
-    model.push_back(up[i].near_end);
-    clients.push_back(down[i].far_end);
-  }
+  // Each side connects from its own process, so none holds more than two
+  // sockets a stream (a container's descriptor limit is a process's); the
+  // model starts when the relay is ready.
+  int go[2];
+  if (::pipe(go) != 0) return 1;
   const pid_t writer = ::fork();
-  if (writer == 0) write_tokens(model, tokens, gap_ms);
-  const pid_t reader = ::fork();
-  if (reader == 0) read_all(clients);
-  for (int i = 0; i < n; ++i) {
-    ::close(up[i].near_end);
-    ::close(down[i].far_end);
+  if (writer == 0) {
+    const auto model = connect_all(up_port, n);
+    char start = 0;
+    if (::read(go[0], &start, 1) != 1) std::_Exit(1);
+    write_tokens(model, tokens, gap_ms);
   }
+  const pid_t reader = ::fork();
+  if (reader == 0) read_all(connect_all(down_port, n));
+  const auto upstream = accept_all(up_listener, n);
+  const auto clients = accept_all(down_listener, n);
 
   const int ep = ::epoll_create1(0);
   for (int i = 0; i < n; ++i) {
-    const int s = up[i].far_end;
+    const int s = upstream[i];
     ::fcntl(s, F_SETFL, O_NONBLOCK);
     const int on = 1;
     ::setsockopt(s, IPPROTO_TCP, TCP_INQ, &on, sizeof on);
@@ -224,6 +227,7 @@ int main(int argc, char** argv) {
     e.data.u32 = static_cast<uint32_t>(i);
     ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
   }
+  if (::write(go[1], "g", 1) != 1) return 1;
   const double cpu0 = cpu_seconds();
   long relayed = 0;
   int open = n;
@@ -234,14 +238,12 @@ int main(int argc, char** argv) {
     for (int j = 0; j < k; ++j) {
       const int i = static_cast<int>(events[j].data.u32);
       for (bool drained = false; !drained;) {
-        const ssize_t got = read_token(up[i].far_end, buf, sizeof buf, drained);
+        const ssize_t got = read_token(upstream[i], buf, sizeof buf, drained);
         if (got > 0) {
-          ::send(down[i].near_end, buf, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+          ::send(clients[i], buf, static_cast<std::size_t>(got), MSG_NOSIGNAL);
           ++relayed;
         } else if (got == 0) {
-          // shutdown, not close alone: the children hold copies of the fd.
-          ::shutdown(down[i].near_end, SHUT_WR);
-          ::close(down[i].near_end);
+          ::close(clients[i]);
           --open;
           drained = true;
         }
