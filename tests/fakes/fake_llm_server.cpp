@@ -1,5 +1,7 @@
 #include "fakes/fake_llm_server.hpp"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cmath>
 #include <deque>
@@ -296,6 +298,15 @@ struct FakeLlmServer::Impl {
         framed.clear();
         fmt::format_to(std::back_inserter(framed), "{:x}\r\n{}\r\n", chunk.bytes.size(),
                        chunk.bytes);
+        if (reply.end == FakeReply::End::close && &chunk == &reply.chunks.back()) {
+          // Held back (MSG_MORE) and sent with the end: the client finds
+          // both in one read, with no readiness event for the end alone.
+          ::send(socket.native_handle(), framed.data(), framed.size(), MSG_MORE | MSG_NOSIGNAL);
+          boost::system::error_code ignored;
+          socket.shutdown(tcp::socket::shutdown_send, ignored);
+          co_await wait_for_close(socket);
+          co_return;
+        }
         const auto sent = common::send_now(socket.native_handle(), framed);
         if (!sent) {
           ++closed_by_client;

@@ -24,6 +24,7 @@ struct FakeReply {
     finish,  ///< end the body properly; the connection stays open for reuse
     drop,    ///< reset the connection mid-body
     hang,    ///< never end (until the client goes away)
+    close,   ///< close mid-body, the end in the same segment as the last bytes
   } end = End::finish;
 };
 

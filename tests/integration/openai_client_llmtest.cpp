@@ -141,6 +141,23 @@ TEST_P(OpenAiClient, ADropMidStreamIsTruncatedAfterTheDeltasSoFar) {
   EXPECT_EQ(fake.requests().size(), 1u) << "no retry once tokens have flowed";
 }
 
+TEST_P(OpenAiClient, AnUpstreamClosingWithItsLastBytesIsTruncatedAtOnce) {
+  FakeLlmServer fake;
+  // The last bytes and the close in one segment, while the client waits to
+  // read: the end must be read behind the bytes, not waited for.
+  auto reply = openai_stream({"partial", " answer"}, 50ms, false, "", false);
+  reply.end = FakeReply::End::close;
+  fake.push(reply);
+  auto options = options_for(fake.url());
+  options.idle_timeout = std::chrono::seconds(10);
+  const auto start = Clock::now();
+  const auto r = run(options);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind(), llm::LlmError::Kind::truncated) << r.error->what();
+  EXPECT_EQ(joined(r.deltas), "partial answer");
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST_P(OpenAiClient, AnErrorChunkFailsTheCompletion) {
   FakeLlmServer fake;
   auto reply = openai_stream({"a"}, 0ms, false, "", false);
