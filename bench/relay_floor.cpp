@@ -24,6 +24,8 @@
 #include <ctime>
 #include <vector>
 
+#include "common/read_queued.hpp"
+
 namespace {
 
 // One token as an OpenAI-style server frames it.
@@ -159,23 +161,9 @@ double now_ms() {
 
 // One read; sets `drained` when the kernel says nothing is left queued.
 ssize_t read_token(int s, char* buf, std::size_t size, bool& drained) {
-  iovec io{buf, size};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t got = ::recvmsg(s, &msg, 0);
-  drained = got < 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); got > 0 && c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
-      int queued = 0;
-      std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
-      drained = queued == 0;
-    }
-  }
-  return got;
+  const auto read = chrysopedia::common::read_queued(s, buf, size, 0);
+  drained = read.got < 0 || read.queued == 0;
+  return read.got;
 }
 
 double cpu_seconds() {
@@ -220,8 +208,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < n; ++i) {
     const int s = upstream[i];
     ::fcntl(s, F_SETFL, O_NONBLOCK);
-    const int on = 1;
-    ::setsockopt(s, IPPROTO_TCP, TCP_INQ, &on, sizeof on);
+    chrysopedia::common::ask_for_queued_count(s);
     epoll_event e{};
     e.events = EPOLLIN | EPOLLET;
     e.data.u32 = static_cast<uint32_t>(i);

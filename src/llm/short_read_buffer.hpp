@@ -1,16 +1,15 @@
 #pragma once
 
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/version.hpp>
+
+#include "common/read_queued.hpp"
 
 // A TCP read's buffer that lets Asio's reactor skip the read that finds
 // nothing. At a model's pace a read brings one token and leaves the socket
@@ -37,12 +36,7 @@ struct ShortReadBuffer {
 // Asks the kernel to report what a read leaves queued; harmless if it
 // cannot (reads then stay ordinary).
 inline void report_queued_bytes(boost::asio::ip::tcp::socket& socket) {
-#ifdef TCP_INQ
-  const int on = 1;
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INQ, &on, sizeof on);
-#else
-  (void)socket;
-#endif
+  common::ask_for_queued_count(socket.native_handle());
 }
 
 }  // namespace chrysopedia::llm
@@ -70,37 +64,22 @@ class reactive_socket_recv_op_base<chrysopedia::llm::ShortReadBuffer> : public r
   static status do_perform(reactor_op* base) {
     auto* o = static_cast<reactive_socket_recv_op_base*>(base);
     const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-    iovec io{o->buffers_.buffer.data(), o->buffers_.buffer.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &io;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t got;
-    do {
-      got = ::recvmsg(o->socket_, &msg, o->flags_);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0) {
+    const std::size_t size = o->buffers_.buffer.size();
+    const auto read =
+        chrysopedia::common::read_queued(o->socket_, o->buffers_.buffer.data(), size, o->flags_);
+    if (read.got < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;
       o->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
       o->bytes_transferred_ = 0;
       return done_and_exhausted;
     }
-    o->bytes_transferred_ = static_cast<std::size_t>(got);
-    if (stream && got == 0) {
-      if (io.iov_len == 0) return done;  // an empty read reads nothing
+    o->bytes_transferred_ = static_cast<std::size_t>(read.got);
+    if (stream && read.got == 0) {
+      if (size == 0) return done;  // an empty read reads nothing
       o->ec_ = boost::asio::error::eof;
       return done_and_exhausted;
     }
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
-        int queued = 0;
-        std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
-        return queued == 0 ? done_and_exhausted : done;
-      }
-    }
-    return done;
+    return read.queued == 0 ? done_and_exhausted : done;
   }
 
  private:
