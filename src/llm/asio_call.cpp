@@ -13,7 +13,7 @@
 
 #include "llm/keep_alive_pool.hpp"
 #include "llm/response_parser.hpp"
-#include "llm/short_read_buffer.hpp"
+#include "llm/drain_aware_buffer.hpp"
 
 namespace chrysopedia::llm {
 

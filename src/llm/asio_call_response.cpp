@@ -6,7 +6,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "llm/asio_call_impl.hpp"
-#include "llm/short_read_buffer.hpp"
+#include "llm/drain_aware_buffer.hpp"
 
 // The request on its way out and the response on its way in: the parser's
 // events, pauses the consumer asks for, and reads paced in bursts.
@@ -167,9 +167,9 @@ net::awaitable<CallOutcome> AsioCall::call() {
           std::max(read_size - std::min(read_size, buffer_.size()), read_size / 4);
       auto space = buffer_.prepare(room);
       read_started_ = Clock::now();
-      // A short read tells the reactor the socket is empty: it then waits
+      // A read the kernel says left the socket empty lets the reactor wait
       // for the next token instead of trying a read that finds nothing.
-      auto [ec, n] = co_await socket_.async_read_some(ShortReadBuffer{space},
+      auto [ec, n] = co_await socket_.async_read_some(DrainAwareBuffer{space},
                                                       net::as_tuple(net::use_awaitable));
       if (stopped()) co_return CallOutcome{};
       buffer_.commit(n);

@@ -1,7 +1,8 @@
-// The upstream read's buffer (llm/short_read_buffer.hpp): after a read that
-// came back short the reactor waits for the socket instead of trying a recv
-// that finds nothing, and no byte that arrives after it is missed. Counts
-// recv(2) on the test's socket by standing in for it in this process.
+// The upstream read's buffer (llm/drain_aware_buffer.hpp): after a read the
+// kernel says left the socket empty the reactor waits for the socket instead
+// of trying a recv that finds nothing, and no byte or end that arrives
+// after it is missed. Counts the reads on the test's socket by standing in
+// for recv(2) and recvmsg(2) in this process.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -18,7 +19,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
-#include "llm/short_read_buffer.hpp"
+#include "llm/drain_aware_buffer.hpp"
 
 namespace {
 
@@ -44,7 +45,7 @@ namespace {
 
 namespace net = boost::asio;
 using boost::system::error_code;
-using chrysopedia::llm::ShortReadBuffer;
+using chrysopedia::llm::DrainAwareBuffer;
 using net::ip::tcp;
 
 struct Pair {
@@ -85,7 +86,7 @@ struct Pair {
   }
 
   void start_read(std::array<char, 16>& space, error_code& ec, std::size_t& got, bool& done) {
-    reader.async_read_some(ShortReadBuffer{net::buffer(space)}, [&](error_code e, std::size_t n) {
+    reader.async_read_some(DrainAwareBuffer{net::buffer(space)}, [&](error_code e, std::size_t n) {
       ec = e;
       got = n;
       done = true;
@@ -95,7 +96,7 @@ struct Pair {
 
 }  // namespace
 
-TEST(ShortReadBuffer, AfterAShortReadTheNextReadWaitsWithoutARecv) {
+TEST(DrainAwareBuffer, AfterAReadThatEmptiesTheSocketTheNextWaitsWithoutARecv) {
   Pair pair;
   std::array<char, 16> space{};
   error_code ec;
@@ -118,7 +119,7 @@ TEST(ShortReadBuffer, AfterAShortReadTheNextReadWaitsWithoutARecv) {
   EXPECT_EQ(recv_calls.load(), 2);
 }
 
-TEST(ShortReadBuffer, BytesThatArriveBetweenAShortReadAndTheNextAreRead) {
+TEST(DrainAwareBuffer, BytesThatArriveAfterTheSocketWasEmptiedAreRead) {
   Pair pair;
   std::array<char, 16> space{};
   error_code ec;
@@ -132,7 +133,7 @@ TEST(ShortReadBuffer, BytesThatArriveBetweenAShortReadAndTheNextAreRead) {
   EXPECT_EQ(std::string(space.data(), 6), "second");
 }
 
-TEST(ShortReadBuffer, AReadThatFillsItsBufferReadsAgainAtOnce) {
+TEST(DrainAwareBuffer, AReadThatFillsItsBufferReadsAgainAtOnce) {
   Pair pair;
   std::array<char, 16> space{};
   error_code ec;
@@ -149,7 +150,7 @@ TEST(ShortReadBuffer, AReadThatFillsItsBufferReadsAgainAtOnce) {
   EXPECT_EQ(got, 4u);
 }
 
-TEST(ShortReadBuffer, TheEndOfTheStreamIsReported) {
+TEST(DrainAwareBuffer, TheEndOfTheStreamIsReported) {
   Pair pair;
   std::array<char, 16> space{};
   error_code ec;
@@ -160,7 +161,7 @@ TEST(ShortReadBuffer, TheEndOfTheStreamIsReported) {
   EXPECT_EQ(ec, net::error::eof);
 }
 
-TEST(ShortReadBuffer, TheLastBytesAndTheEndArrivingTogetherAreBothRead) {
+TEST(DrainAwareBuffer, TheLastBytesAndTheEndArrivingTogetherAreBothRead) {
   Pair pair;
   std::array<char, 16> space{};
   error_code ec;
@@ -180,7 +181,7 @@ TEST(ShortReadBuffer, TheLastBytesAndTheEndArrivingTogetherAreBothRead) {
   EXPECT_EQ(ec, net::error::eof);
 }
 
-TEST(ShortReadBuffer, WithoutTheKernelsCountAReadIsAnOrdinaryOne) {
+TEST(DrainAwareBuffer, WithoutTheKernelsCountAReadIsAnOrdinaryOne) {
   Pair pair(false);
   std::array<char, 16> space{};
   error_code ec;

@@ -26,7 +26,7 @@
 // read is an ordinary one.
 namespace chrysopedia::llm {
 
-struct ShortReadBuffer {
+struct DrainAwareBuffer {
   boost::asio::mutable_buffer buffer;
 
   const boost::asio::mutable_buffer* begin() const { return &buffer; }
@@ -49,11 +49,11 @@ inline void report_queued_bytes(boost::asio::ip::tcp::socket& socket) {
 namespace boost::asio::detail {
 
 template <>
-class reactive_socket_recv_op_base<chrysopedia::llm::ShortReadBuffer> : public reactor_op {
+class reactive_socket_recv_op_base<chrysopedia::llm::DrainAwareBuffer> : public reactor_op {
  public:
   reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
                                socket_ops::state_type state,
-                               const chrysopedia::llm::ShortReadBuffer& buffers,
+                               const chrysopedia::llm::DrainAwareBuffer& buffers,
                                socket_base::message_flags flags, func_type complete_func)
       : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
         socket_(socket),
@@ -85,7 +85,7 @@ class reactive_socket_recv_op_base<chrysopedia::llm::ShortReadBuffer> : public r
  private:
   socket_type socket_;
   socket_ops::state_type state_;
-  chrysopedia::llm::ShortReadBuffer buffers_;
+  chrysopedia::llm::DrainAwareBuffer buffers_;
   socket_base::message_flags flags_;
 };
 
