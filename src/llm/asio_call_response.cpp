@@ -169,8 +169,9 @@ net::awaitable<CallOutcome> AsioCall::call() {
       read_started_ = Clock::now();
       // A read the kernel says left the socket empty lets the reactor wait
       // for the next token instead of trying a read that finds nothing.
-      auto [ec, n] = co_await socket_.async_read_some(DrainAwareBuffer{space},
-                                                      net::as_tuple(net::use_awaitable));
+      const DrainAwareBuffer drain_aware{space};
+      auto [ec, n] =
+          co_await socket_.async_read_some(drain_aware, net::as_tuple(net::use_awaitable));
       if (stopped()) co_return CallOutcome{};
       buffer_.commit(n);
       buffered = n > 0;
