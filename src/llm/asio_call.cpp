@@ -11,9 +11,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/read_queued.hpp"
 #include "llm/keep_alive_pool.hpp"
 #include "llm/response_parser.hpp"
-#include "llm/drain_aware_buffer.hpp"
 
 namespace chrysopedia::llm {
 
@@ -153,7 +153,7 @@ net::awaitable<std::optional<CallOutcome>> AsioCall::connect() {
                       true);
   }
   socket_.set_option(tcp::no_delay(true), ec);
-  report_queued_bytes(socket_);
+  common::ask_for_queued_count(socket_.native_handle());  // for DrainAwareBuffer
   co_return std::nullopt;
 }
 

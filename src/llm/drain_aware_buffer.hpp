@@ -6,7 +6,6 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/version.hpp>
 
 #include "common/read_queued.hpp"
@@ -22,8 +21,9 @@
 // event). When nothing is left the reactor is told so, the way it is told a
 // read met the end of the stream (`done_and_exhausted`, which clears its
 // speculative flag until the next readiness event sets it again), and the
-// next read waits at once. Without the option's answer (an older kernel) a
-// read is an ordinary one.
+// next read waits at once. The socket asks for the count with
+// common::ask_for_queued_count; without the kernel's answer a read is an
+// ordinary one.
 namespace chrysopedia::llm {
 
 struct DrainAwareBuffer {
@@ -32,12 +32,6 @@ struct DrainAwareBuffer {
   const boost::asio::mutable_buffer* begin() const { return &buffer; }
   const boost::asio::mutable_buffer* end() const { return &buffer + 1; }
 };
-
-// Asks the kernel to report what a read leaves queued; harmless if it
-// cannot (reads then stay ordinary).
-inline void report_queued_bytes(boost::asio::ip::tcp::socket& socket) {
-  common::ask_for_queued_count(socket.native_handle());
-}
 
 }  // namespace chrysopedia::llm
 
@@ -74,8 +68,7 @@ class reactive_socket_recv_op_base<chrysopedia::llm::DrainAwareBuffer> : public 
       return done_and_exhausted;
     }
     o->bytes_transferred_ = static_cast<std::size_t>(read.got);
-    if (stream && read.got == 0) {
-      if (size == 0) return done;  // an empty read reads nothing
+    if (stream && read.got == 0) {  // (Asio never starts an empty stream read)
       o->ec_ = boost::asio::error::eof;
       return done_and_exhausted;
     }
