@@ -129,6 +129,18 @@ services_start_standby() {
   export STANDBY_PID
   STANDBY_PID=$(head -n 1 "$dir/postmaster.pid")
   export STANDBY_URL="postgresql://postgres@127.0.0.1:$port/chrysopedia"
+  # Accepting connections is not yet streaming: until its WAL receiver has
+  # reached the primary, the service takes it for down and asks again only
+  # seconds later. Ready means streaming.
+  local i
+  for i in $(seq 1 300); do
+    [ "$(psql -h 127.0.0.1 -p "$port" -U postgres -d chrysopedia -tAc \
+      "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
+    sleep 0.1
+  done
+  echo "services: the standby on port $port did not stream from the primary in 30 s" >&2
+  tail -n 5 "$dir/server.log" >&2 || true
+  return 1
 }
 
 # Stops the cluster in DIR (if any) with shutdown mode $2.

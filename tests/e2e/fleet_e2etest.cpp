@@ -259,6 +259,22 @@ std::string chat_failure(std::uint16_t port, const std::string& question) {
   }
 }
 
+// Chats until a search has read the standby. By time, not by count: a
+// replica whose first check found the standby not yet streaming asks again
+// only after ReplicaSet::kRetryFailedAfter, and a loaded machine may take
+// that long.
+bool chat_until_the_standby_reads(const FleetProcess& fleet) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (fleet_counter(fleet, kStandbyReads) == 0) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    if (const auto failure = chat_failure(fleet.port(), "sidechain"); !failure.empty()) {
+      ADD_FAILURE() << "a chat failed: " << failure;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // SPEC §11: searches read from the fleet's hot standby; killed under load,
@@ -272,10 +288,7 @@ TEST_F(Fleet, SearchesReadTheStandbyAndAStandbyKilledUnderLoadFailsNoChat) {
   ASSERT_FALSE(fleet.standby_url().empty()) << fleet.post_mortem();
   ASSERT_GT(fleet.standby_pid(), 0);
 
-  for (int i = 0; i < 50 && fleet_counter(fleet, kStandbyReads) == 0; ++i) {
-    ASSERT_EQ(chat_failure(fleet.port(), "sidechain"), "") << fleet.post_mortem();
-  }
-  ASSERT_GT(fleet_counter(fleet, kStandbyReads), 0) << fleet.post_mortem();
+  ASSERT_TRUE(chat_until_the_standby_reads(fleet)) << fleet.post_mortem();
   const double primary_before = fleet_counter(fleet, kPrimaryReads);
 
   std::atomic<bool> stop{false};
@@ -323,10 +336,7 @@ TEST_F(Fleet, AStandbyFallenBehindIsSkippedAndNewPagesAreFound) {
                       {"DATABASE_REPLICA_MAX_LAG_SECONDS", "1"}},
                      1);
   ASSERT_FALSE(fleet.standby_url().empty()) << fleet.post_mortem();
-  for (int i = 0; i < 50 && fleet_counter(fleet, kStandbyReads) == 0; ++i) {
-    ASSERT_EQ(chat_failure(fleet.port(), "sidechain"), "") << fleet.post_mortem();
-  }
-  ASSERT_GT(fleet_counter(fleet, kStandbyReads), 0) << fleet.post_mortem();
+  ASSERT_TRUE(chat_until_the_standby_reads(fleet)) << fleet.post_mortem();
 
   {
     pqxx::connection standby(fleet.standby_url());
