@@ -15,13 +15,11 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "chat/answer_phases.hpp"
 #include "chat/chat_metrics.hpp"
 #include "chat/chat_request.hpp"
-#include "chat/citation_scanner.hpp"
-#include "chat/followup_rewriter.hpp"
 #include "chat/native_face.hpp"
 #include "chat/offline_answerer.hpp"
-#include "chat/prompt.hpp"
 #include "chrysopedia/http/json_error.hpp"
 #include "common/log_text.hpp"
 #include "common/os_random.hpp"
@@ -32,22 +30,6 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A value for a key=value log line: quoted, escaped, and cut short.
-std::string log_value(std::string_view s) {
-  return common::log_quote(s);
-}
-
-std::string log_value(const std::optional<std::string>& s) {
-  return s ? log_value(std::string_view(*s)) : std::string("null");
-}
-
-std::string log_value(const char* s) {
-  return log_value(std::string_view(s));
-}
-std::string log_value(const std::string& s) {
-  return log_value(std::string_view(s));
-}
 
 // Where an owner's conversation is stored: keys' conversations apart
 // from each other's (another key naming the same id finds nothing, and
@@ -90,14 +72,34 @@ void ChatService::add_routes(http::Router& router, const RouteGuard& guard) {
              guarded([this](http::Exchange& ex) { return delete_conversation(ex); }, false));
 }
 
+// A chat request made a turn, and the face that answers it.
+struct ChatService::OpenedTurn {
+  std::unique_ptr<Turn> turn;
+  std::shared_ptr<NativeFace> face;
+};
+
 net::awaitable<void> ChatService::chat(http::Exchange& ex) {
+  // The request's parsing and its conversation's loading happen in a
+  // coroutine of their own, whose frame is gone before the answer streams.
+  std::unique_ptr<OpenedTurn> opened = co_await open_turn(ex);
+  if (!opened) co_return;
+  if (!opened->face->detachable()) {
+    co_await answer(std::move(*opened->turn), *opened->face);
+    co_return;
+  }
+  co_await answer_detachable(std::move(opened->turn), std::move(opened->face),
+                             ex.take_stream_slot());
+}
+
+net::awaitable<std::unique_ptr<ChatService::OpenedTurn>> ChatService::open_turn(
+    http::Exchange& ex) {
   const auto started = Clock::now();
   const auto& http_request = ex.request();
   auto parsed = parse_chat_request(http_request.header("content-type"), http_request.body);
   if (const auto* err = std::get_if<ChatRequestError>(&parsed)) {
     auto response = http::json_error(err->status, err->code, err->message);
     co_await ex.respond(std::move(response));
-    co_return;
+    co_return nullptr;
   }
   ChatRequest request = std::get<ChatRequest>(std::move(parsed));
   const std::string& rid = http_request.request_id;
@@ -115,7 +117,8 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
     try {
       history = co_await peers.history->load(stored);
     } catch (const history::HistoryError& e) {
-      spdlog::warn("chat_history_load_error cid={} rid={} error={}", cid, rid, log_value(e.what()));
+      spdlog::warn("chat_history_load_error cid={} rid={} error={}", cid, rid,
+                   common::log_quote(e.what()));
       load_failed = true;
     }
   }
@@ -127,14 +130,16 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
                                        "no conversation_id to start a new one.")
                     : unknown_conversation(cid);
     co_await ex.respond(std::move(refusal));
-    co_return;
+    co_return nullptr;
   }
 
+  auto opened = std::make_unique<OpenedTurn>();
   NativeFace::Memory memory{peers.history, stored, settings_.chat_history_max_turn_pairs > 0};
-  auto face = std::make_shared<NativeFace>(ex, std::move(memory), request.query, cid, started,
-                                           peers.journal->open(http_request.owner));
-  face->set_grace(std::chrono::seconds(settings_.chat_detached_grace_seconds));
-  Turn turn;
+  opened->face = std::make_shared<NativeFace>(ex, std::move(memory), request.query, cid, started,
+                                              peers.journal->open(http_request.owner));
+  opened->face->set_grace(std::chrono::seconds(settings_.chat_detached_grace_seconds));
+  opened->turn = std::make_unique<Turn>();
+  Turn& turn = *opened->turn;
   turn.question = std::move(request.query);
   turn.creator = std::move(request.creator);
   turn.history = std::move(history);
@@ -142,11 +147,7 @@ net::awaitable<void> ChatService::chat(http::Exchange& ex) {
   turn.request_id = rid;
   turn.face = "chat";
   turn.arrived = started;
-  if (!face->detachable()) {
-    co_await answer(std::move(turn), *face);
-    co_return;
-  }
-  co_await answer_detachable(std::move(turn), std::move(face), ex.take_stream_slot());
+  co_return opened;
 }
 
 namespace {
@@ -183,7 +184,8 @@ net::awaitable<void> watch_detached(std::weak_ptr<NativeFace> weak,
 
 }  // namespace
 
-net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<NativeFace> face,
+net::awaitable<void> ChatService::answer_detachable(std::unique_ptr<Turn> turn,
+                                                    std::shared_ptr<NativeFace> face,
                                                     std::shared_ptr<void> stream_slot) {
   // The answer runs apart from the request, so that the client leaving
   // (which cancels this handler) does not end it: it goes on, kept for
@@ -214,7 +216,7 @@ net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<N
       [this, face, run, turn = std::move(turn),
        stream_slot = std::move(stream_slot)]() mutable -> net::awaitable<void> {
         try {
-          co_await answer(std::move(turn), *face);
+          co_await answer(std::move(*turn), *face);
         } catch (...) {
           run->error = std::current_exception();
         }
@@ -245,196 +247,12 @@ net::awaitable<void> ChatService::answer_detachable(Turn turn, std::shared_ptr<N
 }
 
 net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
-  const std::string& cid = turn.conversation_id;
-  const std::string& rid = turn.request_id;
   const ChatPeers peers = peers_();
   co_await sink.begin();
   StreamMetrics metrics(turn.arrived);
-
-  search::SearchRequest search_request{turn.question, turn.creator,
-                                       settings_.chat_max_context_sources};
-  // A follow-up is searched in the light of the questions before it: made
-  // standalone by the model when the operator asks for that and it answers
-  // in time, else with the earlier questions as context.
-  for (const auto& m : turn.history) {
-    if (m.role == "user") search_request.context.push_back(m.content);
-  }
-  std::string rewrite = "off";
-  // Only a model can rewrite: the offline answerer would answer instead.
-  if (settings_.chat_rewrite_followups && !settings_.llm_api_url.empty() &&
-      !search_request.context.empty()) {
-    const auto r =
-        co_await rewrite_followup(*peers.llm, settings_.llm_model, search_request.context,
-                                  turn.question, settings_.chat_rewrite_timeout);
-    rewrite = r.outcome;
-    if (r.query) {
-      search_request.query = *r.query;
-      search_request.context.clear();
-    }
-  }
-
-  // (No co_await inside a catch block: the error is sent after it.)
-  search::SearchResult found;
-  bool search_failed = false;
-  const auto search_started = Clock::now();
-  try {
-    found = co_await peers.search->search(search_request);
-  } catch (const search::SearchError& e) {
-    spdlog::error("chat_search_error query={} creator={} cid={} rid={} error={}",
-                  log_value(turn.question), log_value(turn.creator), cid, rid, log_value(e.what()));
-    search_failed = true;
-  }
-  const auto search_ended = Clock::now();
-  metrics.search_done(search_started, search_failed);
-  if (search_failed) {
-    co_await sink.search_failed();
-    co_return;
-  }
-  spdlog::info(
-      "chat_search query={} searched={} rewrite={} creator={} cascade_tier={} semantic={} "
-      "source_count={} cid={} rid={}",
-      log_value(turn.question), log_value(found.searched_query), rewrite, log_value(turn.creator),
-      found.cascade_tier, found.semantic.empty() ? "off" : found.semantic, found.items.size(), cid,
-      rid);
-  // Destroying the completion (the client left, the coroutine unwound)
-  // stops the upstream transfer at once; nothing below runs, nothing is saved.
-  std::unique_ptr<llm::CompletionStream> completion;
-  {
-    llm::CompletionRequest completion_request;
-    completion_request.messages = build_messages(found.items, turn.history, turn.question);
-    // The caller's own system messages come after ours, in their order.
-    std::vector<llm::ChatMessage> extra;
-    for (auto& text : turn.extra_system) extra.push_back({"system", std::move(text)});
-    completion_request.messages.insert(completion_request.messages.begin() + 1,
-                                       std::make_move_iterator(extra.begin()),
-                                       std::make_move_iterator(extra.end()));
-    completion_request.model = settings_.llm_model;
-    completion_request.temperature = turn.temperature.value_or(settings_.llm_temperature);
-    completion_request.max_tokens = turn.max_tokens.value_or(settings_.llm_max_tokens);
-    // Usage is asked for as the operator set it (LLM_STREAM_USAGE: some
-    // upstreams refuse stream_options), whatever the caller asked.
-    completion_request.stream_usage = settings_.llm_stream_usage;
-    completion_request.stop = std::move(turn.stop);
-    completion_request.user = std::move(turn.user);
-    for (const auto& item : found.items) completion_request.sources.push_back(item.summary);
-    completion = peers.llm->start(completion_request);
-  }
-  // The sources go to the client while the model reads its prompt: the
-  // request is on its way first, so the client's first token does not also
-  // wait for the sources' serialising and their write.
-  {
-    Sources sources;
-    sources.json = sources_json(found.items);
-    sources.refs.reserve(found.items.size());
-    for (const auto& item : found.items) {
-      sources.refs.push_back({item.title, item.slug, item.section_anchor});
-    }
-    co_await sink.sources(sources);
-  }
-  if (spdlog::should_log(spdlog::level::debug)) {
-    // Where the time before the sources went (the handler's start is after
-    // the request was read): to the open stream, the search, the rest.
-    const auto us = [&turn](Clock::time_point t) {
-      return std::chrono::duration_cast<std::chrono::microseconds>(t - turn.arrived).count();
-    };
-    spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
-                  us(search_started), us(search_ended), us(Clock::now()), rid);
-  }
-
-  // The stream may stay open for minutes, thousands at a time: keep only
-  // what its end needs, not the pages and history the prompt was built from.
-  const std::size_t source_count = found.items.size();
-  std::vector<search::SearchItem>().swap(found.items);
-  std::vector<history::Message>().swap(turn.history);
-
-  CitationScanner citations(source_count, turn.keep_markers);
-  bool llm_failed = false;
-  int llm_status = 0;
-  bool stopped = false;
-  std::size_t relayed = 0;  // bytes of the answer sent so far
-  bool stop_cut = false;    // a stop ended the wait for the model
-  try {
-    for (;;) {
-      // What one read from the model brought leaves in one write, as soon
-      // as it is all relayed (not on a later turn of the loop).
-      if (!completion->ready()) sink.caught_up();
-      sink.awaiting_model(true);
-      auto delta = co_await completion->next();
-      sink.awaiting_model(false);
-      if (!delta) break;
-      citations.feed(*delta);
-      co_await sink.token(*delta);
-      metrics.token();
-      relayed += delta->size();
-      if (sink.stop_requested()) {
-        stopped = true;
-        break;
-      }
-      if (sink.abandoned()) {
-        spdlog::info("chat_abandoned cid={} rid={} relayed_bytes={}", cid, rid, relayed);
-        co_return;  // the stream's writer ends it as abandoned; the upstream stops
-      }
-    }
-  } catch (const llm::LlmError& e) {
-    spdlog::error("chat_llm_error query={} cid={} rid={} status={} error={}",
-                  log_value(turn.question), cid, rid, e.status(), log_value(e.what()));
-    llm_failed = true;
-    llm_status = e.status();
-  } catch (const boost::system::system_error& e) {
-    // The cut that a stop emits (answer_detachable): the answer ends as
-    // stopped. Any other cancellation (the client gone for good) goes on up.
-    if (e.code() != net::error::operation_aborted || !sink.stop_requested()) throw;
-    stopped = true;
-    stop_cut = true;
-  }
-  sink.awaiting_model(false);
-  sink.caught_up();  // a token held when a stop or a failure ended the loop
-  // What follows (the readers' done, the saved turn) is not to be cut.
-  if (stop_cut) co_await net::this_coro::reset_cancellation_state();
-  if (llm_failed) {
-    metrics.llm_failed();
-    co_await sink.model_failed(llm_status);
-    co_return;
-  }
-  const llm::CompletionResult* whole = &completion->result();
-  llm::CompletionResult cut;
-  if (stopped) {
-    // What the readers got is the answer: the model's text past it (read
-    // ahead, not sent) is dropped, and the upstream is stopped now.
-    cut = *whole;
-    cut.text.resize(relayed);
-    cut.finish_reason = "stop";
-    whole = &cut;
-    completion.reset();
-    spdlog::info("chat_stopped cid={} rid={} relayed_bytes={}", cid, rid, relayed);
-  }
-  const llm::CompletionResult& result = *whole;
-  citations.finish();
-  metrics.citations(citations.cited().size(), citations.invalid().size());
-
-  Answered answered;
-  answered.stopped = stopped;
-  answered.text = result.text;
-  answered.cascade_tier = std::move(found.cascade_tier);
-  answered.searched_query = std::move(found.searched_query);
-  answered.cited = citations.cited();
-  answered.invalid = citations.invalid();
-  for (const auto& m : citations.markers()) {
-    answered.markers.push_back({m.begin, m.end, m.numbers});
-  }
-  if (result.usage) {
-    answered.usage = TurnUsage{result.usage->prompt_tokens, result.usage->completion_tokens};
-  }
-  answered.finish_reason = result.finish_reason;
-  co_await sink.answered(answered);
-
-  const double latency_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - turn.arrived).count();
-  spdlog::info(
-      "chat_done query={} creator={} cascade_tier={} source_count={} citations={} "
-      "invalid_citations={} latency_ms={:.1f} face={} cid={} rid={}",
-      log_value(turn.question), log_value(turn.creator), answered.cascade_tier, source_count,
-      answered.cited.size(), answered.invalid.size(), latency_ms, turn.face, cid, rid);
+  std::unique_ptr<AnswerStart> start = co_await begin_answer(settings_, peers, turn, sink, metrics);
+  if (!start) co_return;
+  co_await relay_answer(turn, *start, sink, metrics);
 }
 
 namespace {
@@ -504,7 +322,7 @@ net::awaitable<void> ChatService::resume_stream(http::Exchange& ex) {
     batch = co_await peers.journal->read(req.owner, id, *after > 0 ? *after - 1 : 0, kBatch);
   } catch (const history::HistoryError& e) {
     spdlog::warn("stream_resume_error stream={} rid={} error={}", id, req.request_id,
-                 log_value(e.what()));
+                 common::log_quote(e.what()));
     failed = true;
   }
   if (failed || !batch) {
@@ -592,7 +410,7 @@ net::awaitable<void> ChatService::stop_stream(http::Exchange& ex) {
       outcome = co_await peers.journal->stop(req.owner, id);
     } catch (const history::HistoryError& e) {
       spdlog::warn("stream_stop_error stream={} rid={} error={}", id, req.request_id,
-                   log_value(e.what()));
+                   common::log_quote(e.what()));
       response = http::json_error(503, "memory_unavailable",
                                   "Kept streams cannot be reached right now; try again shortly.");
     }
@@ -638,7 +456,7 @@ net::awaitable<void> ChatService::get_conversation(http::Exchange& ex) {
     } catch (const history::MemoryOff& e) {
       response = http::json_error(503, "memory_disabled", e.what());
     } catch (const history::HistoryError& e) {
-      spdlog::warn("conversation_get_error cid={} error={}", id, log_value(e.what()));
+      spdlog::warn("conversation_get_error cid={} error={}", id, common::log_quote(e.what()));
       response =
           http::json_error(503, "memory_unavailable",
                            "Conversation memory is unavailable right now; try again shortly.");
@@ -660,7 +478,7 @@ net::awaitable<void> ChatService::delete_conversation(http::Exchange& ex) {
     try {
       co_await peers.history->remove(stored_id(ex.request().owner, id));
     } catch (const history::HistoryError& e) {
-      spdlog::warn("conversation_delete_error cid={} error={}", id, log_value(e.what()));
+      spdlog::warn("conversation_delete_error cid={} error={}", id, common::log_quote(e.what()));
       response =
           http::json_error(503, "memory_unavailable",
                            "Conversation memory is unavailable right now; try again shortly.");

@@ -59,8 +59,13 @@ class ChatService final : public Answerer {
   boost::asio::awaitable<void> delete_conversation(http::Exchange& exchange);
 
  private:
+  struct OpenedTurn;
+  // The chat endpoint's turn and face, or null when it has answered the
+  // request itself (a bad request, a conversation it cannot continue).
+  boost::asio::awaitable<std::unique_ptr<OpenedTurn>> open_turn(http::Exchange& exchange);
   // The native face's answer, run apart from its request (resume on).
-  boost::asio::awaitable<void> answer_detachable(Turn turn, std::shared_ptr<NativeFace> face,
+  boost::asio::awaitable<void> answer_detachable(std::unique_ptr<Turn> turn,
+                                                 std::shared_ptr<NativeFace> face,
                                                  std::shared_ptr<void> stream_slot);
 
   const config::Settings& settings_;

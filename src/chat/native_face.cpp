@@ -19,6 +19,23 @@ namespace net = boost::asio;
 namespace {
 constexpr std::string_view kSearchFailed = R"({"message":"Search failed"})";
 constexpr std::string_view kLlmFailed = R"({"message":"LLM generation failed"})";
+
+// Source `n` (from 1) of NativeFace::cited_as_: its slug and anchor. The
+// scanner cites only listed sources, so `n` is there.
+std::pair<std::string_view, std::string_view> cited_source(std::string_view sources, int n) {
+  const auto next = [&sources] {
+    const auto end = sources.find('\0');
+    const auto field = sources.substr(0, end);
+    sources.remove_prefix(end + 1);
+    return field;
+  };
+  for (int i = 1; i < n; ++i) {
+    next();
+    next();
+  }
+  const auto slug = next();
+  return {slug, next()};
+}
 }  // namespace
 
 NativeFace::NativeFace(http::Exchange& exchange, Memory memory, std::string question,
@@ -99,8 +116,13 @@ net::awaitable<void> NativeFace::search_failed() {
 }
 
 net::awaitable<void> NativeFace::sources(const Sources& sources) {
-  cited_as_.reserve(sources.refs.size());
-  for (const auto& ref : sources.refs) cited_as_.emplace_back(ref.slug, ref.anchor);
+  std::size_t bytes = 0;
+  for (const auto& ref : sources.refs) bytes += ref.slug.size() + ref.anchor.size() + 2;
+  cited_as_.reserve(bytes);
+  for (const auto& ref : sources.refs) {
+    cited_as_.append(ref.slug).push_back('\0');
+    cited_as_.append(ref.anchor).push_back('\0');
+  }
   co_await send("sources", sources.json);
 }
 
@@ -137,7 +159,7 @@ net::awaitable<void> NativeFace::answered(const Answered& answer) {
                          {"latency_ms", std::round(latency_ms * 10) / 10}};
   nlohmann::json cited = nlohmann::json::array();
   for (int n : answer.cited) {
-    const auto& [slug, anchor] = cited_as_[static_cast<std::size_t>(n - 1)];
+    const auto [slug, anchor] = cited_source(cited_as_, n);
     cited.push_back({{"number", n}, {"slug", slug}, {"section_anchor", anchor}});
   }
   done["citations"] = std::move(cited);

@@ -88,8 +88,10 @@ class NativeFace final : public AnswerSink {
   std::string conversation_id_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<history::StreamWriter> writer_;  // null: not kept, no ids
-  // What a citation names in `done`: each source's page and section.
-  std::vector<std::pair<std::string, std::string>> cited_as_;
+  // What a citation names in `done`: each source's page and section, as
+  // "slug\0anchor\0" one after another (one allocation, held while the
+  // answer streams, rather than two strings a source).
+  std::string cited_as_;
 };
 
 }  // namespace chrysopedia::chat

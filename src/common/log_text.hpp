@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,10 @@ namespace chrysopedia::common {
 /// Longer than `max_bytes` of input, it is cut on a character boundary and
 /// ends with `…`.
 std::string log_quote(std::string_view text, std::size_t max_bytes = 200);
+
+/// The same, or `null` when there is none.
+inline std::string log_quote_or_null(const std::optional<std::string>& text) {
+  return text ? log_quote(std::string_view(*text)) : std::string("null");
+}
 
 }  // namespace chrysopedia::common

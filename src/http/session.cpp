@@ -32,8 +32,9 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 4096;
-// While a handler runs, the client usually sends nothing more.
-constexpr std::size_t kWatchChunk = 512;
+// While a handler runs, the client usually sends nothing more; what this
+// takes from the read buffer is held for as long as the answer streams.
+constexpr std::size_t kWatchChunk = 64;
 Request to_request(bhttp::request<bhttp::string_body>&& raw) {
   Request req;
   req.method = std::string(raw.method_string());
@@ -91,7 +92,7 @@ awaitable<void> Session::run() {
     for (;;) {
       bhttp::request<bhttp::string_body> raw;
       if (!co_await read_request(raw)) break;
-      if (!co_await handle(std::move(raw)) || closing_) break;
+      if (!co_await handle(raw) || closing_) break;
     }
   } catch (const std::exception& e) {
     // Only the client's connection failing gets here; handlers' own errors
@@ -224,7 +225,10 @@ awaitable<void> Session::refuse_idle_connection() {
   co_await lingering_close();
 }
 
-awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
+awaitable<bool> Session::handle(bhttp::request<bhttp::string_body>& raw) {
+  // This frame lives as long as the handler, for minutes when it streams:
+  // what only a request without a handler, or a handler's failure, needs
+  // is in coroutines of their own.
   const auto started = Clock::now();
   state_ = State::handling;
   ++served_;
@@ -232,6 +236,9 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   const bool client_keep_alive = raw.keep_alive();
   const bool http10 = raw.version() < 11;
   Request req = to_request(std::move(raw));
+  // Moved from, the message still holds its header fields; it lives in
+  // run()'s frame for as long as the answer streams.
+  raw = {};
   req.peer_address = peer_address_;
 
   auto match = router_->match(req.method, req.path);
@@ -240,25 +247,8 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   std::exception_ptr failure;
   writer_.begin_request(weak_from_this(), http10, cors_.response_headers(req));
 
-  if (!match.handler && cors_.is_preflight(req) && !match.allowed.empty()) {
-    Response r;
-    r.status = 204;
-    r.content_type.clear();
-    writer_.set_cors(cors_.preflight_headers(req, match.allowed));
-    co_await exchange.respond(std::move(r));
-  } else if (!match.handler) {
-    Response r;
-    if (match.allowed.empty()) {
-      r = json_error(404, "not_found",
-                     fmt::format("There is nothing at {} {}.", req.method, req.path));
-    } else {
-      const auto allow = join(match.allowed, ", ");
-      r = json_error(
-          405, "method_not_allowed",
-          fmt::format("{} does not accept {}; it accepts {}.", req.path, req.method, allow));
-      r.headers.emplace_back("Allow", allow);
-    }
-    co_await exchange.respond(std::move(r));
+  if (!match.handler) {
+    co_await respond_unrouted(exchange, req, match);
   } else {
     req.params = std::move(match.params);
     stream_.expires_never();
@@ -280,19 +270,8 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
   }
 
   const bool socket_ok = stream_.socket().is_open() && !writer_.broken() && !client_gone;
-  if (failure && socket_ok) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      spdlog::error("http_handler_error rid={} method={} path={} error=\"{}\"", req.request_id,
-                    req.method, common::log_quote(req.path), e.what());
-    }
-  }
-  if (socket_ok && !exchange.started()) {
-    auto error = json_error(
-        500, "internal_error",
-        "The server failed to answer this request; it has been logged as " + req.request_id + ".");
-    co_await exchange.respond(std::move(error));
+  if (socket_ok && (failure || !exchange.started())) {
+    co_await respond_failed(exchange, req, failure);
   } else if (socket_ok && exchange.streaming()) {
     co_await writer_.write_last_chunk();
   }
@@ -307,6 +286,49 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body> raw) {
               client_gone ? " client_gone=true" : "");
   co_return socket_ok && !failure && exchange.keep_alive() && !closing_ &&
       !(http10 && exchange.streaming());
+}
+
+// A preflight, or a path or method with no handler.
+awaitable<void> Session::respond_unrouted(SessionExchange& exchange, const Request& req,
+                                          const Router::Match& match) {
+  Response r;
+  if (cors_.is_preflight(req) && !match.allowed.empty()) {
+    r.status = 204;
+    r.content_type.clear();
+    writer_.set_cors(cors_.preflight_headers(req, match.allowed));
+  } else if (match.allowed.empty()) {
+    r = json_error(404, "not_found",
+                   fmt::format("There is nothing at {} {}.", req.method, req.path));
+  } else {
+    const auto allow = join(match.allowed, ", ");
+    r = json_error(
+        405, "method_not_allowed",
+        fmt::format("{} does not accept {}; it accepts {}.", req.path, req.method, allow));
+    r.headers.emplace_back("Allow", allow);
+  }
+  co_await exchange.respond(std::move(r));
+}
+
+// A handler that failed (logged here), or ended without answering: a 500
+// unless its answer has begun.
+awaitable<void> Session::respond_failed(SessionExchange& exchange, const Request& req,
+                                        std::exception_ptr failure) {
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("http_handler_error rid={} method={} path={} error=\"{}\"", req.request_id,
+                    req.method, common::log_quote(req.path), e.what());
+    }
+  }
+  if (!exchange.started()) {
+    auto error = json_error(
+        500, "internal_error",
+        "The server failed to answer this request; it has been logged as " + req.request_id + ".");
+    co_await exchange.respond(std::move(error));
+  } else if (exchange.streaming()) {
+    co_await writer_.write_last_chunk();
+  }
 }
 
 // The answer keeps the connection only while the server is not closing it.

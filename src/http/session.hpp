@@ -21,6 +21,7 @@
 
 namespace chrysopedia::http {
 
+class SessionExchange;
 class SessionRegistry;
 
 /// One client connection: reads requests one after another (keep-alive),
@@ -49,8 +50,13 @@ class Session : public std::enable_shared_from_this<Session> {
       boost::beast::http::request<boost::beast::http::string_body>& out);
   boost::asio::awaitable<void> reject(const Rejection& why, const RequestReader& reader);
   boost::asio::awaitable<void> refuse_idle_connection();
+  // `raw` is moved from.
   boost::asio::awaitable<bool> handle(
-      boost::beast::http::request<boost::beast::http::string_body> raw);
+      boost::beast::http::request<boost::beast::http::string_body>& raw);
+  boost::asio::awaitable<void> respond_unrouted(SessionExchange& exchange, const Request& req,
+                                                const Router::Match& match);
+  boost::asio::awaitable<void> respond_failed(SessionExchange& exchange, const Request& req,
+                                              std::exception_ptr failure);
   boost::asio::awaitable<void> watch_client();
   // For SessionExchange: the writer's, with the server's closing in mind.
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,

@@ -79,6 +79,27 @@ TEST(ChatService, DoneNamesTheSourcesTheAnswerCitedAndTheNumbersThatNameNone) {
   EXPECT_EQ(none["invalid_citations"], json::array());
 }
 
+TEST(ChatService, DoneNamesEachCitedSectionByItsPageAndAnchor) {
+  // The face keeps each source's slug and anchor (packed, for as long as
+  // the answer streams): the last, the first and a middle one, each right.
+  Rig rig;
+  auto section = [](const std::string& slug, const std::string& anchor) {
+    auto i = item(slug, "text of " + anchor);
+    i.section_anchor = anchor;
+    i.section_heading = "Heading " + anchor;
+    return i;
+  };
+  rig.search.result.items = {section("a-page-whose-slug-is-longer-than-inline-strings", "why-duck"),
+                             item("kick-eq", "A page, no section."), section("mix-bus", ""),
+                             section("reverb-sends", "pre-delay")};
+  rig.llm.deltas = {"See [4], then [1] and [2]."};
+  const auto done = data_of(rig.chat({{"query", "bass"}})->ex, "done");
+  EXPECT_EQ(done["citations"], json::parse(R"([
+      {"number":4,"slug":"reverb-sends","section_anchor":"pre-delay"},
+      {"number":1,"slug":"a-page-whose-slug-is-longer-than-inline-strings","section_anchor":"why-duck"},
+      {"number":2,"slug":"kick-eq","section_anchor":""}])"));
+}
+
 TEST(ChatService, NothingFoundIsAnEmptySourcesArrayAndStillAnAnswer) {
   Rig rig;
   rig.search.result = {{}, "none", ""};
