@@ -25,7 +25,7 @@ constexpr std::size_t kReadBuffer = 8192;
 // a stream waiting for its next token holds its read's buffer all the while:
 // reads start this small and grow (to kReadBuffer) only while each fills
 // what it was given, so thousands of paced streams do not hold 8 KiB each.
-constexpr std::size_t kFirstRead = 1024;
+constexpr std::size_t kFirstRead = 512;
 // A bursting upstream is read at most this often (the same window as the
 // session's write coalescing: reads and writes then batch alike).
 constexpr auto kReadPace = std::chrono::milliseconds(2);
@@ -125,6 +125,9 @@ net::awaitable<CallOutcome> AsioCall::call() {
                         "the upstream sent a malformed response: " + header_ec.message(), false);
     }
     sent_ = true;
+    // Answered: no attempt of this call sends the request again, and the
+    // answer may stream for minutes.
+    std::string().swap(head_);
     // Every event a read brought, in one go (reading the header turned
     // this off): otherwise each read_some parses one chunk and completes,
     // the consumer wakes between them and writes each token on its own.
