@@ -91,4 +91,5 @@ $upstream_row
 MD
 )
 echo "$report"
-echo "$report" >> "${REPORT:-docs/PERFORMANCE.md}"
+# REPORT=0: print only (as in the other bench scripts), REPORT=path: there.
+[ "${REPORT:-}" = 0 ] || echo "$report" >>"${REPORT:-docs/PERFORMANCE.md}"

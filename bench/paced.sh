@@ -143,4 +143,5 @@ System calls (\`strace -c -f\`, ${SYSCALL_STREAMS:-50} streams, tokens 20 ms apa
 MD
 )
 echo "$report"
-echo "$report" >> "${REPORT:-docs/PERFORMANCE.md}"
+# REPORT=0: print only (as in the other bench scripts), REPORT=path: there.
+[ "${REPORT:-}" = 0 ] || echo "$report" >>"${REPORT:-docs/PERFORMANCE.md}"

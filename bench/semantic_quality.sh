@@ -122,4 +122,4 @@ echo "${outcomes:-  (none reported)}"
 echo
 echo "Questions whose rank changed (full text -> fused; 0: not in the top 10 pages):"
 node "$emb/quality.mjs" changes "$work/fulltext.jsonl" "$work/fused.jsonl"
-if [ -n "${REPORT:-}" ]; then echo "$report" >>"$REPORT"; fi
+if [ -n "${REPORT:-}" ] && [ "$REPORT" != 0 ]; then echo "$report" >>"$REPORT"; fi

@@ -194,7 +194,7 @@ MD
 fi
 
 echo "$report"
-if [ -n "${REPORT:-}" ]; then
+if [ -n "${REPORT:-}" ] && [ "$REPORT" != 0 ]; then
   echo "$report" >>"$REPORT"
 elif [ "$soak_seconds" -ge 1800 ]; then
   echo "$report" >>docs/PERFORMANCE.md
