@@ -43,7 +43,8 @@ ResponseWriter::ResponseWriter(beast::tcp_stream& stream, const ServerOptions& o
     : stream_(stream),
       options_(options),
       writer_done_(stream.get_executor(), Clock::time_point::max()),
-      coalesce_(stream.get_executor()) {}
+      coalesce_(stream.get_executor()),
+      heartbeat_(stream.get_executor()) {}
 
 void ResponseWriter::begin_request(std::weak_ptr<void> owner, bool http10, HeaderList cors) {
   owner_ = std::move(owner);
@@ -53,25 +54,33 @@ void ResponseWriter::begin_request(std::weak_ptr<void> owner, bool http10, Heade
   hold_ = false;
 }
 
-awaitable<void> ResponseWriter::heartbeat() {
-  net::steady_timer timer(stream_.get_executor());
-  for (;;) {
-    const auto now = Clock::now();
-    timer.expires_at(streaming_ && !writing_ ? last_write_ + options_.heartbeat_interval
-                                             : now + options_.heartbeat_interval);
-    auto [ec] = co_await timer.async_wait(use_tuple);
-    if (ec) co_return;
-    if (!streaming_ || writing_ || Clock::now() - last_write_ < options_.heartbeat_interval) {
-      continue;
-    }
-    try {
-      const std::string ping = SseFramer::comment("ping");
-      co_await write_chunk(ping);
-      co_await drain();
-    } catch (const std::exception&) {
-      co_return;  // the connection failed: ending here cancels the handler
-    }
+void ResponseWriter::start_heartbeat(std::function<void()> on_broken) {
+  on_broken_ = std::move(on_broken);
+  arm_heartbeat();
+}
+
+void ResponseWriter::stop_heartbeat() {
+  on_broken_ = nullptr;
+  heartbeat_.cancel();
+}
+
+void ResponseWriter::arm_heartbeat() {
+  heartbeat_.expires_at(streaming_ && !writing_ ? last_write_ + options_.heartbeat_interval
+                                                : Clock::now() + options_.heartbeat_interval);
+  heartbeat_.async_wait([self = owner_.lock(), this](const beast::error_code& ec) {
+    if (!ec && on_broken_) beat();
+  });
+}
+
+void ResponseWriter::beat() {
+  if (streaming_ && !writing_ && !broken_ &&
+      Clock::now() - last_write_ >= options_.heartbeat_interval) {
+    // With whatever is held (the stream has been quiet for the interval).
+    append_chunk(SseFramer::comment("ping"));
+    hold_ = false;
+    start_flush();
   }
+  if (!broken_) arm_heartbeat();
 }
 
 awaitable<void> ResponseWriter::write_response(const Request& request, Response&& response,
@@ -127,14 +136,18 @@ awaitable<void> ResponseWriter::write_event_stream_head(
   last_write_ = Clock::now();
 }
 
-awaitable<void> ResponseWriter::write_chunk(std::string_view payload) {
-  throw_if_broken();
+void ResponseWriter::append_chunk(std::string_view payload) {
   if (http10_) {
     out_.append(payload);
   } else {
     fmt::format_to(std::back_inserter(out_), "{:x}\r\n", payload.size());
     out_.append(payload).append("\r\n");
   }
+}
+
+awaitable<void> ResponseWriter::write_chunk(std::string_view payload) {
+  throw_if_broken();
+  append_chunk(payload);
   if (!hold_) schedule_flush();
   while (out_.size() > kOutputBound) {
     start_flush();
@@ -226,6 +239,13 @@ void ResponseWriter::on_flushed(const beast::error_code& ec) {
   if (ec) {
     broken_ = true;
     broken_ec_ = ec;
+    // The handler may be waiting for something else (its model): the
+    // session ends it now, as it does when the client leaves.
+    if (auto on_broken = std::move(on_broken_)) {
+      on_broken_ = nullptr;
+      heartbeat_.cancel();
+      on_broken();
+    }
   } else {
     schedule_flush();  // what queued meanwhile: through the window too
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@ namespace chrysopedia::http {
 /// next write. So the handler does not wait for each event's write (a burst
 /// of tokens is one syscall, not one each), and a reader that takes nothing
 /// stops the handler once the buffer passes a bound. While the stream is
-/// quiet, heartbeat() writes `: ping` comments.
+/// quiet, the heartbeat writes `: ping` comments.
 class ResponseWriter {
  public:
   ResponseWriter(boost::beast::tcp_stream& stream, const ServerOptions& options);
@@ -46,8 +47,12 @@ class ResponseWriter {
   /// a turn of the loop; see EventStream::hold.
   void hold() { hold_ = true; }
   void release();
-  /// Runs alongside a handler; ends (cancelling it) when a ping fails.
-  boost::asio::awaitable<void> heartbeat();
+  /// While a handler runs: a `: ping` comment on a stream quiet for the
+  /// heartbeat interval, and `on_broken` once a write fails (the session
+  /// then ends the handler). A timer, not a coroutine: a stream waiting
+  /// for its model holds no frame for it.
+  void start_heartbeat(std::function<void()> on_broken);
+  void stop_heartbeat();
 
   /// A write failed: the connection is unusable.
   bool broken() const { return broken_; }
@@ -62,6 +67,9 @@ class ResponseWriter {
   void on_flushed(const boost::system::error_code& ec);
   boost::asio::awaitable<void> drain();
   void throw_if_broken() const;
+  void append_chunk(std::string_view payload);
+  void arm_heartbeat();
+  void beat();
 
   boost::beast::tcp_stream& stream_;
   const ServerOptions& options_;
@@ -74,7 +82,9 @@ class ResponseWriter {
   bool hold_ = false;
   boost::asio::steady_timer writer_done_;  // cancelled when a write ends
   boost::asio::steady_timer coalesce_;     // a held write's start
-  unsigned stream_writes_ = 0;             // writes since the stream opened
+  boost::asio::steady_timer heartbeat_;
+  std::function<void()> on_broken_;  // set while the heartbeat runs
+  unsigned stream_writes_ = 0;       // writes since the stream opened
   bool broken_ = false;
   boost::system::error_code broken_ec_;
   bool streaming_ = false;

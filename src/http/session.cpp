@@ -256,12 +256,18 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body>& raw) {
     // heartbeat; whichever ends first cancels the others, so a client that
     // leaves cancels its handler at once. (Not `||`: that waits for the
     // first *success*, so a handler that throws would wait for the client.)
+    // A write that fails (a heartbeat's, or one the handler did not wait
+    // for) ends the watch, and so the handler, as the client leaving does.
+    writer_.start_heartbeat([this] { stop_watching(); });
+    const struct HeartbeatStop {
+      ResponseWriter& writer;
+      ~HeartbeatStop() { writer.stop_heartbeat(); }
+    } heartbeat_stop{writer_};
     auto ex = stream_.get_executor();
-    auto [order, handler_error, watch_error, heartbeat_error] =
+    auto [order, handler_error, watch_error] =
         co_await net::experimental::make_parallel_group(
             net::co_spawn(ex, (*match.handler)(exchange), net::deferred),
-            net::co_spawn(ex, watch_client(), net::deferred),
-            net::co_spawn(ex, writer_.heartbeat(), net::deferred))
+            net::co_spawn(ex, watch_client(), net::deferred))
             .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
     client_gone = order[0] != 0;
     // A handler cancelled because its client left ends with an error that
@@ -354,13 +360,21 @@ awaitable<void> Session::watch_client() {
       // A client pipelining this much is not waiting for our answer; stop
       // reading until the handler is done (which cancels this wait).
       net::steady_timer hold(socket.get_executor(), Clock::time_point::max());
+      watch_hold_ = &hold;
       co_await hold.async_wait(use_tuple);
+      watch_hold_ = nullptr;
       co_return;
     }
     auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kWatchChunk), use_tuple);
     if (ec) co_return;  // gone, or cancelled because the handler finished
     buffer_.commit(n);
   }
+}
+
+void Session::stop_watching() {
+  beast::error_code ec;
+  stream_.socket().cancel(ec);
+  if (watch_hold_) watch_hold_->cancel();
 }
 
 awaitable<void> Session::lingering_close() {

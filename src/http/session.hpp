@@ -58,6 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> respond_failed(SessionExchange& exchange, const Request& req,
                                               std::exception_ptr failure);
   boost::asio::awaitable<void> watch_client();
+  // Ends watch_client() (and so the handler): a write to the client failed.
+  void stop_watching();
   // For SessionExchange: the writer's, with the server's closing in mind.
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
                                               bool keep_alive);
@@ -86,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   IdleConnections& idle_;
   std::string idle_client_;          // this peer's key in idle_ ("" when not capped)
   IdleConnections::Slot idle_slot_;  // held while no request is being handled
+  boost::asio::steady_timer* watch_hold_ = nullptr;  // watch_client's, while it holds off reading
 };
 
 }  // namespace chrysopedia::http

@@ -226,6 +226,26 @@ TEST(SseStream, HeartbeatsWhileNothingElseIsWritten) {
   EXPECT_EQ(events[0].event, "done");
 }
 
+// The heartbeat is the stream's: nothing is written on the kept-alive
+// connection once the stream has ended, and the next request's answer is
+// the first thing on the wire.
+TEST(SseStream, HeartbeatsEndWithTheStream) {
+  Probe probe;
+  auto options = loopback_options();
+  options.heartbeat_interval = std::chrono::milliseconds(100);
+  TestServer server(routes(probe), options);
+  RawClient c(server.port());
+  c.send(make_request("GET", "/quiet"));
+  c.read_head();
+  while (c.read_chunk()) {
+  }
+  const unsigned after_stream = c.segments_in();
+  std::this_thread::sleep_for(450ms);
+  EXPECT_EQ(c.segments_in(), after_stream) << "written after the stream ended";
+  c.send(make_request("GET", "/nothing-here"));
+  EXPECT_EQ(c.read_response().status, 404);
+}
+
 TEST(SseStream, AStalledReaderBlocksItsProducerAndMemoryStaysBounded) {
   Probe probe;
   TestServer server(routes(probe));
