@@ -241,9 +241,9 @@ void ResponseWriter::on_flushed(const beast::error_code& ec) {
     broken_ec_ = ec;
     // The handler may be waiting for something else (its model): the
     // session ends it now, as it does when the client leaves.
-    if (auto on_broken = std::move(on_broken_)) {
-      on_broken_ = nullptr;
-      heartbeat_.cancel();
+    if (on_broken_) {
+      const auto on_broken = std::move(on_broken_);
+      stop_heartbeat();
       on_broken();
     }
   } else {

@@ -278,9 +278,9 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body>& raw) {
   const bool socket_ok = stream_.socket().is_open() && !writer_.broken() && !client_gone;
   if (socket_ok && (failure || !exchange.started())) {
     co_await respond_failed(exchange, req, failure);
-  } else if (socket_ok && exchange.streaming()) {
-    co_await writer_.write_last_chunk();
   }
+  // (A 500 just written is a whole response, not a stream.)
+  if (socket_ok && exchange.streaming()) co_await writer_.write_last_chunk();
   writer_.end_stream();
 
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -316,7 +316,7 @@ awaitable<void> Session::respond_unrouted(SessionExchange& exchange, const Reque
 }
 
 // A handler that failed (logged here), or ended without answering: a 500
-// unless its answer has begun.
+// unless its answer has begun (a stream is ended by the caller).
 awaitable<void> Session::respond_failed(SessionExchange& exchange, const Request& req,
                                         std::exception_ptr failure) {
   if (failure) {
@@ -332,8 +332,6 @@ awaitable<void> Session::respond_failed(SessionExchange& exchange, const Request
         500, "internal_error",
         "The server failed to answer this request; it has been logged as " + req.request_id + ".");
     co_await exchange.respond(std::move(error));
-  } else if (exchange.streaming()) {
-    co_await writer_.write_last_chunk();
   }
 }
 
