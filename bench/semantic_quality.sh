@@ -40,8 +40,8 @@ fi
 cp bench/embeddings/server.mjs bench/embeddings/quality.mjs "$emb/"
 
 sets=(data/retrieval-eval.jsonl data/retrieval-eval-holdout.jsonl data/retrieval-eval-fresh.jsonl
-  data/retrieval-eval-fourth.jsonl data/retrieval-eval-followups.jsonl
-  data/retrieval-eval-fourth-followups.jsonl)
+  data/retrieval-eval-fourth.jsonl data/retrieval-eval-fifth.jsonl data/retrieval-eval-followups.jsonl
+  data/retrieval-eval-fourth-followups.jsonl data/retrieval-eval-fifth-followups.jsonl)
 
 . bench/lib/stack.sh
 # stack_cleanup stops what is in _stack_pids: the embeddings server too, on
@@ -108,7 +108,7 @@ report=$(cat <<MD
 bench/semantic_quality.sh: the sample corpus embedded by the Universal Sentence Encoder lite
 (512 dimensions; bench/embeddings/server.mjs, pure-JS TensorFlow on the CPU; the stack's start
 with the import and its embedding: ${import_s} s), every evaluation question asked through /api/v1/chat of the service with
-full text only and with the 20 nearest documents fused in (second turns in their conversation);
+full text only and with the 10 nearest documents fused in (a semantic rank weighed 0.5 of a full-text one) (second turns in their conversation);
 rank of the first relevant page among the pages of \`sources\`, as the eval test scores it.
 Time to the \`sources\` event over every chat, one at a time. Machine: $(stack_machine).
 

@@ -69,6 +69,7 @@ std::shared_ptr<void> make_worker_peers(const config::Settings& settings,
         std::make_unique<llm::OpenAiEmbeddingsClient>(*w->multi, embeddings_options(settings));
     search::SemanticSearchClient::Options o;
     o.timeout = settings.embeddings_timeout;
+    o.weight = settings.embeddings_fusion_weight;
     w->semantic_search =
         std::make_unique<search::SemanticSearchClient>(search, *w->embedder, *semantic, o);
     w->peers.search = w->semantic_search.get();

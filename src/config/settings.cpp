@@ -89,6 +89,7 @@ std::string Settings::redacted_json() const {
   j["EMBEDDINGS_TIMEOUT_SECONDS"] = seconds(embeddings_timeout);
   j["EMBEDDINGS_BATCH_SIZE"] = embeddings_batch_size;
   j["EMBEDDINGS_INDEX_MAX_MIB"] = embeddings_index_max_mib;
+  j["EMBEDDINGS_FUSION_WEIGHT"] = embeddings_fusion_weight;
   j["LLM_API_URL"] = redact_url(llm_api_url);
   j["LLM_API_KEY"] = llm_api_key.empty() ? "" : kMask;
   j["LLM_MODEL"] = llm_model;

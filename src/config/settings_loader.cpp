@@ -89,6 +89,10 @@ const std::vector<Field>& fields() {
        [](Settings& s, const std::string& v) {
          s.chat_rewrite_timeout = parse_seconds(v, 0.05, 30);
        }},
+      {"EMBEDDINGS_FUSION_WEIGHT", false,
+       [](Settings& s, const std::string& v) {
+         s.embeddings_fusion_weight = parse_double(v, 0.01, 100.0, "a weight");
+       }},
       {"EMBEDDINGS_INDEX_MAX_MIB", false,
        [](Settings& s, const std::string& v) {
          s.embeddings_index_max_mib = parse_int<int>(v, 1, 1 << 20, "a size in MiB");

@@ -396,7 +396,8 @@ std::function<void(pqxx::connection_base&)> search_session_setup(int statement_t
 }
 
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
-                         const std::vector<long long>& semantic_doc_ids, ListCache* cache) {
+                         const std::vector<long long>& semantic_doc_ids, ListCache* cache,
+                         double semantic_weight) {
   // Read-only single statements: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(conn);
   SearchRequest req = asked;
@@ -429,8 +430,8 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
         to_items(tx.exec_prepared("semantic_items", ids.dump(), creator_id, excluded.dump()));
     const bool exact = result.cascade_tier != "fuzzy" && !result.items.empty() &&
                        is_exact_title(result.items.front(), req.query);
-    result.items =
-        fuse_rankings(result.items, semantic, static_cast<std::size_t>(req.limit), exact);
+    result.items = fuse_rankings(result.items, semantic, static_cast<std::size_t>(req.limit), exact,
+                                 semantic_weight);
     // Nothing shared the question's words, nor looked like them: what its
     // meaning found is all there is.
     if (result.cascade_tier == "none" && !result.items.empty()) result.cascade_tier = "semantic";

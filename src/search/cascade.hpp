@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "chrysopedia/search/search_client.hpp"
+#include "search/fusion.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -30,10 +31,12 @@ std::function<void(pqxx::connection_base&)> search_session_setup(int statement_t
 /// the pool's threads and the `search` command. Throws pqxx exceptions.
 /// `semantic_doc_ids`: the question's nearest documents by meaning, most
 /// similar first, fused with the cascade's ranking (fusion.hpp); where
-/// nothing else matched they serve as the `semantic` tier. `cache`: the
-/// champion lists kept in memory (list_cache.hpp), or none.
+/// nothing else matched they serve as the `semantic` tier;
+/// `semantic_weight` is how much their ranks count (fuse_rankings). `cache`:
+/// the champion lists kept in memory (list_cache.hpp), or none.
 SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& request,
                          const std::vector<long long>& semantic_doc_ids = {},
-                         ListCache* cache = nullptr);
+                         ListCache* cache = nullptr,
+                         double semantic_weight = kDefaultSemanticWeight);
 
 }  // namespace chrysopedia::search

@@ -8,7 +8,7 @@ namespace chrysopedia::search {
 
 namespace {
 
-constexpr double kRrfK = 60;
+constexpr double kRrfK = 1;
 
 auto key_of(const SearchItem& item) {
   return std::tie(item.slug, item.section_anchor, item.section_heading);
@@ -18,7 +18,7 @@ auto key_of(const SearchItem& item) {
 
 std::vector<SearchItem> fuse_rankings(const std::vector<SearchItem>& full_text,
                                       const std::vector<SearchItem>& semantic, std::size_t limit,
-                                      bool first_is_exact_title) {
+                                      bool first_is_exact_title, double semantic_weight) {
   struct Entry {
     const SearchItem* item;
     double score = 0;
@@ -33,7 +33,7 @@ std::vector<SearchItem> fuse_rankings(const std::vector<SearchItem>& full_text,
     auto [it, fresh] = where.try_emplace(key_of(item), entries.size());
     if (fresh) entries.push_back({&item, 0, absent, absent});
     auto& e = entries[it->second];
-    e.score += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+    e.score += (is_text ? 1.0 : semantic_weight) / (kRrfK + static_cast<double>(rank + 1));
     (is_text ? e.text_rank : e.semantic_rank) =
         std::min(is_text ? e.text_rank : e.semantic_rank, rank);
   };

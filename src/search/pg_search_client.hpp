@@ -41,15 +41,17 @@ class PgSearchClient final : public SearchClient {
   /// the pool thread, as an index lookup is CPU work an I/O loop should not
   /// wait on.
   using Neighbours = std::function<std::vector<long long>()>;
-  /// The cascade fused with the documents `neighbours` finds (none when empty).
+  /// The cascade fused with the documents `neighbours` finds (none when
+  /// empty), their ranks weighed by `semantic_weight` (fuse_rankings).
   boost::asio::awaitable<SearchResult> search_with(const SearchRequest& request,
-                                                   Neighbours neighbours);
+                                                   Neighbours neighbours, double semantic_weight);
   /// The champion lists kept between searches (hits, misses, size).
   ListCache::Stats list_cache_stats() const { return lists_->stats(); }
 
  private:
   boost::asio::awaitable<SearchResult> search_on(PgPool& pool, const SearchRequest& request,
                                                  const Neighbours& neighbours,
+                                                 double semantic_weight,
                                                  std::chrono::steady_clock::time_point deadline);
   /// Starts the standbys' checks that are due (on their pools' threads);
   /// never waits for them.

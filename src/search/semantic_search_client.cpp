@@ -108,7 +108,7 @@ net::awaitable<SearchResult> SemanticSearchClient::search(const SearchRequest& r
   std::string outcome;
   auto ids = co_await neighbours(request, outcome);
   outcome_counter(outcome).inc();
-  auto result = co_await text_.search_with(request, std::move(ids));
+  auto result = co_await text_.search_with(request, std::move(ids), options_.weight);
   result.semantic = outcome;
   co_return result;
 }

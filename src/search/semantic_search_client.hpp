@@ -7,6 +7,7 @@
 
 #include "chrysopedia/search/embedder.hpp"
 #include "chrysopedia/search/search_client.hpp"
+#include "search/fusion.hpp"
 
 namespace chrysopedia::search {
 
@@ -24,9 +25,10 @@ class SemanticIndex;
 class SemanticSearchClient final : public SearchClient {
  public:
   struct Options {
-    std::size_t neighbours = 20;              ///< nearest documents fused in
+    std::size_t neighbours = 10;              ///< nearest documents fused in
     std::chrono::milliseconds timeout{1000};  ///< for the question's embedding
     float min_similarity = 0;                 ///< nearer than this, or not fused
+    double weight = kDefaultSemanticWeight;   ///< of a semantic rank (fuse_rankings)
   };
   SemanticSearchClient(PgSearchClient& text, Embedder& embedder, SemanticIndex& index,
                        Options options);

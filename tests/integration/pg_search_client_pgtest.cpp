@@ -183,7 +183,7 @@ TEST(PgSearchClient, ReadsTheLexiconAtStartAndAgainAfterAnImport) {
   })) << "the lexicon of the import's generation";
 }
 
-TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
+TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFusedByTheirWeight) {
   TestDatabase db;
   db.import(seed() + "\n" +
             page_line("reverb-tails", "Reverb tails", "kara", "Kara", "mixing",
@@ -201,7 +201,7 @@ TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
   search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(5));
   net::io_context ctx;
   std::thread::id looked_up_on;
-  std::optional<search::SearchResult> result;
+  std::optional<search::SearchResult> result, heavier;
   net::co_spawn(
       ctx,
       [&]() -> net::awaitable<void> {
@@ -213,7 +213,9 @@ TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
           looked_up_on = std::this_thread::get_id();
           return std::vector<long long>{reverb};
         };
-        result = co_await client.search_with(request, std::move(neighbours));
+        result = co_await client.search_with(request, neighbours, 0.5);
+        // Weighed three times a full-text rank, the semantic first leads.
+        heavier = co_await client.search_with(request, std::move(neighbours), 3);
       },
       net::detached);
   ctx.run();
@@ -223,6 +225,9 @@ TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFused) {
   ASSERT_EQ(result->items.size(), 2u);
   EXPECT_EQ(result->items.at(0).slug, "sidechain-bass");
   EXPECT_EQ(result->items.at(1).slug, "reverb-tails");
+  ASSERT_TRUE(heavier);
+  ASSERT_EQ(heavier->items.size(), 2u);
+  EXPECT_EQ(heavier->items.at(0).slug, "reverb-tails");
 }
 
 TEST(PgSearchClient, ManyConcurrentSearchesShareASmallPool) {

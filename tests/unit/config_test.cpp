@@ -7,6 +7,7 @@
 #include <map>
 
 #include "chrysopedia/config/settings_loader.hpp"
+#include "search/fusion.hpp"
 
 using chrysopedia::config::ConfigError;
 using chrysopedia::config::EnvLookup;
@@ -204,6 +205,7 @@ TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
   EXPECT_EQ(off.embeddings_timeout, std::chrono::milliseconds(1000));
   EXPECT_EQ(off.embeddings_batch_size, 64);
   EXPECT_EQ(off.embeddings_index_max_mib, 512);
+  EXPECT_EQ(off.embeddings_fusion_weight, chrysopedia::search::kDefaultSemanticWeight);
   EXPECT_FALSE(off.chat_rewrite_followups);
   EXPECT_EQ(off.chat_rewrite_timeout, std::chrono::milliseconds(1500));
   const Settings on = load_settings(env_of({{"EMBEDDINGS_API_URL", "http://localhost:11434/v1"},
@@ -212,6 +214,7 @@ TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
                                             {"EMBEDDINGS_TIMEOUT_SECONDS", "0.25"},
                                             {"EMBEDDINGS_BATCH_SIZE", "16"},
                                             {"EMBEDDINGS_INDEX_MAX_MIB", "128"},
+                                            {"EMBEDDINGS_FUSION_WEIGHT", "1"},
                                             {"CHAT_REWRITE_FOLLOWUPS", "true"},
                                             {"CHAT_REWRITE_TIMEOUT_SECONDS", "0.8"}}),
                                     std::nullopt);
@@ -220,12 +223,15 @@ TEST(Config, SemanticSearchAndFollowUpRewriteSettings) {
   EXPECT_EQ(on.embeddings_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(on.embeddings_batch_size, 16);
   EXPECT_EQ(on.embeddings_index_max_mib, 128);
+  EXPECT_EQ(on.embeddings_fusion_weight, 1.0);
   EXPECT_TRUE(on.chat_rewrite_followups);
   EXPECT_EQ(on.chat_rewrite_timeout, std::chrono::milliseconds(800));
   EXPECT_NE(error_for({{"EMBEDDINGS_API_URL", "http://localhost:11434/v1"}})
                 .find("EMBEDDINGS_MODEL is empty"),
             std::string::npos);
   EXPECT_NE(error_for({{"EMBEDDINGS_BATCH_SIZE", "0"}}).find("EMBEDDINGS_BATCH_SIZE"),
+            std::string::npos);
+  EXPECT_NE(error_for({{"EMBEDDINGS_FUSION_WEIGHT", "0"}}).find("EMBEDDINGS_FUSION_WEIGHT"),
             std::string::npos);
 }
 

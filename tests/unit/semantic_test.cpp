@@ -148,10 +148,30 @@ TEST(VectorIndex, MemoryIsWhatTheEstimateSaidAndFourBitsHalveTheVectors) {
   EXPECT_NEAR(static_cast<double>(per_document[0] - per_document[1]), dim / 2.0, 8);
 }
 
-TEST(FuseRankings, AnItemBothRankingsFoundOutranksOnesFoundByOne) {
+TEST(FuseRankings, AgreementLiftsAnItemButAFullTextFirstKeepsItsPlace) {
+  // Scores 1/(1 + rank), a semantic rank weighed 0.5: a .5, c .25 + .167,
+  // b .333, z .25, y .125. (With k = 60 c, in both lists, passed a.)
   const auto fused = search::fuse_rankings({item("a"), item("b"), item("c")},
                                            {item("z"), item("c"), item("y")}, 10, false);
-  EXPECT_EQ(slugs(fused), (std::vector<std::string>{"c", "a", "z", "b", "y"}));
+  EXPECT_EQ(slugs(fused), (std::vector<std::string>{"a", "c", "b", "z", "y"}));
+}
+
+TEST(FuseRankings, AFullTextSecondThatIsTheSemanticFirstTakesTheLead) {
+  const auto fused =
+      search::fuse_rankings({item("a"), item("b")}, {item("b"), item("q")}, 10, false);
+  EXPECT_EQ(slugs(fused), (std::vector<std::string>{"b", "a", "q"}));
+}
+
+TEST(FuseRankings, TheSemanticWeightSetsWhereMeaningAloneRanks) {
+  const std::vector<search::SearchItem> text{item("a"), item("b"), item("c")};
+  // Half a full-text rank: the semantic first ties the full-text third and
+  // comes after it (ties keep the full-text order).
+  EXPECT_EQ(slugs(search::fuse_rankings(text, {item("z")}, 10, false)),
+            (std::vector<std::string>{"a", "b", "c", "z"}));
+  EXPECT_EQ(slugs(search::fuse_rankings(text, {item("z")}, 10, false, 1.0)),
+            (std::vector<std::string>{"a", "z", "b", "c"}));
+  EXPECT_EQ(slugs(search::fuse_rankings(text, {item("z")}, 10, false, 2.0)),
+            (std::vector<std::string>{"z", "a", "b", "c"}));
 }
 
 TEST(FuseRankings, TiesKeepTheFullTextOrderThenTheSemanticOne) {

@@ -36,6 +36,9 @@ struct Settings {
   std::chrono::milliseconds embeddings_timeout{1000};  ///< for a question's embedding
   int embeddings_batch_size = 64;                      ///< texts per request at import
   int embeddings_index_max_mib = 512;                  ///< 8-bit vectors when they fit, else 4-bit
+  /// A semantic rank's weight against a full-text one when the two are fused
+  /// (search::kDefaultSemanticWeight: full text leads).
+  double embeddings_fusion_weight = 0.5;
 
   /// A follow-up is made standalone by the model (one short call) before
   /// it is searched, when it answers within the timeout.
