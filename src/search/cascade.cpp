@@ -190,6 +190,13 @@ std::string as_title(const std::string& query) {
   return title;
 }
 
+// How much a follow-up's own words, searched alone, count against the
+// search in its conversation's context (fuse_rankings). Measured on the
+// three two-turn sets (docs/PERFORMANCE.md, "A follow-up's own words"):
+// 0.4-0.6 lift unmarked subject changes and keep elliptical follow-ups;
+// 0.75 and more lose elliptical ones.
+constexpr double kOwnWordsWeight = 0.5;
+
 // Whether the full-text ranking's first item is there by the exact-title
 // rule (SPEC §2), which fusion keeps.
 bool is_exact_title(const SearchItem& item, const std::string& query) {
@@ -422,6 +429,17 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
   if (result.items.empty()) {
     result.items = fuzzy(tx, req, parsed);
     result.cascade_tier = result.items.empty() ? "none" : "fuzzy";
+  }
+  if (req.query != asked.query && !result.items.empty()) {
+    // A follow-up searched in its conversation's context finds what the
+    // conversation is about ("and for vocals?"); its own words searched
+    // alone, fused in behind at kOwnWordsWeight, let one that quietly
+    // changes the subject find the new one.
+    SearchRequest alone = asked;
+    alone.context.clear();
+    const auto own = full_text(tx, alone, parse_query(alone.query), creator_id, cache);
+    result.items = fuse_rankings(result.items, own, static_cast<std::size_t>(req.limit), false,
+                                 kOwnWordsWeight);
   }
   if (!semantic_doc_ids.empty()) {
     const nlohmann::json ids = semantic_doc_ids;

@@ -255,3 +255,23 @@ TEST(SearchTiers, AskingWordsAreNotTakenForMisspellings) {
   const auto misspelt = search::run_cascade(conn, {"gettysberg", std::nullopt, 10});
   EXPECT_EQ(misspelt.cascade_tier, "fuzzy") << "a misspelling still reaches it";
 }
+
+// A follow-up is searched in its conversation's context, with its own words
+// searched alone fused in behind (kOwnWordsWeight): the context still
+// carries an elliptical one, and one that changes the subject without
+// saying so finds the new subject.
+TEST_F(Search, AFollowUpFindsItsConversationOrTheSubjectItQuietlyChangesTo) {
+  const std::string before = "how do I sidechain the bass to the kick so both punch";
+  search::SearchRequest elliptical{"and what release?", std::nullopt, 10};
+  elliptical.context = {before};
+  const auto same = search::run_cascade(*conn_, elliptical);
+  EXPECT_EQ(same.searched_query, "and what release? " + before);
+  ASSERT_FALSE(same.items.empty());
+  EXPECT_EQ(same.items.front().slug, "sidechain-bass");
+
+  search::SearchRequest changed{"how much pre-delay on the vocal reverb send?", std::nullopt, 10};
+  changed.context = {before};
+  const auto other = search::run_cascade(*conn_, changed);
+  ASSERT_FALSE(other.items.empty());
+  EXPECT_EQ(other.items.front().slug, "reverb-sends") << keys(other).front();
+}
