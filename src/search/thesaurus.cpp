@@ -33,7 +33,8 @@ std::vector<std::string> words_of(std::string_view phrase) {
 // The languages whose producers' words the thesaurus translates; a class
 // outside the list is a typo, refused when the file loads.
 bool is_language(const std::string& cls) {
-  static constexpr std::string_view kLanguages[] = {"de", "es", "fr", "it", "nl", "pl", "pt"};
+  static constexpr std::string_view kLanguages[] = {"de", "es", "fr", "it", "ja",
+                                                    "nl", "pl", "pt", "sv"};
   return std::find(std::begin(kLanguages), std::end(kLanguages), cls) != std::end(kLanguages);
 }
 

@@ -112,6 +112,22 @@ TEST(Thesaurus, TheBuiltInOneKnowsPolishProducersWords) {
   EXPECT_TRUE(has(builtin_alternatives({"wokalu"}), "vocal"));
 }
 
+TEST(Thesaurus, TheBuiltInOneKnowsSwedishProducersWords) {
+  EXPECT_TRUE(has(builtin_alternatives({"efterklang"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"sång"}), "vocal"));
+  EXPECT_TRUE(has(builtin_alternatives({"sangen"}), "vocal")) << "without the ring";
+  EXPECT_TRUE(has(builtin_alternatives({"bastrumman"}), "kick")) << "an inflected form";
+  EXPECT_TRUE(has(builtin_alternatives({"grötig"}), "muddy"));
+}
+
+TEST(Thesaurus, TheBuiltInOneKnowsJapaneseProducersWordsInRomaji) {
+  EXPECT_TRUE(has(builtin_alternatives({"ribaabu"}), "reverb"));
+  EXPECT_TRUE(has(builtin_alternatives({"boukaru"}), "vocal"));
+  EXPECT_TRUE(has(builtin_alternatives({"bokaru"}), "vocal")) << "the long vowel written short";
+  EXPECT_TRUE(has(builtin_alternatives({"ikoraizaa"}), "eq"));
+  EXPECT_TRUE(has(builtin_alternatives({"pitchi", "hosei"}), "pitch correction"));
+}
+
 TEST(Thesaurus, TheBuiltInOneKnowsMoreGermanSpanishAndFrenchWords) {
   EXPECT_TRUE(has(builtin_alternatives({"summenkompression"}), "glue"));
   EXPECT_TRUE(has(builtin_alternatives({"tiefpass"}), "low-pass"));
