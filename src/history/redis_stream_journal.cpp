@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -76,6 +74,12 @@ constexpr auto kCheckEvery = std::chrono::milliseconds(250);
 // holding up everything else meanwhile.
 constexpr std::size_t kStreamsPerCall = 200;
 
+// A stream's keys, each kind's prefix before the same owner-and-id scope.
+constexpr const char* kStreamPrefix = "chrysopedia:stream:";
+constexpr const char* kStopPrefix = "chrysopedia:stream-stop:";
+constexpr const char* kAlivePrefix = "chrysopedia:stream-alive:";
+constexpr const char* kReadersPrefix = "chrysopedia:stream-readers:";
+
 // KEYS[1] the stream, KEYS[2] its stop flag; ARGV[1] the stop channel.
 // 0: no such stream; 2: it has ended (its last event is done or error); 1:
 // the flag is set, and its key published (the writing replica hears it).
@@ -126,10 +130,10 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   std::weak_ptr<RedisConnection*> connection;
   std::shared_ptr<FlushTick> tick;
   RedisStreamOptions options;
-  std::string key;
-  std::string stop;     // its stop flag's key
-  std::string alive;    // its liveness key
-  std::string readers;  // its readers' mark
+  // What follows each kind's prefix in its keys (owner and stream id): the
+  // four keys are made as a batch needs them, not kept for the stream's
+  // life (a few hundred bytes a stream).
+  std::string scope;
   net::steady_timer beat{ctx};
   bool stop_requested = false;
   std::function<void()> on_stop;
@@ -148,28 +152,24 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
   bool last_failed = false;
 
   WriterState(net::io_context& c, std::weak_ptr<RedisConnection*> conn,
-              std::shared_ptr<FlushTick> t, RedisStreamOptions o, std::string k, std::string s,
-              std::string a, std::string r)
-      : ctx(c),
-        connection(std::move(conn)),
-        tick(std::move(t)),
-        options(o),
-        key(std::move(k)),
-        stop(std::move(s)),
-        alive(std::move(a)),
-        readers(std::move(r)) {}
+              std::shared_ptr<FlushTick> t, RedisStreamOptions o, std::string sc)
+      : ctx(c), connection(std::move(conn)), tick(std::move(t)), options(o), scope(std::move(sc)) {}
+
+  std::string key_of(std::string_view prefix) const { return std::string(prefix) + scope; }
 
   // While the model is silent, an empty batch every half liveness time
-  // keeps the liveness key (and the stop flag's news) fresh; one timer per
-  // running stream, gone when it ends.
-  static net::awaitable<void> heartbeat(std::shared_ptr<WriterState> self) {
-    while (!self->finished) {
-      self->beat.expires_after(std::chrono::milliseconds(self->options.liveness) / 2);
-      const auto [ec] = co_await self->beat.async_wait(net::as_tuple(net::use_awaitable));
-      if (ec || self->finished) break;
+  // keeps the liveness key (and the stop flag's news) fresh: one timer per
+  // running stream, re-armed from its own completion until the stream
+  // ends (finish() cancels it). A callback, not a coroutine: a spawned
+  // coroutine's frames cost a stream most of a kilobyte.
+  static void heartbeat(const std::shared_ptr<WriterState>& self) {
+    self->beat.expires_after(std::chrono::milliseconds(self->options.liveness) / 2);
+    self->beat.async_wait([self](const boost::system::error_code& ec) {
+      if (ec || self->finished) return;
       self->due = true;
       self->kick();
-    }
+      heartbeat(self);
+    });
   }
 
   void stop_now() {
@@ -233,7 +233,8 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
     argv.reserve(args);
     argv.insert(argv.end(), {"EVAL", kAppendScript, std::to_string(4 * states.size())});
     for (const auto& st : states)
-      argv.insert(argv.end(), {st->key, st->stop, st->alive, st->readers});
+      for (const auto* prefix : {kStreamPrefix, kStopPrefix, kAlivePrefix, kReadersPrefix})
+        argv.push_back(st->key_of(prefix));
     argv.push_back(std::to_string(options.max_events));
     argv.push_back(std::to_string(std::chrono::milliseconds(options.liveness).count()));
     const auto now = std::chrono::steady_clock::now();
@@ -296,7 +297,8 @@ struct WriterState : std::enable_shared_from_this<WriterState> {
       last_failed = true;
       if (!failed_once) {
         failed_once = true;
-        spdlog::warn("stream_journal_error key={} error={}", key, common::log_quote(failure));
+        spdlog::warn("stream_journal_error key={}{} error={}", kStreamPrefix, scope,
+                     common::log_quote(failure));
       }
     }
     if (!pending.empty() || due) kick();  // what gathered meanwhile
@@ -325,12 +327,12 @@ class RedisStreamWriter final : public StreamWriter {
   RedisStreamWriter(std::string id, std::shared_ptr<WriterState> state,
                     std::weak_ptr<RedisStreamJournal::StopListeners> listeners)
       : id_(std::move(id)), state_(std::move(state)), listeners_(std::move(listeners)) {
-    if (const auto l = listeners_.lock()) l->by_stop_key[state_->stop] = state_;
+    if (const auto l = listeners_.lock()) l->by_stop_key[state_->key_of(kStopPrefix)] = state_;
     state_->kick();  // the key exists from now on
-    net::co_spawn(state_->ctx, WriterState::heartbeat(state_), net::detached);
+    WriterState::heartbeat(state_);
   }
   ~RedisStreamWriter() override {
-    if (const auto l = listeners_.lock()) l->by_stop_key.erase(state_->stop);
+    if (const auto l = listeners_.lock()) l->by_stop_key.erase(state_->key_of(kStopPrefix));
     state_->on_stop = nullptr;
     if (!state_->finished) {
       append("error", R"({"message":"Stream abandoned"})");
@@ -383,27 +385,31 @@ bool valid_stream_id(std::string_view id) {
 namespace {
 
 // A stream's keys: one prefix per kind, the same owner-and-id suffix.
+std::string scope_of(const std::string& owner, const std::string& stream_id) {
+  return owner.empty() ? stream_id : owner + ":" + stream_id;
+}
+
 std::string stream_scoped(std::string_view prefix, const std::string& owner,
                           const std::string& stream_id) {
-  return std::string(prefix) + (owner.empty() ? stream_id : owner + ":" + stream_id);
+  return std::string(prefix) + scope_of(owner, stream_id);
 }
 
 }  // namespace
 
 std::string stream_key(const std::string& owner, const std::string& stream_id) {
-  return stream_scoped("chrysopedia:stream:", owner, stream_id);
+  return stream_scoped(kStreamPrefix, owner, stream_id);
 }
 
 std::string alive_key(const std::string& owner, const std::string& stream_id) {
-  return stream_scoped("chrysopedia:stream-alive:", owner, stream_id);
+  return stream_scoped(kAlivePrefix, owner, stream_id);
 }
 
 std::string stop_key(const std::string& owner, const std::string& stream_id) {
-  return stream_scoped("chrysopedia:stream-stop:", owner, stream_id);
+  return stream_scoped(kStopPrefix, owner, stream_id);
 }
 
 std::string readers_key(const std::string& owner, const std::string& stream_id) {
-  return stream_scoped("chrysopedia:stream-readers:", owner, stream_id);
+  return stream_scoped(kReadersPrefix, owner, stream_id);
 }
 
 RedisStreamJournal::RedisStreamJournal(net::io_context& ctx, RedisConnection& connection,
@@ -440,8 +446,7 @@ std::unique_ptr<StreamWriter> RedisStreamJournal::open(const std::string& owner)
   common::os_random_bytes(bytes, sizeof bytes);
   std::string id = common::to_hex(bytes, sizeof bytes);
   auto state = std::make_shared<WriterState>(
-      ctx_, alive_, std::static_pointer_cast<FlushTick>(tick_), options_, stream_key(owner, id),
-      stop_key(owner, id), alive_key(owner, id), readers_key(owner, id));
+      ctx_, alive_, std::static_pointer_cast<FlushTick>(tick_), options_, scope_of(owner, id));
   return std::make_unique<RedisStreamWriter>(std::move(id), std::move(state), listeners_);
 }
 

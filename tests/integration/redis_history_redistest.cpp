@@ -524,6 +524,27 @@ TEST_F(JournalBatches, AfterAQuietWindowABatchGoesAtOnceAndTheNextWaitsForTheWin
   EXPECT_EQ(kept(), 2) << "within the window, the next batch waits for it";
 }
 
+// While the model is silent a stream still says it is alive: a batch with
+// no event every half liveness time refreshes its liveness key (which
+// expires a liveness time after the last refresh), until the stream ends.
+TEST_F(JournalBatches, ASilentStreamStaysAliveUntilItEnds) {
+  history::RedisStreamOptions options;
+  options.liveness = 1s;
+  history::RedisStreamJournal journal_of_silence{ctx, commands, options};
+  auto writer = journal_of_silence.open("");
+  const std::string alive = history::alive_key("", writer->id());
+  ASSERT_TRUE(run_until(
+      ctx, [&] { return redis.cli("EXISTS " + alive) == "1"; }, 2000ms));
+  for (int i = 0; i < 6; ++i) {  // three liveness times with no event
+    ctx.run_for(500ms);
+    EXPECT_EQ(redis.cli("EXISTS " + alive), "1") << "after " << (i + 1) * 500 << " ms";
+  }
+  writer->finish();
+  writer.reset();
+  ctx.run_for(1500ms);
+  EXPECT_EQ(redis.cli("EXISTS " + alive), "0") << "an ended stream's heartbeat stops";
+}
+
 // A loop that shuts down destroys its streams' frames after the journal:
 // a writer's last event then has nowhere to go, and queued on the batch
 // tick it tied writer and tick in a cycle (the sanitizer run's leak).
