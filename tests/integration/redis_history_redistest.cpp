@@ -456,6 +456,15 @@ class JournalBatches : public ::testing::Test {
     ASSERT_TRUE(run_until(
         ctx, [&] { return commands.connected(); }, 5000ms));
   }
+  // A writer of `j` once its key `key` (of the writer's id) is in Redis.
+  std::unique_ptr<history::StreamWriter> opened(history::RedisStreamJournal& j,
+                                                std::string (*key)(const std::string&,
+                                                                   const std::string&)) {
+    auto writer = j.open("");
+    EXPECT_TRUE(run_until(
+        ctx, [&] { return redis.cli("EXISTS " + key("", writer->id())) == "1"; }, 2000ms));
+    return writer;
+  }
   TestRedis redis;
   net::io_context ctx;
   history::RedisConnection commands{ctx, *config::parse_redis_url(redis.url())};
@@ -510,11 +519,9 @@ TEST_F(JournalBatches, AfterAQuietWindowABatchGoesAtOnceAndTheNextWaitsForTheWin
   history::RedisStreamOptions options;
   options.batch_window = 10s;
   history::RedisStreamJournal slow{ctx, commands, options};
-  auto writer = slow.open("");
+  auto writer = opened(slow, history::stream_key);
   const std::string key = history::stream_key("", writer->id());
   const auto kept = [&] { return std::stoi(redis.cli("XLEN " + key)); };
-  ASSERT_TRUE(run_until(
-      ctx, [&] { return redis.cli("EXISTS " + key) == "1"; }, 2000ms));
   writer->append("token", "a");  // no batch for a window: the first goes now
   ASSERT_TRUE(run_until(
       ctx, [&] { return kept() == 2; }, 2000ms))
@@ -531,10 +538,8 @@ TEST_F(JournalBatches, ASilentStreamStaysAliveUntilItEnds) {
   history::RedisStreamOptions options;
   options.liveness = 1s;
   history::RedisStreamJournal journal_of_silence{ctx, commands, options};
-  auto writer = journal_of_silence.open("");
+  auto writer = opened(journal_of_silence, history::alive_key);
   const std::string alive = history::alive_key("", writer->id());
-  ASSERT_TRUE(run_until(
-      ctx, [&] { return redis.cli("EXISTS " + alive) == "1"; }, 2000ms));
   for (int i = 0; i < 6; ++i) {  // three liveness times with no event
     ctx.run_for(500ms);
     EXPECT_EQ(redis.cli("EXISTS " + alive), "1") << "after " << (i + 1) * 500 << " ms";
