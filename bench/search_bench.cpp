@@ -143,6 +143,13 @@ int main(int argc, char** argv) {
     requests = make_queries(queries, seed);
   }
 
+  // IN_CONTEXT=1: each question a follow-up, in a conversation whose
+  // earlier question is the one before it in the list (another subject:
+  // the search in context and the follow-up's own words both run).
+  if (const char* c = std::getenv("IN_CONTEXT"); c && std::string(c) == "1") {
+    for (std::size_t i = requests.size(); i-- > 1;) requests[i].context = {requests[i - 1].query};
+  }
+
   // PAUSE_MS: idle this long before each measured search.
   const std::chrono::milliseconds pause(std::getenv("PAUSE_MS") ? std::atoi(std::getenv("PAUSE_MS"))
                                                                 : 0);

@@ -4,7 +4,10 @@
 #   flat  bench/flat_corpus: a flat, everyday vocabulary (hundreds of words
 #         in most pages), written independently of the first
 # each with short queries (1-4 words; flat: 1-2) and long ones (6-15 words
-# as users type them), through the service's own search client with
+# as users type them), and the long ones again as follow-ups in a
+# conversation ("long, in context": the question before as context, so the
+# search in context and the follow-up's own words both run), through the
+# service's own search client with
 # CONCURRENCY pooled connections. SIZES (default "1000 100000") pages each.
 # LIST_CACHE_MIB=0: the client keeps no champion lists in memory, so every
 # search reads them (as a question with a word the service has not met);
@@ -26,18 +29,19 @@ build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
 build/bench/flat_corpus questions 2000 12 --short >"$work/flat-short.jsonl"
 
 row() {  # shape pages queries-kind -> one Markdown row
-  local shape=$1 pages=$2 kind=$3 out
+  local shape=$1 pages=$2 kind=$3 out context=0 label=$3
+  if [ "$kind" = followup ]; then kind=long context=1 label="long, in context"; fi
   if [ "$shape" = flat ]; then
-    out=$(QUERIES_FILE="$work/flat-$kind.jsonl" DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
+    out=$(IN_CONTEXT=$context QUERIES_FILE="$work/flat-$kind.jsonl" DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
   elif [ "$kind" = long ]; then
-    out=$(QUERY_SHAPE=long DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
+    out=$(IN_CONTEXT=$context QUERY_SHAPE=long DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
   else
     out=$(DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
   fi
   # The client's own log lines (the lexicon read or not kept) to stderr.
   echo "$out" | grep -v '^|' >&2 || true
   # The first table's data row: | queries | concurrency | p50 | p95 | p99 | max | q/s | errors |
-  echo "$out" | grep -m1 -E '^\| *[0-9]' | awk -F'|' -v s="$shape" -v p="$pages" -v k="$kind" \
+  echo "$out" | grep -m1 -E '^\| *[0-9]' | awk -F'|' -v s="$shape" -v p="$pages" -v k="$label" \
     '{printf "| %s | %s | %s |%s|%s|%s|%s|%s|\n", s, p, k, $4, $5, $6, $8, $9}'
 }
 
@@ -53,7 +57,7 @@ for pages in $sizes; do
     fi
     DATABASE_URL="$db" build/chrysopedia-chat import "$corpus" >/dev/null
     psql -q "$db" -c "VACUUM ANALYZE" >/dev/null
-    for kind in short long; do
+    for kind in short long followup; do
       r=$(row "$shape" "$pages" "$kind")
       echo "$r"
       rows+="$r"$'\n'
