@@ -60,7 +60,7 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
 }
 
 net::awaitable<SearchResult> PgSearchClient::search(const SearchRequest& request) {
-  co_return co_await search_with(request, {}, 0);
+  co_return co_await search_with(request, {});
 }
 
 net::awaitable<std::string> PgSearchClient::readiness(std::chrono::milliseconds timeout) {
@@ -155,8 +155,7 @@ void PgSearchClient::check_standbys() {
 }
 
 net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& request,
-                                                         Neighbours neighbours,
-                                                         double semantic_weight) {
+                                                         Neighbours neighbours) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   check_standbys();
   read_lexicon_if_due();
@@ -165,7 +164,7 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
     // the other half. (No co_await in a catch block: the fallback is after.)
     std::optional<SearchResult> found;
     try {
-      found = co_await search_on(*standbys_[standby], request, neighbours, semantic_weight,
+      found = co_await search_on(*standbys_[standby], request, neighbours,
                                  std::chrono::steady_clock::now() + timeout_ / 2);
     } catch (const SearchError& e) {
       spdlog::warn("search_standby_error standby={} error=\"{}\" (searching the primary)", standby,
@@ -178,14 +177,14 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
       co_return std::move(*found);
     }
   }
-  auto found = co_await search_on(*pool_, request, neighbours, semantic_weight, deadline);
+  auto found = co_await search_on(*pool_, request, neighbours, deadline);
   reads_counter("primary").inc();
   co_return found;
 }
 
 net::awaitable<SearchResult> PgSearchClient::search_on(
     PgPool& pool, const SearchRequest& request, const Neighbours& neighbours,
-    double semantic_weight, std::chrono::steady_clock::time_point deadline) {
+    std::chrono::steady_clock::time_point deadline) {
   // The statement timeout runs inside the backend: a backend that hangs (or
   // a network that drops everything) never sends it. So the caller gives up
   // on its own a little after it would have fired; the pool thread stays
@@ -200,8 +199,8 @@ net::awaitable<SearchResult> PgSearchClient::search_on(
     times->at(0) = std::chrono::steady_clock::now();
   }
   std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [&pool, request, deadline, give_up, times, lists = lists_, neighbours,
-       semantic_weight](common::OneShot<SearchResult>::Complete complete) {
+      [&pool, request, deadline, give_up, times, lists = lists_,
+       neighbours](common::OneShot<SearchResult>::Complete complete) {
         const auto waited = std::chrono::ceil<std::chrono::milliseconds>(
                                 deadline + kGrace - std::chrono::steady_clock::now())
                                 .count();
@@ -212,14 +211,14 @@ net::awaitable<SearchResult> PgSearchClient::search_on(
                    {});
         });
         pool.submit(
-            [complete, request, neighbours, semantic_weight, times, lists](
-                pqxx::connection_base* conn, const std::string& error) {
+            [complete, request, neighbours, times, lists](pqxx::connection_base* conn,
+                                                          const std::string& error) {
               Outcome outcome{error};
               if (times) times->at(1) = std::chrono::steady_clock::now();
               if (conn) {
                 try {
-                  const auto ids = neighbours ? neighbours() : std::vector<long long>{};
-                  outcome = run_cascade(*conn, request, ids, lists.get(), semantic_weight);
+                  const auto ids = neighbours.find ? neighbours.find() : std::vector<long long>{};
+                  outcome = run_cascade(*conn, request, ids, lists.get(), neighbours.weight);
                   if (times) times->at(2) = std::chrono::steady_clock::now();
                 } catch (const pqxx::broken_connection& e) {
                   return true;  // the pool calls again, with a new connection

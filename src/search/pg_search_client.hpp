@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chrysopedia/search/search_client.hpp"
+#include "search/fusion.hpp"
 #include "search/list_cache.hpp"
 #include "search/pg_pool.hpp"
 #include "search/replica_set.hpp"
@@ -37,21 +38,24 @@ class PgSearchClient final : public SearchClient {
   /// Empty when a search can be served: the primary answers, or else a
   /// standby does.
   boost::asio::awaitable<std::string> readiness(std::chrono::milliseconds timeout) override;
-  /// The question's nearest documents by meaning (ids, best first); run on
-  /// the pool thread, as an index lookup is CPU work an I/O loop should not
-  /// wait on.
-  using Neighbours = std::function<std::vector<long long>()>;
+  /// The question's nearest documents by meaning: `find` yields their ids,
+  /// best first, on the pool thread (an index lookup is CPU work an I/O
+  /// loop should not wait on); `weight` is how much their ranks count
+  /// (fuse_rankings).
+  struct Neighbours {
+    std::function<std::vector<long long>()> find;
+    double weight = kDefaultSemanticWeight;
+  };
   /// The cascade fused with the documents `neighbours` finds (none when
-  /// empty), their ranks weighed by `semantic_weight` (fuse_rankings).
+  /// it has no `find`).
   boost::asio::awaitable<SearchResult> search_with(const SearchRequest& request,
-                                                   Neighbours neighbours, double semantic_weight);
+                                                   Neighbours neighbours);
   /// The champion lists kept between searches (hits, misses, size).
   ListCache::Stats list_cache_stats() const { return lists_->stats(); }
 
  private:
   boost::asio::awaitable<SearchResult> search_on(PgPool& pool, const SearchRequest& request,
                                                  const Neighbours& neighbours,
-                                                 double semantic_weight,
                                                  std::chrono::steady_clock::time_point deadline);
   /// Starts the standbys' checks that are due (on their pools' threads);
   /// never waits for them.

@@ -106,9 +106,10 @@ net::awaitable<std::string> SemanticSearchClient::readiness(std::chrono::millise
 
 net::awaitable<SearchResult> SemanticSearchClient::search(const SearchRequest& request) {
   std::string outcome;
-  auto ids = co_await neighbours(request, outcome);
+  auto find = co_await neighbours(request, outcome);
+  PgSearchClient::Neighbours found{std::move(find), options_.weight};
   outcome_counter(outcome).inc();
-  auto result = co_await text_.search_with(request, std::move(ids), options_.weight);
+  auto result = co_await text_.search_with(request, std::move(found));
   result.semantic = outcome;
   co_return result;
 }

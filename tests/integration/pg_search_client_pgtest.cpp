@@ -209,13 +209,15 @@ TEST(PgSearchClient, NeighboursAreLookedUpOnThePoolThreadAndFusedByTheirWeight) 
         // (Named, not temporaries: g++ 12 destroys a braced temporary in a
         // co_await expression twice.)
         const search::SearchRequest request{"sidechain", std::nullopt, 10};
-        search::PgSearchClient::Neighbours neighbours = [&] {
-          looked_up_on = std::this_thread::get_id();
-          return std::vector<long long>{reverb};
-        };
-        result = co_await client.search_with(request, neighbours, 0.5);
+        search::PgSearchClient::Neighbours neighbours{[&] {
+                                                        looked_up_on = std::this_thread::get_id();
+                                                        return std::vector<long long>{reverb};
+                                                      },
+                                                      0.5};
+        result = co_await client.search_with(request, neighbours);
         // Weighed three times a full-text rank, the semantic first leads.
-        heavier = co_await client.search_with(request, std::move(neighbours), 3);
+        neighbours.weight = 3;
+        heavier = co_await client.search_with(request, std::move(neighbours));
       },
       net::detached);
   ctx.run();
