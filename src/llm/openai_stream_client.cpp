@@ -1,6 +1,5 @@
 #include "llm/openai_stream_client.hpp"
 
-#include <deque>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +14,7 @@
 #include "common/log_text.hpp"
 #include "common/utf8.hpp"
 #include "llm/curl_multi.hpp"
+#include "llm/delta_queue.hpp"
 #include "llm/http_transport.hpp"
 #include "llm/inline_signal.hpp"
 #include "llm/retry_policy.hpp"
@@ -102,8 +102,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
   bool on_fallback = false;
   std::string url;
 
-  std::deque<std::string> deltas;
-  std::size_t queued = 0;
+  DeltaQueue deltas;
   bool paused = false;
   bool delivered = false;  // a delta reached the consumer: no more retries
   bool got_done = false;
@@ -114,8 +113,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
 
   // Parser handler
   void on_delta(std::string_view text) override {
-    deltas.emplace_back(text);
-    queued += text.size();
+    deltas.push(text);
     result.text.append(text);
   }
   void on_finish_reason(std::string_view reason) override { result.finish_reason = reason; }
@@ -150,7 +148,7 @@ struct State : UpstreamSseParser::Handler, CallEvents, std::enable_shared_from_t
       error_body.append(bytes.substr(0, room));
       return Take::all;
     }
-    if (queued > kPauseAbove) {
+    if (deltas.bytes() > kPauseAbove) {
       paused = true;
       return Take::pause;
     }
@@ -290,11 +288,9 @@ class OpenAiStream final : public CompletionStream {
     State& s = *state_;
     for (;;) {
       if (!s.deltas.empty()) {
-        std::string delta = std::move(s.deltas.front());
-        s.deltas.pop_front();
-        s.queued -= delta.size();
+        std::string delta = s.deltas.take();
         s.delivered = true;
-        if (s.paused && s.queued < kPauseAbove / 2 && s.call) {
+        if (s.paused && s.deltas.bytes() < kPauseAbove / 2 && s.call) {
           s.paused = false;
           s.call->resume();
         }
