@@ -64,7 +64,7 @@ net::awaitable<void> accept_loop(Worker& w, const ServerOptions& options,
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto session = std::make_shared<Session>(std::move(socket), options, router, w.sessions, idle);
-    net::co_spawn(w.ctx, session->run(), net::detached);
+    session->start();
   }
 }
 

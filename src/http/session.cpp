@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -74,7 +74,8 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
       writer_(stream_, options),
       cors_(options.cors_allowed_origins),
       limits_{options.header_limit, options.body_limit},
-      idle_(idle) {
+      idle_(idle),
+      cut_(std::make_shared<net::cancellation_signal>()) {
   beast::error_code ec;
   const auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_address_ = peer.address().to_string();
@@ -84,6 +85,11 @@ Session::Session(net::ip::tcp::socket socket, const ServerOptions& options,
 
 Session::~Session() {
   registry_.remove(this);
+}
+
+void Session::start() {
+  net::co_spawn(stream_.get_executor(), run(),
+                net::bind_cancellation_slot(cut_->slot(), [cut = cut_](std::exception_ptr) {}));
 }
 
 awaitable<void> Session::run() {
@@ -252,27 +258,33 @@ awaitable<bool> Session::handle(bhttp::request<bhttp::string_body>& raw) {
   } else {
     req.params = std::move(match.params);
     stream_.expires_never();
-    // The handler runs alongside a watch on the client's socket and the
-    // heartbeat; whichever ends first cancels the others, so a client that
-    // leaves cancels its handler at once. (Not `||`: that waits for the
-    // first *success*, so a handler that throws would wait for the client.)
-    // A write that fails (a heartbeat's, or one the handler did not wait
-    // for) ends the watch, and so the handler, as the client leaving does.
-    writer_.start_heartbeat([this] { stop_watching(); });
+    writer_.start_heartbeat([this] { client_left(); });
     const struct HeartbeatStop {
       ResponseWriter& writer;
       ~HeartbeatStop() { writer.stop_heartbeat(); }
     } heartbeat_stop{writer_};
-    auto ex = stream_.get_executor();
-    auto [order, handler_error, watch_error] =
-        co_await net::experimental::make_parallel_group(
-            net::co_spawn(ex, (*match.handler)(exchange), net::deferred),
-            net::co_spawn(ex, watch_client(), net::deferred))
-            .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
-    client_gone = order[0] != 0;
+    // The handler runs in this coroutine, alongside a watch on the client's
+    // socket; a client that leaves cancels it at once (the watch emits to
+    // this coroutine's cancellation slot). A write that fails (a
+    // heartbeat's, or one the handler did not wait for) ends it the same way.
+    client_gone_ = false;
+    handler_running_ = true;
+    watch_client();
+    try {
+      co_await (*match.handler)(exchange);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    handler_running_ = false;
+    client_gone = client_gone_;
     // A handler cancelled because its client left ends with an error that
     // is no failure of its own.
-    if (handler_error && !client_gone) failure = handler_error;
+    if (client_gone) failure = nullptr;
+    co_await net::this_coro::reset_cancellation_state();
+    // The watch's read uses the read buffer, which the next request needs:
+    // it is cancelled, and its end awaited (a turn of the loop or two).
+    stop_watching();
+    while (watching_) co_await net::post(stream_.get_executor(), net::use_awaitable);
   }
 
   const bool socket_ok = stream_.socket().is_open() && !writer_.broken() && !client_gone;
@@ -351,28 +363,39 @@ awaitable<void> Session::write_chunk(std::string_view payload) {
   co_await writer_.write_chunk(payload);
 }
 
-awaitable<void> Session::watch_client() {
-  auto& socket = stream_.socket();
-  for (;;) {
-    if (buffer_.size() >= RequestReader::buffer_limit(limits_)) {
-      // A client pipelining this much is not waiting for our answer; stop
-      // reading until the handler is done (which cancels this wait).
-      net::steady_timer hold(socket.get_executor(), Clock::time_point::max());
-      watch_hold_ = &hold;
-      co_await hold.async_wait(use_tuple);
-      watch_hold_ = nullptr;
-      co_return;
-    }
-    auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(kWatchChunk), use_tuple);
-    if (ec) co_return;  // gone, or cancelled because the handler finished
-    buffer_.commit(n);
-  }
+void Session::watch_client() {
+  // A client pipelining this much is not waiting for our answer: it is not
+  // read until the handler is done.
+  if (buffer_.size() >= RequestReader::buffer_limit(limits_)) return;
+  watching_ = true;
+  stream_.socket().async_read_some(
+      buffer_.prepare(kWatchChunk),
+      net::bind_cancellation_slot(watch_cut_.slot(),
+                                  [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->watching_ = false;
+                                    self->buffer_.commit(n);
+                                    if (!self->handler_running_) return;
+                                    if (ec) {
+                                      self->client_left();  // gone (or its socket closed under it)
+                                    } else {
+                                      self->watch_client();
+                                    }
+                                  }));
 }
 
 void Session::stop_watching() {
-  beast::error_code ec;
-  stream_.socket().cancel(ec);
-  if (watch_hold_) watch_hold_->cancel();
+  // This read only: a write to the client may still be under way.
+  if (watching_) watch_cut_.emit(net::cancellation_type::terminal);
+}
+
+void Session::client_left() {
+  if (client_gone_ || !handler_running_) return;
+  client_gone_ = true;
+  // Not from inside a write the handler is making: on the loop's next turn,
+  // if the handler still runs by then.
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->handler_running_) self->cut_->emit(net::cancellation_type::terminal);
+  });
 }
 
 awaitable<void> Session::lingering_close() {

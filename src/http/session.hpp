@@ -5,6 +5,7 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -33,6 +34,10 @@ class Session : public std::enable_shared_from_this<Session> {
           std::shared_ptr<const Router> router, SessionRegistry& registry, IdleConnections& idle);
   ~Session();
 
+  /// Runs the connection (run()) on its socket's loop, with the
+  /// cancellation slot through which a client that leaves ends its handler.
+  void start();
+
   boost::asio::awaitable<void> run();
 
   /// Server shutdown: an idle connection closes now, a busy one after its
@@ -57,9 +62,15 @@ class Session : public std::enable_shared_from_this<Session> {
                                                 const Router::Match& match);
   boost::asio::awaitable<void> respond_failed(SessionExchange& exchange, const Request& req,
                                               std::exception_ptr failure);
-  boost::asio::awaitable<void> watch_client();
-  // Ends watch_client() (and so the handler): a write to the client failed.
+  // While a handler runs, a read on the client's socket notices it leaving
+  // and cancels the handler (client_left). A callback, not a coroutine run
+  // beside the handler: the two spawned coroutines and their group cost a
+  // stream more than a kilobyte.
+  void watch_client();
   void stop_watching();
+  // The client is gone (its socket closed, or a write to it failed): the
+  // handler is cancelled, from the loop's next turn.
+  void client_left();
   // For SessionExchange: the writer's, with the server's closing in mind.
   boost::asio::awaitable<void> write_response(const Request& request, Response&& response,
                                               bool keep_alive);
@@ -88,7 +99,14 @@ class Session : public std::enable_shared_from_this<Session> {
   IdleConnections& idle_;
   std::string idle_client_;          // this peer's key in idle_ ("" when not capped)
   IdleConnections::Slot idle_slot_;  // held while no request is being handled
-  boost::asio::steady_timer* watch_hold_ = nullptr;  // watch_client's, while it holds off reading
+  // Emitted to run()'s coroutine, and so to the handler it runs, when the
+  // client leaves. Shared with the coroutine's completion handler: the
+  // coroutine's machinery may touch it after the session is gone.
+  std::shared_ptr<boost::asio::cancellation_signal> cut_;
+  boost::asio::cancellation_signal watch_cut_;  // ends the watch's read
+  bool handler_running_ = false;
+  bool watching_ = false;  // the watch's read is pending
+  bool client_gone_ = false;
 };
 
 }  // namespace chrysopedia::http

@@ -311,6 +311,29 @@ TEST(SseStream, AClientThatLeavesStopsAWritingProducer) {
   EXPECT_TRUE(eventually([&] { return probe.finished.load(); }, 1s));
 }
 
+// The session watches the client's socket while an answer streams (to see
+// it leave); what that watch reads is the next request, kept for its turn.
+TEST(SseStream, ARequestSentWhileAnAnswerStreamsIsAnsweredAfterIt) {
+  Probe probe;
+  TestServer server(routes(probe));
+  RawClient c(server.port());
+  c.send(make_request("GET", "/two-step"));
+  EXPECT_EQ(c.read_head().status, 200);
+  ASSERT_EQ(*c.read_chunk(), "event: token\ndata: first\n\n");
+  c.send(make_request("GET", "/two-step"));
+  std::this_thread::sleep_for(200ms);  // read by the watch meanwhile
+  EXPECT_FALSE(probe.finished);
+  probe.release = true;
+  std::string first;
+  while (auto chunk = c.read_chunk()) first += *chunk;
+  EXPECT_EQ(parse_sse(first).back().event, "done");
+  EXPECT_EQ(c.read_head().status, 200);
+  std::string second;
+  while (auto chunk = c.read_chunk()) second += *chunk;
+  ASSERT_FALSE(parse_sse(second).empty());
+  EXPECT_EQ(parse_sse(second).back().event, "done");
+}
+
 TEST(SseStream, ShutdownLetsAStreamFinishWithinTheGracePeriod) {
   Probe probe;
   auto options = loopback_options();
