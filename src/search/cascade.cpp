@@ -14,6 +14,7 @@
 #include "search/fusion.hpp"
 #include "search/list_cache.hpp"
 #include "search/query_syntax.hpp"
+#include "search/spelling.hpp"
 #include "search/stop_words.hpp"
 #include "search/thesaurus.hpp"
 
@@ -50,6 +51,12 @@ const char* const kWordListsSql =
     "  AS lexeme) x ON true"
     // OFFSET 0: one primary-key lookup per lexeme, whatever the estimate.
     " LEFT JOIN LATERAL (SELECT * FROM lexeme_lists WHERE lexeme = x.lexeme OFFSET 0) l ON true";
+
+// The champion lists of the lexemes asked ($1, a JSON array) that the
+// corpus holds: a misspelt word's neighbours (add_spellings).
+const char* const kSpellingListsSql =
+    "SELECT l.lexeme, l.doc_ids, l.scores FROM jsonb_array_elements_text($1::jsonb) w(a)"
+    " JOIN lexeme_lists l ON l.lexeme = w.a";
 
 const std::string& full_text_sql() {
   // $1 the user's query as typed, $2 its terms (JSON array of arrays: each
@@ -272,6 +279,62 @@ std::vector<TermLists> terms_of(const std::vector<std::vector<std::string>>& gro
   return terms;
 }
 
+// A word of the question that no document holds, as typed or as the
+// thesaurus adds to it, is likely misspelt ("masetring"): the nearest word
+// the corpus holds joins its ways (spelling.hpp). Its neighbours are looked
+// up in the lexicon kept in memory, else read with one statement (only for
+// a question with such a word): a search ranks the same either way.
+void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::string>>& groups,
+                   std::vector<std::string>& words, WordListsRead& read, ListCache* cache) {
+  const auto held = [&](const std::string& way) {
+    const auto it = read.by_word.find(way);
+    return it == read.by_word.end() ||
+           std::any_of(it->second.begin(), it->second.end(),
+                       [](const auto& list) { return !list->doc_ids.empty(); });
+  };
+  std::vector<std::pair<std::size_t, SpellingNeighbours>> misspelt;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const auto& g = groups[i];
+    if (g.front().find(' ') != std::string::npos || std::any_of(g.begin(), g.end(), held)) {
+      continue;
+    }
+    if (auto near = spelling_neighbours(g.front())) misspelt.emplace_back(i, std::move(*near));
+  }
+  if (misspelt.empty()) return;
+  const auto lexicon = cache ? cache->lexicon() : nullptr;
+  std::unordered_map<std::string, std::shared_ptr<const ChampionList>> read_now;
+  if (!lexicon || lexicon->generation != read.generation) {
+    nlohmann::json asked = nlohmann::json::array();
+    for (const auto& [i, near] : misspelt) {
+      for (const auto& lexeme : near.gentle) asked.push_back(lexeme);
+      for (const auto& lexeme : near.wider) asked.push_back(lexeme);
+    }
+    for (const auto& row : tx.exec_prepared("spelling_lists", asked.dump())) {
+      const auto lexeme = row[0].as<std::string>();
+      read_now.emplace(lexeme, std::make_shared<const ChampionList>(ChampionList{
+                                   lexeme, parse_id_array({row[1].c_str(), row[1].size()}),
+                                   parse_real_array({row[2].c_str(), row[2].size()})}));
+    }
+  }
+  const auto& lists = lexicon && lexicon->generation == read.generation ? lexicon->lists : read_now;
+  for (const auto& [i, near] : misspelt) {
+    // A gentle slip's mending first; a wider one's only when none is held.
+    std::optional<Spelling> spelling;
+    for (const auto* tier : {&near.gentle, &near.wider}) {
+      std::vector<const ChampionList*> found;
+      for (const auto& lexeme : *tier) {
+        if (const auto it = lists.find(lexeme); it != lists.end())
+          found.push_back(it->second.get());
+      }
+      if ((spelling = choose_spelling(found))) break;
+    }
+    if (!spelling || read.by_word.count(spelling->word)) continue;
+    read.by_word.emplace(spelling->word, WordLists{lists.at(spelling->list->lexeme)});
+    groups[i].push_back(spelling->word);
+    words.push_back(spelling->word);
+  }
+}
+
 std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
                                   const ParsedQuery& parsed, long long creator_id,
                                   ListCache* cache) {
@@ -292,7 +355,6 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
   if (!all_noise) {
     std::erase_if(groups, [&](const auto& g) { return lone(g, is_question_noise); });
   }
-  const nlohmann::json terms = groups;
   const nlohmann::json excluded = parsed.excluded;
   // websearch_to_tsquery would read "-14 LUFS" as "not 14": a minus before
   // a number is no exclusion here (parse_query agrees).
@@ -303,13 +365,14 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
       web[i] = ' ';
     }
   }
-  const std::string terms_json = terms.dump();
   std::vector<std::string> words;
   for (const auto& g : groups) words.insert(words.end(), g.begin(), g.end());
   std::sort(words.begin(), words.end());
   words.erase(std::unique(words.begin(), words.end()), words.end());
 
   WordListsRead read = read_word_lists(tx, words, cache);
+  add_spellings(tx, groups, words, read, cache);
+  const std::string terms_json = nlohmann::json(groups).dump();
   const auto rank = [&](const WordListsRead& r) {
     const nlohmann::json candidates =
         choose_term_candidates(terms_of(groups, r.by_word), req.limit, !parsed.excluded.empty());
@@ -377,6 +440,7 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   // Named statements are planned once per connection, not per search.
   conn.prepare("find_creator", kFindCreatorSql);
   conn.prepare("word_lists", kWordListsSql);
+  conn.prepare("spelling_lists", kSpellingListsSql);
   conn.prepare("full_text", full_text_sql());
   conn.prepare("fuzzy", fuzzy_sql());
   conn.prepare("semantic_items", kSemanticItemsSql);

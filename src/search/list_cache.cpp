@@ -80,6 +80,11 @@ bool ListCache::lexicon_missing() const {
   return !lexicon_;
 }
 
+std::shared_ptr<const Lexicon> ListCache::lexicon() const {
+  std::lock_guard lock(mutex_);
+  return lexicon_;
+}
+
 void ListCache::store(long long generation,
                       const std::unordered_map<std::string, WordLists>& words) {
   std::lock_guard lock(mutex_);

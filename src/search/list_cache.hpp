@@ -51,6 +51,8 @@ class ListCache {
   /// No lexicon of the current generation is held (none read yet, or
   /// lists read since are of a newer generation).
   bool lexicon_missing() const;
+  /// The lexicon held (null when none is): every word the corpus holds.
+  std::shared_ptr<const Lexicon> lexicon() const;
 
   struct Stats {
     std::size_t hits = 0;

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "search/candidates.hpp"
+
+namespace chrysopedia::search {
+
+/// What a word no document holds may have been meant as: the lexemes of
+/// the words one slip away. `gentle`: two letters swapped ("masetring"),
+/// a letter doubled or undoubled ("reverbb", "paralel"), for any word of
+/// four letters or more; `wider`, only for words of seven or more
+/// ("unision", "releese"): any letter dropped, added or replaced (shorter
+/// words have too many real neighbours: "night" and "right"). nullopt for
+/// a word not worth mending: not plain ASCII letters, shorter than four,
+/// or a stop word.
+struct SpellingNeighbours {
+  std::vector<std::string> gentle;
+  std::vector<std::string> wider;
+};
+std::optional<SpellingNeighbours> spelling_neighbours(std::string_view word);
+
+/// Of the neighbours the corpus holds, the one on the most documents (ties:
+/// the first in byte order), as a word that stems to it alone (the lexeme,
+/// or it with a common ending: a stem is often no word), so a search treats
+/// it as any other word. nullopt when none is held.
+struct Spelling {
+  std::string word;
+  const ChampionList* list = nullptr;
+};
+std::optional<Spelling> choose_spelling(const std::vector<const ChampionList*>& held);
+
+}  // namespace chrysopedia::search
