@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "search/stemmer.hpp"
+
 namespace chrysopedia::web {
 // data/search-thesaurus.jsonl, embedded by cmake/embed_file.cmake.
 extern const std::string_view data_search_thesaurus_jsonl;
@@ -36,6 +38,19 @@ bool is_language(const std::string& cls) {
   static constexpr std::string_view kLanguages[] = {"de", "es", "fr", "it", "ja",
                                                     "nl", "pl", "pt", "sv"};
   return std::find(std::begin(kLanguages), std::end(kLanguages), cls) != std::end(kLanguages);
+}
+
+// How a word is matched: by its English stem where it has one (so
+// "whooshing" meets "whoosh", "disappears" meets "disappear"), as written
+// where it has none (a stop word, digits, accents).
+std::string match_form(const std::string& word) {
+  const auto lexemes = english_lexemes(word);
+  return lexemes && lexemes->size() == 1 ? lexemes->front() : word;
+}
+
+std::vector<std::string> match_forms(std::vector<std::string> words) {
+  for (auto& w : words) w = match_form(w);
+  return words;
 }
 
 std::string joined(const std::vector<std::string>& words, std::size_t from, std::size_t n) {
@@ -98,13 +113,21 @@ std::string normalise_word(std::string_view word) {
 Thesaurus::Thesaurus(std::string_view jsonl) {
   std::istringstream in{std::string(jsonl)};
   int number = 0;
-  const auto add = [this](const std::string& when, const std::string& what) {
+  // English entries are matched by stem; another language's by the word
+  // as written (English stems would read "grave" as the Portuguese
+  // "graves", bass).
+  const auto add = [this](const std::string& when, const std::string& what, bool english) {
     const auto when_words = words_of(when);
     const auto what_words = words_of(what);
-    const auto key = joined(when_words, 0, when_words.size());
+    const auto key = joined(english ? match_forms(when_words) : when_words, 0, when_words.size());
     const auto value = joined(what_words, 0, what_words.size());
-    if (key.empty() || value.empty() || key == value) return;
-    auto& list = additions_[key];
+    if (key.empty() || value.empty() ||
+        key == joined(english ? match_forms(what_words) : what_words, 0, what_words.size())) {
+      return;
+    }
+    phrases_.insert(joined(when_words, 0, when_words.size()));
+    phrases_.insert(value);
+    auto& list = (english ? by_stem_ : by_word_)[key];
     if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
     longest_ = std::max(longest_, when_words.size());
   };
@@ -117,11 +140,13 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
       if (cls == "synonym") {
         const auto same = entry.at("same").get<std::vector<std::string>>();
         for (const auto& a : same) {
-          for (const auto& b : same) add(a, b);
+          for (const auto& b : same) add(a, b, true);
         }
       } else if (cls == "lay" || is_language(cls)) {
         for (const auto& when : entry.at("when").get<std::vector<std::string>>()) {
-          for (const auto& what : entry.at("add").get<std::vector<std::string>>()) add(when, what);
+          for (const auto& what : entry.at("add").get<std::vector<std::string>>()) {
+            add(when, what, cls == "lay");
+          }
         }
       } else {
         throw std::invalid_argument("unknown class \"" + cls + "\"");
@@ -143,17 +168,22 @@ std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::s
   std::vector<std::string> words;
   words.reserve(terms.size());
   for (const auto& t : terms) words.push_back(normalise_word(t));
+  const auto forms = match_forms(words);
   std::vector<std::vector<std::string>> out;
   out.reserve(terms.size());
   for (std::size_t i = 0; i < terms.size(); ++i) {
     std::vector<std::string> group{terms[i]};
-    for (std::size_t n = std::min(longest_, terms.size() - i); n >= 1; --n) {
-      const auto found = additions_.find(joined(words, i, n));
-      if (found == additions_.end()) continue;
+    const auto take = [&](const auto& map, const std::string& key) {
+      const auto found = map.find(key);
+      if (found == map.end()) return;
       for (const auto& alt : found->second) {
         if (group.size() >= max_per_term) break;
         if (std::find(group.begin(), group.end(), alt) == group.end()) group.push_back(alt);
       }
+    };
+    for (std::size_t n = std::min(longest_, terms.size() - i); n >= 1; --n) {
+      take(by_stem_, joined(forms, i, n));
+      take(by_word_, joined(words, i, n));
     }
     out.push_back(std::move(group));
   }
@@ -161,12 +191,7 @@ std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::s
 }
 
 std::vector<std::string> Thesaurus::phrases() const {
-  std::unordered_set<std::string> all;
-  for (const auto& [when, added] : additions_) {
-    all.insert(when);
-    all.insert(added.begin(), added.end());
-  }
-  return {all.begin(), all.end()};
+  return {phrases_.begin(), phrases_.end()};
 }
 
 }  // namespace chrysopedia::search

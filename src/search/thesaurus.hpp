@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace chrysopedia::search {
@@ -16,8 +17,9 @@ namespace chrysopedia::search {
 ///                                       a lay description, or a producer's
 ///                                       word in another language, adds the
 ///                                       pages' terms (one way only)
-/// Phrases are lower case; matching ignores case and the punctuation
-/// around a word.
+/// Phrases are lower case; matching ignores case, the punctuation around
+/// a word, and for synonyms and lay descriptions its English inflection
+/// ("whooshing" meets "whoosh").
 class Thesaurus {
  public:
   /// Parses the JSON Lines; throws std::invalid_argument naming the line.
@@ -39,8 +41,12 @@ class Thesaurus {
   std::vector<std::string> phrases() const;
 
  private:
-  std::unordered_map<std::string, std::vector<std::string>> additions_;
-  std::size_t longest_ = 1;  // words in the longest phrase
+  // What an English entry adds, by the stems of what a question says; what
+  // another language's adds, by its words as written.
+  std::unordered_map<std::string, std::vector<std::string>> by_stem_;
+  std::unordered_map<std::string, std::vector<std::string>> by_word_;
+  std::unordered_set<std::string> phrases_;  // as written
+  std::size_t longest_ = 1;                  // words in the longest phrase
   std::size_t entries_ = 0;
 };
 

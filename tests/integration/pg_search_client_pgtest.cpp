@@ -163,10 +163,12 @@ TEST(PgSearchClient, ReadsTheLexiconAtStartAndAgainAfterAnImport) {
   search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(5));
   ASSERT_TRUE(eventually([&] { return client.list_cache_stats().lexicon_lists > 0; }))
       << "read in the background from the start";
-  auto out = run_search(client, {"ducking the kicks", std::nullopt, 10});
+  // (Words whose thesaurus alternatives are plain words too: a hyphen's,
+  // "side-chain" for "ducking", is parsed by Postgres.)
+  auto out = run_search(client, {"squashing the kicks", std::nullopt, 10});
   ASSERT_TRUE(out.result) << out.error;
   EXPECT_EQ(out.result->items.at(0).slug, "sidechain-bass");
-  EXPECT_GE(client.list_cache_stats().lexicon_hits, 2u) << "ducking, kicks: stemmed here";
+  EXPECT_GE(client.list_cache_stats().lexicon_hits, 2u) << "squashing, kicks: stemmed here";
   EXPECT_EQ(client.list_cache_stats().misses, 0u);
 
   db.import(page_line("zebra-page", "Zebra", "kara", "Kara", "mixing", "Zebrafoo sounds."));

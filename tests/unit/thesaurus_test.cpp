@@ -39,6 +39,24 @@ TEST(Thesaurus, ALayDescriptionAddsThePagesTermsOneWay) {
   EXPECT_EQ(t.expand({"sidechain"})[0], std::vector<std::string>{"sidechain"});
 }
 
+// Session 18: an English entry meets its words whatever their ending
+// ("whooshing" for "whoosh"); another language's words are met as written,
+// or English words would stem into them ("grave" into the Portuguese
+// "graves").
+TEST(Thesaurus, EnglishEntriesMatchAnyEndingOtherLanguagesTheWordAsWritten) {
+  const Thesaurus t(R"({"class": "lay", "when": ["whoosh"], "add": ["riser"]})"
+                    "\n"
+                    R"({"class": "synonym", "same": ["duck", "sidechain"]})"
+                    "\n"
+                    R"({"class": "pt", "when": ["graves"], "add": ["bass"]})");
+  EXPECT_TRUE(has(t.expand({"whooshing"})[0], "riser"));
+  EXPECT_TRUE(has(t.expand({"Whooshes"})[0], "riser"));
+  EXPECT_TRUE(has(t.expand({"ducking"})[0], "sidechain"));
+  EXPECT_TRUE(has(t.expand({"sidechained"})[0], "duck"));
+  EXPECT_TRUE(has(t.expand({"graves"})[0], "bass"));
+  EXPECT_EQ(t.expand({"grave"})[0], std::vector<std::string>{"grave"});
+}
+
 // Session 6's lay entries, in the built-in thesaurus: distance, finishing,
 // a phone's speaker, as people say them.
 TEST(Thesaurus, TheBuiltInOneKnowsLayWordsForDepthFinishingAndPhones) {
