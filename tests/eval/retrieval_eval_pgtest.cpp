@@ -266,6 +266,16 @@ TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
       requests.push_back(std::move(r));
     }
   }
+  // And second turns in their context (two rankings in one statement).
+  for (const auto* file :
+       {"/data/retrieval-eval-followups.jsonl", "/data/retrieval-eval-fourth-followups.jsonl",
+        "/data/retrieval-eval-fifth-followups.jsonl"}) {
+    for (const auto& c : read_lines(root() + file)) {
+      search::SearchRequest r{c["turn2"].get<std::string>(), std::nullopt, 10};
+      r.context = {c["turn1"].get<std::string>()};
+      requests.push_back(std::move(r));
+    }
+  }
   search::ListCache cache(16 << 20);
   // And with the whole lexicon in memory: words stemmed in the process.
   search::ListCache with_lexicon(16 << 20);
