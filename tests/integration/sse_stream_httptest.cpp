@@ -42,6 +42,13 @@ struct FinishGuard {
   ~FinishGuard() { p.finished = true; }
 };
 
+// The stream's chunks until its last, as one string.
+std::string rest_of_stream(RawClient& c) {
+  std::string out;
+  while (auto chunk = c.read_chunk()) out += *chunk;
+  return out;
+}
+
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds within) {
   const auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -148,8 +155,7 @@ TEST(SseStream, HeadersThenEachEventFlushedAsItHappens) {
   EXPECT_FALSE(probe.finished);
 
   probe.release = true;
-  std::string rest;
-  while (auto chunk = c.read_chunk()) rest += *chunk;
+  std::string rest = rest_of_stream(c);
   const auto events = parse_sse(rest);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0], (SseEvent{"token", "second\nline"}));
@@ -168,8 +174,7 @@ TEST(SseStream, ABurstOfTokensLeavesInAWriteAMillisecondNotOneEach) {
   c.send(make_request("GET", "/burst"));
   EXPECT_EQ(c.read_head().status, 200);
   const auto before = c.segments_in();
-  std::string body;
-  while (auto chunk = c.read_chunk()) body += *chunk;
+  std::string body = rest_of_stream(c);
   const auto segments = c.segments_in() - before;
   const auto events = parse_sse(body);
   ASSERT_EQ(events.size(), static_cast<std::size_t>(probe.sent) + 3);  // nothing lost
@@ -201,8 +206,7 @@ TEST(SseStream, HeldEventsLeaveTogetherWhenReleasedAndNotBefore) {
   EXPECT_GE(released - start, 250ms) << "nothing left before release()";
   EXPECT_EQ(parse_sse(held),
             (std::vector<SseEvent>{{"token", "a"}, {"token", "b"}, {"token", "c"}}));
-  std::string rest;
-  while (auto chunk = c.read_chunk()) rest += *chunk;
+  std::string rest = rest_of_stream(c);
   EXPECT_GE(std::chrono::steady_clock::now() - released, 200ms)
       << "release() wrote at once, not with the next event";
   EXPECT_EQ(parse_sse(rest), (std::vector<SseEvent>{{"done", "{}"}}));
@@ -219,8 +223,7 @@ TEST(SseStream, HeartbeatsWhileNothingElseIsWrittenAndEndWithTheStream) {
   RawClient c(server.port());
   c.send(make_request("GET", "/quiet"));
   c.read_head();
-  std::string wire;
-  while (auto chunk = c.read_chunk()) wire += *chunk;
+  std::string wire = rest_of_stream(c);
   std::size_t comments = 0;
   const auto events = parse_sse(wire, &comments);
   EXPECT_GE(comments, 2u) << wire;
@@ -324,12 +327,10 @@ TEST(SseStream, ARequestSentWhileAnAnswerStreamsIsAnsweredAfterIt) {
   std::this_thread::sleep_for(200ms);  // read by the watch meanwhile
   EXPECT_FALSE(probe.finished);
   probe.release = true;
-  std::string first;
-  while (auto chunk = c.read_chunk()) first += *chunk;
+  std::string first = rest_of_stream(c);
   EXPECT_EQ(parse_sse(first).back().event, "done");
   EXPECT_EQ(c.read_head().status, 200);
-  std::string second;
-  while (auto chunk = c.read_chunk()) second += *chunk;
+  std::string second = rest_of_stream(c);
   ASSERT_FALSE(parse_sse(second).empty());
   EXPECT_EQ(parse_sse(second).back().event, "done");
 }
@@ -347,8 +348,7 @@ TEST(SseStream, ShutdownLetsAStreamFinishWithinTheGracePeriod) {
   server.stop();
   std::this_thread::sleep_for(100ms);
   probe.release = true;
-  std::string rest;
-  while (auto chunk = c.read_chunk()) rest += *chunk;
+  std::string rest = rest_of_stream(c);
   EXPECT_EQ(parse_sse(rest).back().event, "done");
   server.wait();
   EXPECT_TRUE(probe.completed);
