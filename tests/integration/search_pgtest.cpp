@@ -273,6 +273,7 @@ TEST_F(Search, AMisspeltWordIsSearchedAsTheWordItWasMeantToBe) {
   EXPECT_EQ(mended.cascade_tier, "global");
   ASSERT_FALSE(mended.items.empty());
   EXPECT_EQ(mended.items.front().slug, "vocal-de-essing");
+  EXPECT_EQ(find("how do I tame sibliance?").items.at(0).slug, "vocal-de-essing");
   const auto in_a_question = find("how do I keep the kick in mnoo");
   ASSERT_FALSE(in_a_question.items.empty());
   EXPECT_EQ(in_a_question.items.front().slug, "bass-mono") << keys(in_a_question).front();
