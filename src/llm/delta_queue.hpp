@@ -10,8 +10,8 @@ namespace chrysopedia::llm {
 /// The model's text deltas waiting for the consumer, first in first out.
 /// At a model's pace there is one at a time, for minutes, on thousands of
 /// streams: a std::deque kept a 512-byte block (and its map) a stream for
-/// that one string; this keeps a vector slot, and gives back what a burst
-/// grew once the burst is drained.
+/// that one string; this keeps a vector slot or two there, and gives back
+/// what a flood grew once it is drained.
 class DeltaQueue {
  public:
   bool empty() const { return head_ == items_.size(); }
@@ -42,8 +42,10 @@ class DeltaQueue {
   std::size_t capacity() const { return items_.capacity(); }
 
  private:
-  // A few slots stay for the next tokens; more than a burst's few go.
-  static constexpr std::size_t kKeptSlots = 4;
+  // What a read of a bursting model fills stays for the next read (growing
+  // it again every read cost a burst's relay an eighth of its CPU); only a
+  // flood's worth goes. A paced stream never grows past a slot or two.
+  static constexpr std::size_t kKeptSlots = 256;
 
   std::vector<std::string> items_;
   std::size_t head_ = 0;

@@ -171,19 +171,39 @@ std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::s
   const auto forms = match_forms(words);
   std::vector<std::vector<std::string>> out;
   out.reserve(terms.size());
+  // The phrases starting at each word, built a word at a time (no string
+  // made per phrase length): what each map holds for them, longest first.
+  std::string stem_key;
+  std::string word_key;
+  std::vector<std::pair<const std::vector<std::string>*, const std::vector<std::string>*>> found;
   for (std::size_t i = 0; i < terms.size(); ++i) {
+    const std::size_t longest = std::min(longest_, terms.size() - i);
+    found.assign(longest, {nullptr, nullptr});
+    stem_key.clear();
+    word_key.clear();
+    for (std::size_t n = 0; n < longest; ++n) {
+      if (n > 0) {
+        stem_key += ' ';
+        word_key += ' ';
+      }
+      stem_key += forms[i + n];
+      word_key += words[i + n];
+      if (const auto it = by_stem_.find(stem_key); it != by_stem_.end())
+        found[n].first = &it->second;
+      if (const auto it = by_word_.find(word_key); it != by_word_.end())
+        found[n].second = &it->second;
+    }
     std::vector<std::string> group{terms[i]};
-    const auto take = [&](const auto& map, const std::string& key) {
-      const auto found = map.find(key);
-      if (found == map.end()) return;
-      for (const auto& alt : found->second) {
+    const auto take = [&](const std::vector<std::string>* alts) {
+      if (!alts) return;
+      for (const auto& alt : *alts) {
         if (group.size() >= max_per_term) break;
         if (std::find(group.begin(), group.end(), alt) == group.end()) group.push_back(alt);
       }
     };
-    for (std::size_t n = std::min(longest_, terms.size() - i); n >= 1; --n) {
-      take(by_stem_, joined(forms, i, n));
-      take(by_word_, joined(words, i, n));
+    for (std::size_t n = longest; n-- > 0;) {
+      take(found[n].first);
+      take(found[n].second);
     }
     out.push_back(std::move(group));
   }
