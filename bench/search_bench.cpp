@@ -5,11 +5,13 @@
 //   QUERIES_FILE=questions.jsonl search_bench [QUERIES] [CONCURRENCY]
 //   QUERY_SHAPE=long search_bench ...   6-15-word questions of the same terms
 //   SLOWEST=N search_bench ...   also the N slowest measured searches
+//   MISSPELL=1 search_bench ...   each question with its longest word misspelt
 //
 // Queries are 1-4 music-production words drawn the way users would (common
 // words more often); a tenth of them name a creator. Prints a Markdown table.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -95,6 +97,29 @@ std::vector<search::SearchRequest> make_long_queries(int n, unsigned seed) {
   return out;
 }
 
+// The question with one slip in its longest word of 5+ letters (the word a
+// question is most likely about): every other question two letters swapped,
+// the mending's gentle tier; the rest a letter dropped, which words of 7+
+// letters are mended from by the wider one (src/search/spelling.hpp).
+std::string misspell(const std::string& query, std::size_t nth) {
+  std::size_t best = 0, best_len = 0;
+  for (std::size_t i = 0; i < query.size();) {
+    std::size_t j = i;
+    while (j < query.size() && std::isalpha(static_cast<unsigned char>(query[j]))) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j == i ? i + 1 : j;
+  }
+  if (best_len < 5) return query;
+  std::string out = query;
+  const std::size_t at = best + best_len / 2;
+  if (nth % 2 == 0) {
+    std::swap(out[at], out[at - 1]);
+  } else {
+    out.erase(at, 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +166,11 @@ int main(int argc, char** argv) {
     requests = make_long_queries(queries, seed);
   } else {
     requests = make_queries(queries, seed);
+  }
+
+  if (const char* m = std::getenv("MISSPELL"); m && std::string(m) == "1") {
+    for (std::size_t i = 0; i < requests.size(); ++i)
+      requests[i].query = misspell(requests[i].query, i);
   }
 
   // IN_CONTEXT=1: each question a follow-up, in a conversation whose

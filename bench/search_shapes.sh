@@ -6,7 +6,9 @@
 # each with short queries (1-4 words; flat: 1-2) and long ones (6-15 words
 # as users type them), and the long ones again as follow-ups in a
 # conversation ("long, in context": the question before as context, so the
-# search in context and the follow-up's own words both run), through the
+# search in context and the follow-up's own words both run), and once more
+# with the longest word of each misspelt ("long, misspelt": a word no page
+# holds, which the search mends from the corpus's vocabulary), through the
 # service's own search client with
 # CONCURRENCY pooled connections. SIZES (default "1000 100000") pages each.
 # LIST_CACHE_MIB=0: the client keeps no champion lists in memory, so every
@@ -29,8 +31,10 @@ build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
 build/bench/flat_corpus questions 2000 12 --short >"$work/flat-short.jsonl"
 
 row() {  # shape pages queries-kind -> one Markdown row
-  local shape=$1 pages=$2 kind=$3 out context=0 label=$3
+  local shape=$1 pages=$2 kind=$3 out context=0 misspell=0 label=$3
   if [ "$kind" = followup ]; then kind=long context=1 label="long, in context"; fi
+  if [ "$kind" = misspelt ]; then kind=long misspell=1 label="long, misspelt"; fi
+  export MISSPELL=$misspell
   if [ "$shape" = flat ]; then
     out=$(IN_CONTEXT=$context QUERIES_FILE="$work/flat-$kind.jsonl" DATABASE_URL="$db" build/bench/search_bench "$queries" "$concurrency")
   elif [ "$kind" = long ]; then
@@ -57,7 +61,7 @@ for pages in $sizes; do
     fi
     DATABASE_URL="$db" build/chrysopedia-chat import "$corpus" >/dev/null
     psql -q "$db" -c "VACUUM ANALYZE" >/dev/null
-    for kind in short long followup; do
+    for kind in short long followup misspelt; do
       r=$(row "$shape" "$pages" "$kind")
       echo "$r"
       rows+="$r"$'\n'

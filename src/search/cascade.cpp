@@ -110,8 +110,9 @@ const std::string& full_text_sql() {
       "  UNION"
       "  SELECT d.id FROM search_documents d, exact e"
       "  WHERE d.page_id = e.id AND d.section_position IS NULL)"
-      " SELECT row_number() OVER () AS ord, page_id, section_position FROM ("
-      "  SELECT d.page_id, d.section_position"
+      " SELECT row_number() OVER () AS ord, page_id, section_position, matched FROM ("
+      "  SELECT d.page_id, d.section_position,"
+      "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) AS matched"
       "  FROM candidates k, any_term a, excluded x, exact e, web w,"
       // OFFSET 0 keeps this a per-candidate primary-key lookup: left to
       // itself the planner hashes every document that matches any word.
@@ -119,8 +120,7 @@ const std::string& full_text_sql() {
       "  WHERE (d.tsv @@ a.q OR (d.page_id = e.id AND d.section_position IS NULL))"
       "   AND (x.q IS NULL OR NOT d.tsv @@ x.q) AND ($4 = 0 OR d.creator_id = $4)"
       "  ORDER BY (d.section_position IS NULL AND d.page_id = e.id) DESC,"
-      "   (d.tsv @@ w.q) DESC,"
-      "   (SELECT count(*) FROM terms t WHERE d.tsv @@ t.q) DESC,"
+      "   (d.tsv @@ w.q) DESC, matched DESC,"
       "   ts_rank(" +
           std::string(kWeights) +
           ", d.tsv, a.q, 1) DESC,"
@@ -128,7 +128,7 @@ const std::string& full_text_sql() {
           "  LIMIT $6) ranked",
       // The champion lists' generation, in the same snapshot as the
       // ranking: candidates chosen from cached lists stand if it is theirs.
-      ", (SELECT generation FROM lexeme_lists_generation)");
+      ", (SELECT generation FROM lexeme_lists_generation), r.matched");
   return sql;
 }
 
@@ -203,6 +203,13 @@ std::string as_title(const std::string& query) {
 // 0.4-0.6 lift unmarked subject changes and keep elliptical follow-ups;
 // 0.75 and more lose elliptical ones.
 constexpr double kOwnWordsWeight = 0.5;
+
+// How many of a follow-up's own terms one page must hold together for the
+// follow-up to stand as a question of its own (run_cascade). Measured on
+// four two-turn sets (docs/PERFORMANCE.md, "A follow-up that changes the
+// subject"): at 2, elliptical follow-ups of two everyday words lost their
+// context.
+constexpr int kNewSubjectTerms = 3;
 
 // Whether the full-text ranking's first item is there by the exact-title
 // rule (SPEC §2), which fusion keeps.
@@ -335,9 +342,15 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
   }
 }
 
-std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchRequest& req,
-                                  const ParsedQuery& parsed, long long creator_id,
-                                  ListCache* cache) {
+// A full-text ranking, with how many of the question's terms each item
+// holds.
+struct Ranking {
+  std::vector<SearchItem> items;
+  std::vector<int> matched;
+};
+
+Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const ParsedQuery& parsed,
+                  long long creator_id, ListCache* cache) {
   if (parsed.terms.empty()) return {};
   const std::string title = as_title(req.query);
   auto groups = Thesaurus::builtin().expand(parsed.terms, 5);
@@ -392,7 +405,9 @@ std::vector<SearchItem> full_text(pqxx::transaction_base& tx, const SearchReques
       rows = rank(*fresh);
     }
   }
-  return to_items(rows);
+  Ranking out{to_items(rows), {}};
+  for (const auto& row : rows) out.matched.push_back(row[8].as<int>());
+  return out;
 }
 
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,
@@ -481,13 +496,13 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
   if (req.creator && !req.creator->empty()) {
     creator_id = find_creator(tx, *req.creator);
     if (creator_id != 0) {
-      result.items = full_text(tx, req, parsed, creator_id, cache);
+      result.items = full_text(tx, req, parsed, creator_id, cache).items;
       result.cascade_tier = "creator";
     }
   }
   if (result.items.empty()) {
     creator_id = 0;
-    result.items = full_text(tx, req, parsed, 0, cache);
+    result.items = full_text(tx, req, parsed, 0, cache).items;
     result.cascade_tier = "global";
   }
   if (result.items.empty()) {
@@ -501,9 +516,26 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
     // changes the subject find the new one.
     SearchRequest alone = asked;
     alone.context.clear();
-    const auto own = full_text(tx, alone, parse_query(alone.query), creator_id, cache);
-    result.items = fuse_rankings(result.items, own, static_cast<std::size_t>(req.limit), false,
-                                 kOwnWordsWeight);
+    const auto own_ranking = full_text(tx, alone, parse_query(alone.query), creator_id, cache);
+    const auto& own = own_ranking.items;
+    // One that changes the subject without saying so ("how should I name
+    // my stems", after a question on reverb) shows it in what its own words
+    // find: a page (or section) holding kNewSubjectTerms of them together, while the page
+    // the conversation was on is nowhere among their results, and nothing
+    // in it points back ("it", "and for ...?"). Its own words lead then,
+    // and what the context found follows at the same weight.
+    const bool new_subject = !own.empty() && own_ranking.matched.front() >= kNewSubjectTerms &&
+                             !refers_back(asked.query) &&
+                             std::none_of(own.begin(), own.end(), [&](const auto& item) {
+                               return item.slug == result.items.front().slug;
+                             });
+    const auto limit = static_cast<std::size_t>(req.limit);
+    if (new_subject) {
+      result.items = fuse_rankings(own, result.items, limit, false, kOwnWordsWeight);
+      result.searched_query = asked.query;
+    } else {
+      result.items = fuse_rankings(result.items, own, limit, false, kOwnWordsWeight);
+    }
   }
   if (!semantic_doc_ids.empty()) {
     const nlohmann::json ids = semantic_doc_ids;

@@ -71,6 +71,30 @@ bool changes_subject(std::string_view question) {
   });
 }
 
+bool refers_back(std::string_view question) {
+  static constexpr std::array<std::string_view, 16> kPointers = {
+      "it",   "its", "it's", "that", "this", "them", "those",   "these",
+      "they", "one", "ones", "then", "too",  "same", "instead", "opposite"};
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : lower(question) + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
+      word += c;
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (words.empty()) return false;
+  if (words[0] == "and" ||
+      (words.size() > 1 && (words[0] == "what" || words[0] == "how") && words[1] == "about")) {
+    return true;
+  }
+  return std::any_of(words.begin(), words.end(), [](const std::string& w) {
+    return std::find(kPointers.begin(), kPointers.end(), w) != kPointers.end();
+  });
+}
+
 std::string contextual_query(std::string_view question, const std::vector<std::string>& context) {
   if (context.empty() || changes_subject(question)) return std::string(question);
   return std::string(question) + " " + context.back();

@@ -17,4 +17,12 @@ std::string contextual_query(std::string_view question, const std::vector<std::s
 /// True when the question opens by saying it changes the subject.
 bool changes_subject(std::string_view question);
 
+/// True when the question leans on what was said before: it opens with
+/// "and" or "what/how about", or points back with a word such as "it",
+/// "that", "them", "one", "too", "same" or "instead" ("should it go
+/// before the eq?", "and for vocals?"). A follow-up without such a word
+/// may still be one ("should I add a clap on top?"); one with it is taken
+/// to be.
+bool refers_back(std::string_view question);
+
 }  // namespace chrysopedia::search

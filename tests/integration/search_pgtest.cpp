@@ -261,10 +261,6 @@ TEST(SearchTiers, AskingWordsAreNotTakenForMisspellings) {
   EXPECT_EQ(misspelt.items.front().slug, "gettysburg-kit");
 }
 
-// A follow-up is searched in its conversation's context, with its own words
-// searched alone fused in behind (kOwnWordsWeight): the context still
-// carries an elliptical one, and one that changes the subject without
-// saying so finds the new subject.
 // A word no page holds that is one slip from one a page does (spelling.hpp)
 // is searched as that word too: full text finds it, where the trigram
 // tier used to be all a misspelt question had.
@@ -281,6 +277,10 @@ TEST_F(Search, AMisspeltWordIsSearchedAsTheWordItWasMeantToBe) {
   EXPECT_NE(find("night").cascade_tier, "global");
 }
 
+// A follow-up is searched in its conversation's context, with its own words
+// searched alone fused in behind (kOwnWordsWeight): the context still
+// carries an elliptical one, and one that changes the subject without
+// saying so finds the new subject.
 TEST_F(Search, AFollowUpFindsItsConversationOrTheSubjectItQuietlyChangesTo) {
   const std::string before = "how do I sidechain the bass to the kick so both punch";
   search::SearchRequest elliptical{"and what release?", std::nullopt, 10};
@@ -295,4 +295,27 @@ TEST_F(Search, AFollowUpFindsItsConversationOrTheSubjectItQuietlyChangesTo) {
   const auto other = search::run_cascade(*conn_, changed);
   ASSERT_FALSE(other.items.empty());
   EXPECT_EQ(other.items.front().slug, "reverb-sends") << keys(other).front();
+}
+
+// A follow-up whose own words find a page of their own (three of them in
+// it together), where the conversation's page is nowhere among what they
+// find, is a new subject: its own words lead, and `done` says they were
+// what was searched. One that points back ("it") keeps its context, even
+// with words enough for a page of its own.
+TEST_F(Search, AFollowUpThatStandsAloneLeadsItsContext) {
+  const std::string before =
+      "how do I sidechain the bass to the kick so both punch, what attack and release";
+  search::SearchRequest changed{"how do I find the harsh esses", std::nullopt, 10};
+  changed.context = {before};
+  const auto other = search::run_cascade(*conn_, changed);
+  ASSERT_FALSE(other.items.empty());
+  EXPECT_EQ(other.items.front().slug, "vocal-de-essing") << keys(other).front();
+  EXPECT_EQ(other.searched_query, changed.query);
+
+  search::SearchRequest pointing{"should it find the harsh esses", std::nullopt, 10};
+  pointing.context = {before};
+  const auto same = search::run_cascade(*conn_, pointing);
+  ASSERT_FALSE(same.items.empty());
+  EXPECT_EQ(same.items.front().slug, "sidechain-bass") << keys(same).front();
+  EXPECT_EQ(same.searched_query, pointing.query + " " + before);
 }

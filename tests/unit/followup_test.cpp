@@ -24,3 +24,17 @@ TEST(FollowUp, AQuestionThatSaysItChangesTheSubjectIsSearchedAlone) {
     EXPECT_FALSE(changes_subject(q)) << q;
   }
 }
+
+TEST(FollowUp, AQuestionThatPointsBackIsTold) {
+  for (const char* q :
+       {"and for vocals?", "And the outro, can I fade?", "what about a guy with a deep voice",
+        "How about the snare", "should it go before the eq?", "how loud do I blend that in",
+        "how wide should I pan them", "does the same trick work on vocals",
+        "can I fake it's tail with a delay instead", "and a softer one for the breakdown?"}) {
+    EXPECT_TRUE(refers_back(q)) << q;
+  }
+  for (const char* q : {"how should I name my stems for the mix engineer", "what even is dither",
+                        "why does my drop feel small", "item tempo thesis", "", "   ?"}) {
+    EXPECT_FALSE(refers_back(q)) << q;
+  }
+}
