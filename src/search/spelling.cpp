@@ -29,6 +29,11 @@ bool plain_letters(std::string_view word) {
 }  // namespace
 
 std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed) {
+  // The punctuation a word was typed with ("comprssion?", "(sidechian)")
+  // is no part of it.
+  const auto punct = [](char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; };
+  while (!typed.empty() && punct(typed.front())) typed.remove_prefix(1);
+  while (!typed.empty() && punct(typed.back())) typed.remove_suffix(1);
   if (typed.size() < kShortestWord || !plain_letters(typed)) return std::nullopt;
   std::string word(typed);
   for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -57,10 +62,26 @@ std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed) {
     add_word(out.gentle, word.substr(0, i + 1) + word.substr(i));  // "paralel"
   }
   if (word.size() >= kLongWord) {
+    // Letters added or replaced as typed, then stemmed: the slip may have
+    // changed the stem ("ion" is only an ending when enough of the word
+    // stands before it: "comprssion" stems to itself).
+    for (std::size_t i = 0; i <= word.size(); ++i) {
+      for (char c = 'a'; c <= 'z'; ++c) {
+        edit = word;
+        edit.insert(i, 1, c);
+        add_word(out.wider, edit);  // "comprssion"
+      }
+    }
     for (std::size_t i = 0; i < word.size(); ++i) {
       add_word(out.wider, word.substr(0, i) + word.substr(i + 1));  // "unision"
+      for (char c = 'a'; c <= 'z'; ++c) {
+        if (word[i] == c) continue;
+        edit = word;
+        edit[i] = c;
+        add_word(out.wider, edit);  // "compresdion"
+      }
     }
-    // Letters added or replaced: on the stem, which needs no stemming.
+    // And on the stem, which needs no stemming.
     for (std::size_t i = 0; i <= stem.size(); ++i) {
       for (char c = 'a'; c <= 'z'; ++c) {
         edit = stem;

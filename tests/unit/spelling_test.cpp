@@ -27,6 +27,13 @@ TEST(Spelling, OnlyALongWordIsMendedByALetterDroppedAddedOrReplaced) {
   ASSERT_TRUE(long_word);
   EXPECT_TRUE(contains(long_word->wider, "releas"));
   EXPECT_TRUE(contains(spelling_neighbours("unision")->wider, "unison"));
+  // A letter left out or replaced where the slip changes the stem: the
+  // stem of "comprssion" is all of it, one letter from no lexeme.
+  EXPECT_TRUE(contains(spelling_neighbours("comprssion")->wider, "compress"));
+  EXPECT_TRUE(contains(spelling_neighbours("compresdion")->wider, "compress"));
+  // As it ends a question, or in brackets.
+  EXPECT_TRUE(contains(spelling_neighbours("comprssion?")->wider, "compress"));
+  EXPECT_TRUE(contains(spelling_neighbours("(masetring)")->gentle, "master"));
   // A short real word has real neighbours: none is offered.
   for (const char* word : {"night", "faire", "stock", "maxed"}) {
     const auto near = spelling_neighbours(word);
