@@ -16,12 +16,16 @@ namespace chrysopedia::search {
 /// ("unision", "releese"): any letter dropped, added or replaced (shorter
 /// words have too many real neighbours: "night" and "right"). nullopt for
 /// a word not worth mending: not plain ASCII letters, shorter than four,
-/// or a stop word.
+/// or a stop word. `short_words_too`: the wider slips for words of four
+/// letters or more as well ("snre", "maser"), for a question none of whose
+/// words the corpus holds, which would otherwise go on to the trigram tier
+/// (which matches "night" to "right" as readily).
 struct SpellingNeighbours {
   std::vector<std::string> gentle;
   std::vector<std::string> wider;
 };
-std::optional<SpellingNeighbours> spelling_neighbours(std::string_view word);
+std::optional<SpellingNeighbours> spelling_neighbours(std::string_view word,
+                                                      bool short_words_too = false);
 
 /// Of the neighbours the corpus holds, the one on the most documents (ties:
 /// the first in byte order), as a word that stems to it alone (the lexeme,

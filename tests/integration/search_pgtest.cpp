@@ -162,7 +162,8 @@ TEST_F(Search, AnUnknownCreatorIsNoErrorAndStartsGlobal) {
 // What it mends never reaches this tier, as
 // AMisspeltWordIsSearchedAsTheWordItWasMeantToBe shows.)
 TEST_F(Search, FuzzyTierCatchesMisspellings) {
-  const auto r = find("reverv");
+  // Two slips (a key held down): spelling.hpp mends one; trigrams see it.
+  const auto r = find("reverbbb");
   EXPECT_EQ(r.cascade_tier, "fuzzy");
   ASSERT_FALSE(r.items.empty());
   EXPECT_EQ(r.items[0].slug, "reverb-sends");
@@ -275,6 +276,15 @@ TEST_F(Search, AMisspeltWordIsSearchedAsTheWordItWasMeantToBe) {
   EXPECT_EQ(in_a_question.items.front().slug, "bass-mono") << keys(in_a_question).front();
   // A word that is no slip of the corpus's words is not made one.
   EXPECT_NE(find("night").cascade_tier, "global");
+  // A short word gets the wider slips (a letter dropped, added, replaced)
+  // only when nothing else in the question is held: alone it would go on
+  // to the trigram tier; beside a word the corpus holds it is left alone.
+  const auto short_alone = find("a revrb?");
+  EXPECT_EQ(short_alone.cascade_tier, "global");
+  ASSERT_FALSE(short_alone.items.empty());
+  EXPECT_EQ(short_alone.items.front().slug, "reverb-sends");
+  const auto beside = find("revrb on the kick");
+  EXPECT_FALSE(has(beside, "reverb-sends")) << keys(beside).front();
 }
 
 // A follow-up is searched in its conversation's context, with its own words

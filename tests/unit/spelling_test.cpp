@@ -41,6 +41,9 @@ TEST(Spelling, OnlyALongWordIsMendedByALetterDroppedAddedOrReplaced) {
     EXPECT_TRUE(near->wider.empty()) << word;
   }
   EXPECT_FALSE(contains(spelling_neighbours("night")->gentle, "right"));
+  // Unless asked for: a question with no word the corpus holds.
+  EXPECT_TRUE(contains(spelling_neighbours("snre", true)->wider, "snare"));
+  EXPECT_TRUE(contains(spelling_neighbours("maser", true)->wider, "master"));
 }
 
 TEST(Spelling, WordsNotWorthMendingAreLeftAlone) {
