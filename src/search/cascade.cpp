@@ -305,20 +305,24 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
   const bool none_held = std::none_of(groups.begin(), groups.end(), [&](const auto& g) {
     return std::any_of(g.begin(), g.end(), held);
   });
+  // With the lexicon in memory a word's wider slips (hundreds of words to
+  // stem) are made only when no gentle one is held; without it, both go in
+  // the one statement.
+  const auto lexicon = cache ? cache->lexicon() : nullptr;
+  const bool in_memory = lexicon && lexicon->generation == read.generation;
   std::vector<std::pair<std::size_t, SpellingNeighbours>> misspelt;
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const auto& g = groups[i];
     if (g.front().find(' ') != std::string::npos || std::any_of(g.begin(), g.end(), held)) {
       continue;
     }
-    if (auto near = spelling_neighbours(g.front(), none_held)) {
+    if (auto near = spelling_neighbours(g.front(), none_held, !in_memory)) {
       misspelt.emplace_back(i, std::move(*near));
     }
   }
   if (misspelt.empty()) return;
-  const auto lexicon = cache ? cache->lexicon() : nullptr;
   std::unordered_map<std::string, std::shared_ptr<const ChampionList>> read_now;
-  if (!lexicon || lexicon->generation != read.generation) {
+  if (!in_memory) {
     nlohmann::json asked = nlohmann::json::array();
     for (const auto& [i, near] : misspelt) {
       for (const auto& lexeme : near.gentle) asked.push_back(lexeme);
@@ -331,18 +335,21 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
                                    parse_real_array({row[2].c_str(), row[2].size()})}));
     }
   }
-  const auto& lists = lexicon && lexicon->generation == read.generation ? lexicon->lists : read_now;
-  for (const auto& [i, near] : misspelt) {
-    // A gentle slip's mending first; a wider one's only when none is held.
-    std::optional<Spelling> spelling;
-    for (const auto* tier : {&near.gentle, &near.wider}) {
-      std::vector<const ChampionList*> found;
-      for (const auto& lexeme : *tier) {
-        if (const auto it = lists.find(lexeme); it != lists.end())
-          found.push_back(it->second.get());
-      }
-      if ((spelling = choose_spelling(found))) break;
+  const auto& lists = in_memory ? lexicon->lists : read_now;
+  const auto choose = [&](const std::vector<std::string>& tier) {
+    std::vector<const ChampionList*> found;
+    for (const auto& lexeme : tier) {
+      if (const auto it = lists.find(lexeme); it != lists.end()) found.push_back(it->second.get());
     }
+    return choose_spelling(found);
+  };
+  for (auto& [i, near] : misspelt) {
+    // A gentle slip's mending first; a wider one's only when none is held.
+    auto spelling = choose(near.gentle);
+    if (!spelling && in_memory) {
+      near = *spelling_neighbours(groups[i].front(), none_held, true);
+    }
+    if (!spelling) spelling = choose(near.wider);
     if (!spelling || read.by_word.count(spelling->word)) continue;
     read.by_word.emplace(spelling->word, WordLists{lists.at(spelling->list->lexeme)});
     groups[i].push_back(spelling->word);

@@ -28,8 +28,8 @@ bool plain_letters(std::string_view word) {
 
 }  // namespace
 
-std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed,
-                                                      bool short_words_too) {
+std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed, bool short_words_too,
+                                                      bool wider) {
   // The punctuation a word was typed with ("comprssion?", "(sidechian)")
   // is no part of it.
   const auto punct = [](char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; };
@@ -62,7 +62,7 @@ std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed,
     if (i + 1 < word.size() && word[i] == word[i + 1]) continue;
     add_word(out.gentle, word.substr(0, i + 1) + word.substr(i));  // "paralel"
   }
-  if (word.size() >= kLongWord || short_words_too) {
+  if (wider && (word.size() >= kLongWord || short_words_too)) {
     // Letters added or replaced as typed, then stemmed: the slip may have
     // changed the stem ("ion" is only an ending when enough of the word
     // stands before it: "comprssion" stems to itself).

@@ -24,8 +24,10 @@ struct SpellingNeighbours {
   std::vector<std::string> gentle;
   std::vector<std::string> wider;
 };
+/// `wider`: false leaves `wider` empty (it is most of the work).
 std::optional<SpellingNeighbours> spelling_neighbours(std::string_view word,
-                                                      bool short_words_too = false);
+                                                      bool short_words_too = false,
+                                                      bool wider = true);
 
 /// Of the neighbours the corpus holds, the one on the most documents (ties:
 /// the first in byte order), as a word that stems to it alone (the lexeme,

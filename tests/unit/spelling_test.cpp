@@ -44,6 +44,10 @@ TEST(Spelling, OnlyALongWordIsMendedByALetterDroppedAddedOrReplaced) {
   // Unless asked for: a question with no word the corpus holds.
   EXPECT_TRUE(contains(spelling_neighbours("snre", true)->wider, "snare"));
   EXPECT_TRUE(contains(spelling_neighbours("maser", true)->wider, "master"));
+  // Or, when not wanted, no wider slips at all (the gentle ones still).
+  const auto gentle_only = spelling_neighbours("comprssion", false, false);
+  EXPECT_TRUE(gentle_only->wider.empty());
+  EXPECT_FALSE(gentle_only->gentle.empty());
 }
 
 TEST(Spelling, WordsNotWorthMendingAreLeftAlone) {
