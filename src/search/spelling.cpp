@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "search/stemmer.hpp"
 
 namespace chrysopedia::search {
@@ -22,8 +23,7 @@ constexpr std::array<std::string_view, 10> kEndings = {"",   "e",   "s",  "y",  
                                                        "ed", "ion", "al", "ate", "er"};
 
 bool plain_letters(std::string_view word) {
-  return std::all_of(word.begin(), word.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); });
+  return std::all_of(word.begin(), word.end(), common::is_ascii_letter);
 }
 
 }  // namespace

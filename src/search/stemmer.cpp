@@ -5,6 +5,7 @@
 
 #include <libstemmer.h>
 
+#include "common/ascii.hpp"
 #include "search/stop_words.hpp"
 
 namespace chrysopedia::search {
@@ -25,10 +26,6 @@ sb_stemmer* thread_stemmer() {
   thread_local std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer(
       sb_stemmer_new("english", "UTF_8"));
   return stemmer.get();
-}
-
-bool is_letter(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 }  // namespace
@@ -55,7 +52,7 @@ std::optional<std::vector<std::string>> english_lexemes(std::string_view text) {
   for (const char c : text) {
     if (c == ' ') {
       take();
-    } else if (is_letter(c) && word.size() < kMaxWord) {
+    } else if (common::is_ascii_letter(c) && word.size() < kMaxWord) {
       word += static_cast<char>(c | 0x20);  // ASCII lower case
     } else {
       return std::nullopt;
