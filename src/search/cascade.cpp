@@ -286,6 +286,12 @@ std::vector<TermLists> terms_of(const std::vector<std::vector<std::string>>& gro
   return terms;
 }
 
+// How many of a question's words are mended, in its order: a typing slip
+// or two is what mending is for, and each word costs hundreds of
+// neighbours to stem and look up (a 2,000-character question of words no
+// page holds took 270 ms).
+constexpr std::size_t kMostMended = 8;
+
 // A word of the question that no document holds, as typed or as the
 // thesaurus adds to it, is likely misspelt ("masetring"): the nearest word
 // the corpus holds joins its ways (spelling.hpp). Its neighbours are looked
@@ -311,7 +317,7 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
   const auto lexicon = cache ? cache->lexicon() : nullptr;
   const bool in_memory = lexicon && lexicon->generation == read.generation;
   std::vector<std::pair<std::size_t, SpellingNeighbours>> misspelt;
-  for (std::size_t i = 0; i < groups.size(); ++i) {
+  for (std::size_t i = 0; i < groups.size() && misspelt.size() < kMostMended; ++i) {
     const auto& g = groups[i];
     if (g.front().find(' ') != std::string::npos || std::any_of(g.begin(), g.end(), held)) {
       continue;
@@ -425,9 +431,15 @@ Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const Pa
   return out;
 }
 
+// How many of a question's words the trigram tier matches: each is a
+// trigram index search and a recheck of what it offers (at 100,000 pages up
+// to a second for a short word), and a question that reaches this tier with
+// more words than this is no misspelling of the corpus's words.
+constexpr std::size_t kMostFuzzyWords = 6;
+
 std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& req,
                               const ParsedQuery& parsed) {
-  nlohmann::json words = nlohmann::json::array();
+  std::vector<std::string> words;
   for (const auto& term : parsed.terms) {
     std::string word;
     for (char c : term + " ") {
@@ -444,7 +456,23 @@ std::vector<SearchItem> fuzzy(pqxx::transaction_base& tx, const SearchRequest& r
     }
   }
   if (words.empty()) return {};
-  return to_items(tx.exec_prepared("fuzzy", words.dump(), req.limit));
+  if (words.size() > kMostFuzzyWords) {
+    // The longest distinct ones, in the question's order: a long word says
+    // more and carries more trigrams than a short one.
+    std::vector<std::string> distinct;
+    for (const auto& w : words) {
+      if (std::find(distinct.begin(), distinct.end(), w) == distinct.end()) distinct.push_back(w);
+    }
+    auto by_length = distinct;
+    std::stable_sort(by_length.begin(), by_length.end(),
+                     [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    if (by_length.size() > kMostFuzzyWords) by_length.resize(kMostFuzzyWords);
+    std::erase_if(distinct, [&](const auto& w) {
+      return std::find(by_length.begin(), by_length.end(), w) == by_length.end();
+    });
+    words = std::move(distinct);
+  }
+  return to_items(tx.exec_prepared("fuzzy", nlohmann::json(words).dump(), req.limit));
 }
 
 }  // namespace

@@ -171,6 +171,17 @@ TEST_F(Search, FuzzyTierCatchesMisspellings) {
   EXPECT_NE(r2.cascade_tier, "none");
 }
 
+// The trigram tier takes a question's six longest words, not all of them
+// (each is an index search and a recheck: a question of many unknown words
+// cost seconds at 100,000 pages): the misspelt word among short noise still
+// counts.
+TEST_F(Search, FuzzyTierTakesAQuestionsLongestWords) {
+  const auto r = find("qqx zzx vvk jjh wwq kkx ppz reverbbb");
+  EXPECT_EQ(r.cascade_tier, "fuzzy");
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items[0].slug, "reverb-sends");
+}
+
 TEST_F(Search, NothingMatchingIsTierNone) {
   const auto r = find("xylophone quaternion");
   EXPECT_EQ(r.cascade_tier, "none");
