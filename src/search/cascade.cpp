@@ -286,6 +286,11 @@ std::vector<TermLists> terms_of(const std::vector<std::vector<std::string>>& gro
   return terms;
 }
 
+// How many terms a question is searched by: each is tested against every
+// candidate, and 2,000 characters of words the corpus holds made ~200 (60-85
+// ms a search). The longest question of the evaluation's sets has 31.
+constexpr std::size_t kMostTerms = 40;
+
 // How many of a question's words are mended, in its order: a typing slip
 // or two is what mending is for, and each word costs hundreds of
 // neighbours to stem and look up (a 2,000-character question of words no
@@ -388,6 +393,15 @@ Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const Pa
                                      [&](const auto& g) { return lone(g, is_question_noise); });
   if (!all_noise) {
     std::erase_if(groups, [&](const auto& g) { return lone(g, is_question_noise); });
+  }
+  if (groups.size() > kMostTerms) {
+    // Pasted text rather than a question: its first distinct terms.
+    std::vector<std::vector<std::string>> kept;
+    for (auto& g : groups) {
+      if (kept.size() == kMostTerms) break;
+      if (std::find(kept.begin(), kept.end(), g) == kept.end()) kept.push_back(std::move(g));
+    }
+    groups = std::move(kept);
   }
   const nlohmann::json excluded = parsed.excluded;
   // websearch_to_tsquery would read "-14 LUFS" as "not 14": a minus before

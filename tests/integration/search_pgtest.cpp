@@ -182,6 +182,20 @@ TEST_F(Search, FuzzyTierTakesAQuestionsLongestWords) {
   EXPECT_EQ(r.items[0].slug, "reverb-sends");
 }
 
+// A question is searched by its first 40 distinct terms: pasted text of
+// hundreds of words (each tested against every candidate) is searched as its
+// opening, and a word past the fortieth term is not searched in full text.
+TEST_F(Search, AQuestionIsSearchedByItsFirstFortyTerms) {
+  std::string filler;
+  for (int i = 0; i < 45; ++i)
+    filler += " word" + std::string(1, char('a' + i % 26)) + char('a' + i / 26);
+  const auto opening = find("sibilance" + filler);
+  ASSERT_FALSE(opening.items.empty());
+  EXPECT_EQ(opening.items.front().slug, "vocal-de-essing");
+  // (Only the trigram tier, which takes the longest words, sees it.)
+  EXPECT_NE(find(filler + " sibilance").cascade_tier, "global");
+}
+
 TEST_F(Search, NothingMatchingIsTierNone) {
   const auto r = find("xylophone quaternion");
   EXPECT_EQ(r.cascade_tier, "none");
