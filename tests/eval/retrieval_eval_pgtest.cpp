@@ -209,10 +209,18 @@ Score score_followups(pqxx::connection& conn, const std::vector<json>& conversat
   return all;
 }
 
+// A set of conversations held to a floor on its second turns.
+void expect_followups_floor(pqxx::connection& conn, const json& floor, const std::string& file,
+                            std::size_t at_least, const std::string& title,
+                            const std::string& name) {
+  const auto conversations = read_lines(std::string(CHRYSOPEDIA_SOURCE_DIR) + file);
+  ASSERT_GE(conversations.size(), at_least) << file;
+  expect_floor(floor, name, score_followups(conn, conversations, title));
+}
+
 TEST_F(RetrievalEval, FollowUpsFindWhatTheConversationIsAbout) {
-  const auto conversations = read_lines(root() + "/data/retrieval-eval-followups.jsonl");
-  ASSERT_GE(conversations.size(), 40u);
-  expect_floor(floor_, "turn2", score_followups(*conn_, conversations, "second turns in context"));
+  expect_followups_floor(*conn_, floor_, "/data/retrieval-eval-followups.jsonl", 40,
+                         "second turns in context", "turn2");
 }
 
 // A fourth set (session 13), 20 questions a kind and 40 conversations,
@@ -224,10 +232,8 @@ TEST_F(RetrievalEval, FourthQuestionsFindTheirPages) {
 }
 
 TEST_F(RetrievalEval, FourthSetFollowUpsFindWhatTheConversationIsAbout) {
-  const auto conversations = read_lines(root() + "/data/retrieval-eval-fourth-followups.jsonl");
-  ASSERT_GE(conversations.size(), 40u);
-  expect_floor(floor_, "fourth_turn2",
-               score_followups(*conn_, conversations, "fourth set, second turns in context"));
+  expect_followups_floor(*conn_, floor_, "/data/retrieval-eval-fourth-followups.jsonl", 40,
+                         "fourth set, second turns in context", "fourth_turn2");
 }
 
 // A fifth set (session 17), the same shape as the fourth, written by a
@@ -238,10 +244,8 @@ TEST_F(RetrievalEval, FifthQuestionsFindTheirPages) {
 }
 
 TEST_F(RetrievalEval, FifthSetFollowUpsFindWhatTheConversationIsAbout) {
-  const auto conversations = read_lines(root() + "/data/retrieval-eval-fifth-followups.jsonl");
-  ASSERT_GE(conversations.size(), 40u);
-  expect_floor(floor_, "fifth_turn2",
-               score_followups(*conn_, conversations, "fifth set, second turns in context"));
+  expect_followups_floor(*conn_, floor_, "/data/retrieval-eval-fifth-followups.jsonl", 40,
+                         "fifth set, second turns in context", "fifth_turn2");
 }
 
 // A sixth set (session 18), the same kinds, written by a helper who read
@@ -260,10 +264,8 @@ TEST_F(RetrievalEval, SeventhQuestionsFindTheirPages) {
 }
 
 TEST_F(RetrievalEval, SeventhSetFollowUpsFindWhatTheConversationIsAbout) {
-  const auto conversations = read_lines(root() + "/data/retrieval-eval-seventh-followups.jsonl");
-  ASSERT_GE(conversations.size(), 40u);
-  expect_floor(floor_, "seventh_turn2",
-               score_followups(*conn_, conversations, "seventh set, second turns in context"));
+  expect_followups_floor(*conn_, floor_, "/data/retrieval-eval-seventh-followups.jsonl", 40,
+                         "seventh set, second turns in context", "seventh_turn2");
 }
 
 // An eighth set (session 19) of conversations only, half of them quiet
@@ -271,10 +273,8 @@ TEST_F(RetrievalEval, SeventhSetFollowUpsFindWhatTheConversationIsAbout) {
 // the rule for a follow-up that stands alone (cascade.cpp) was chosen on
 // the four sets above: scored once before it and once after.
 TEST_F(RetrievalEval, EighthSetFollowUpsFindWhatTheConversationIsAbout) {
-  const auto conversations = read_lines(root() + "/data/retrieval-eval-eighth-followups.jsonl");
-  ASSERT_GE(conversations.size(), 60u);
-  expect_floor(floor_, "eighth_turn2",
-               score_followups(*conn_, conversations, "eighth set, second turns in context"));
+  expect_followups_floor(*conn_, floor_, "/data/retrieval-eval-eighth-followups.jsonl", 60,
+                         "eighth set, second turns in context", "eighth_turn2");
 }
 
 // The lists a search keeps in memory change no ranking: every question of
