@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "common/ascii.hpp"
 #include "search/stemmer.hpp"
+#include "search/thesaurus.hpp"
 
 namespace chrysopedia::search {
 
@@ -30,14 +30,10 @@ bool plain_letters(std::string_view word) {
 
 std::optional<SpellingNeighbours> spelling_neighbours(std::string_view typed, bool short_words_too,
                                                       bool wider) {
-  // The punctuation a word was typed with ("comprssion?", "(sidechian)")
-  // is no part of it.
-  const auto punct = [](char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; };
-  while (!typed.empty() && punct(typed.front())) typed.remove_prefix(1);
-  while (!typed.empty() && punct(typed.back())) typed.remove_suffix(1);
-  if (typed.size() < kShortestWord || !plain_letters(typed)) return std::nullopt;
-  std::string word(typed);
-  for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Lower case, without the punctuation it was typed with ("comprssion?",
+  // "(sidechian)"), as the thesaurus matches a word.
+  const std::string word = normalise_word(typed);
+  if (word.size() < kShortestWord || !plain_letters(word)) return std::nullopt;
   const auto stems = english_lexemes(word);
   if (!stems || stems->size() != 1) return std::nullopt;  // a stop word
   const std::string& stem = stems->front();
