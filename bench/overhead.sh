@@ -61,6 +61,22 @@ for c in $streams; do
   done
 done
 
+# The machine's own part: a Postgres round trip (SELECT 1, timed by psql)
+# back to back, and after the idle one user leaves between two searches
+# (a stream's length). On a machine where a process that slept is slow to
+# run again, the second is what each chat's search statement pays on top
+# of its own work.
+round_trip_ms() {  # idle seconds (0: none) -> median ms of 15 round trips
+  local script='\timing on' i
+  for i in $(seq 15); do
+    [ "$1" = 0 ] || script+=$'\n'"\\! sleep $1"
+    script+=$'\n''SELECT 1;'
+  done
+  echo "$script" | psql -qAt "$DATABASE_URL" 2>&1 | awk '/^Time:/ { print $2 }' | sort -n |
+    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+machine="a Postgres round trip (SELECT 1, psql, median of 15): $(round_trip_ms 0) ms back to back, $(round_trip_ms "$ramp") ms after ${ramp} s idle"
+
 report=$(cat <<MD
 
 ### Overhead, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
@@ -69,6 +85,7 @@ Fake upstream: $tokens tokens, $gap ms apart. Service: ${CORPUS:-the sample corp
 Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
 (30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
 questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn. Asked before the measured chats: $warmup.
+The machine, in the same run: $machine.
 
 $overhead
 

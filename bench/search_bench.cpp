@@ -6,6 +6,9 @@
 //   QUERY_SHAPE=long search_bench ...   6-15-word questions of the same terms
 //   SLOWEST=N search_bench ...   also the N slowest measured searches
 //   MISSPELL=1 search_bench ...   each question with its longest word misspelt
+//   POOL_SIZE=4 search_bench ...   connections in the pool (default: CONCURRENCY)
+//   PAUSE_MS=200 search_bench ...   idle before each measured search (one user's pace)
+//   DEBUG_LOG=1 search_bench ...   each search's search_timing log line, per part
 //
 // Queries are 1-4 music-production words drawn the way users would (common
 // words more often); a tenth of them name a creator. Prints a Markdown table.
@@ -21,6 +24,7 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -123,6 +127,7 @@ std::string misspell(const std::string& query, std::size_t nth) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (std::getenv("DEBUG_LOG")) spdlog::set_level(spdlog::level::debug);
   const int queries = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int concurrency = argc > 2 ? std::atoi(argv[2]) : 2;
   const unsigned seed = argc > 3 ? std::atoi(argv[3]) : 7;
@@ -133,7 +138,9 @@ int main(int argc, char** argv) {
   }
   search::PgPool::Options options;
   options.url = url;
-  options.size = concurrency;
+  // POOL_SIZE: the connections (the service's SEARCH_POOL_SIZE); by
+  // default one per client. A follow-up uses two at once.
+  options.size = std::getenv("POOL_SIZE") ? std::atoi(std::getenv("POOL_SIZE")) : concurrency;
   options.on_connect = [](pqxx::connection_base& c) { search::configure_search_session(c, 10000); };
   // LIST_CACHE_MIB: the champion lists the client keeps in memory (0:
   // none, so every search reads them, as a question of new words does).

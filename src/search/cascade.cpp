@@ -368,13 +368,6 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
   }
 }
 
-// A full-text ranking, with how many of the question's terms each item
-// holds.
-struct Ranking {
-  std::vector<SearchItem> items;
-  std::vector<int> matched;
-};
-
 Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const ParsedQuery& parsed,
                   long long creator_id, ListCache* cache) {
   if (parsed.terms.empty()) return {};
@@ -538,18 +531,26 @@ std::function<void(pqxx::connection_base&)> search_session_setup(int statement_t
   };
 }
 
-SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
-                         const std::vector<long long>& semantic_doc_ids, ListCache* cache,
-                         double semantic_weight) {
+bool own_words_searched_apart(const SearchRequest& request) {
+  // With a creator, the own words are ranked within the creator's pages
+  // only if the contextual search found some there: that waits for it.
+  return !request.context.empty() && (!request.creator || request.creator->empty()) &&
+         contextual_query(request.query, request.context) != request.query;
+}
+
+ContextualFound contextual_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
+                                   const std::vector<long long>& semantic_doc_ids,
+                                   ListCache* cache) {
   // Read-only single statements: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(conn);
   SearchRequest req = asked;
   req.query = contextual_query(asked.query, asked.context);
   const ParsedQuery parsed = parse_query(req.query);
-  SearchResult result;
+  ContextualFound found;
+  SearchResult& result = found.result;
   result.searched_query = req.query;
 
-  long long creator_id = 0;
+  long long& creator_id = found.creator_id;
   if (req.creator && !req.creator->empty()) {
     creator_id = find_creator(tx, *req.creator);
     if (creator_id != 0) {
@@ -566,48 +567,74 @@ SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked
     result.items = fuzzy(tx, req, parsed);
     result.cascade_tier = result.items.empty() ? "none" : "fuzzy";
   }
-  if (req.query != asked.query && !result.items.empty()) {
+  if (!semantic_doc_ids.empty()) {
+    found.semantic_asked = true;
+    const nlohmann::json ids = semantic_doc_ids;
+    const nlohmann::json excluded = parsed.excluded;
+    found.semantic =
+        to_items(tx.exec_prepared("semantic_items", ids.dump(), creator_id, excluded.dump()));
+  }
+  return found;
+}
+
+Ranking own_words_ranking(pqxx::connection_base& conn, const SearchRequest& asked,
+                          long long creator_id, ListCache* cache) {
+  pqxx::nontransaction tx(conn);
+  SearchRequest alone = asked;
+  alone.context.clear();
+  return full_text(tx, alone, parse_query(alone.query), creator_id, cache);
+}
+
+SearchResult finish_cascade(ContextualFound found, const SearchRequest& asked, const Ranking* own,
+                            double semantic_weight) {
+  SearchResult result = std::move(found.result);
+  const std::string searched = result.searched_query;
+  if (own && searched != asked.query && !result.items.empty()) {
     // A follow-up searched in its conversation's context finds what the
     // conversation is about ("and for vocals?"); its own words searched
     // alone, fused in behind at kOwnWordsWeight, let one that quietly
     // changes the subject find the new one.
-    SearchRequest alone = asked;
-    alone.context.clear();
-    const auto own_ranking = full_text(tx, alone, parse_query(alone.query), creator_id, cache);
-    const auto& own = own_ranking.items;
+    const auto& own_items = own->items;
     // One that changes the subject without saying so ("how should I name
     // my stems", after a question on reverb) shows it in what its own words
     // find: a page (or section) holding kNewSubjectTerms of them together, while the page
     // the conversation was on is nowhere among their results, and nothing
     // in it points back ("it", "and for ...?"). Its own words lead then,
     // and what the context found follows at the same weight.
-    const bool new_subject = !own.empty() && own_ranking.matched.front() >= kNewSubjectTerms &&
-                             !refers_back(asked.query) &&
-                             std::none_of(own.begin(), own.end(), [&](const auto& item) {
-                               return item.slug == result.items.front().slug;
-                             });
-    const auto limit = static_cast<std::size_t>(req.limit);
+    const bool new_subject =
+        !own_items.empty() && own->matched.front() >= kNewSubjectTerms &&
+        !refers_back(asked.query) &&
+        std::none_of(own_items.begin(), own_items.end(),
+                     [&](const auto& item) { return item.slug == result.items.front().slug; });
+    const auto limit = static_cast<std::size_t>(asked.limit);
     if (new_subject) {
-      result.items = fuse_rankings(own, result.items, limit, false, kOwnWordsWeight);
+      result.items = fuse_rankings(own_items, result.items, limit, false, kOwnWordsWeight);
       result.searched_query = asked.query;
     } else {
-      result.items = fuse_rankings(result.items, own, limit, false, kOwnWordsWeight);
+      result.items = fuse_rankings(result.items, own_items, limit, false, kOwnWordsWeight);
     }
   }
-  if (!semantic_doc_ids.empty()) {
-    const nlohmann::json ids = semantic_doc_ids;
-    const nlohmann::json excluded = parsed.excluded;
-    const auto semantic =
-        to_items(tx.exec_prepared("semantic_items", ids.dump(), creator_id, excluded.dump()));
+  if (found.semantic_asked) {
     const bool exact = result.cascade_tier != "fuzzy" && !result.items.empty() &&
-                       is_exact_title(result.items.front(), req.query);
-    result.items = fuse_rankings(result.items, semantic, static_cast<std::size_t>(req.limit), exact,
-                                 semantic_weight);
+                       is_exact_title(result.items.front(), searched);
+    result.items = fuse_rankings(result.items, found.semantic,
+                                 static_cast<std::size_t>(asked.limit), exact, semantic_weight);
     // Nothing shared the question's words, nor looked like them: what its
     // meaning found is all there is.
     if (result.cascade_tier == "none" && !result.items.empty()) result.cascade_tier = "semantic";
   }
   return result;
+}
+
+SearchResult run_cascade(pqxx::connection_base& conn, const SearchRequest& asked,
+                         const std::vector<long long>& semantic_doc_ids, ListCache* cache,
+                         double semantic_weight) {
+  ContextualFound found = contextual_cascade(conn, asked, semantic_doc_ids, cache);
+  std::optional<Ranking> own;
+  if (found.result.searched_query != asked.query && !found.result.items.empty()) {
+    own = own_words_ranking(conn, asked, found.creator_id, cache);
+  }
+  return finish_cascade(std::move(found), asked, own ? &*own : nullptr, semantic_weight);
 }
 
 }  // namespace chrysopedia::search

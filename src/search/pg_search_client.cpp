@@ -5,6 +5,7 @@
 #include <variant>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <pqxx/pqxx>
@@ -22,7 +23,6 @@ namespace net = boost::asio;
 
 namespace {
 
-using Outcome = std::variant<SearchResult, std::string>;  // result or error
 using Timings = std::array<std::chrono::steady_clock::time_point, 3>;
 
 // Past the statement timeout, how long the caller still waits for the
@@ -182,13 +182,18 @@ net::awaitable<SearchResult> PgSearchClient::search_with(const SearchRequest& re
   co_return found;
 }
 
-net::awaitable<SearchResult> PgSearchClient::search_on(
-    PgPool& pool, const SearchRequest& request, const Neighbours& neighbours,
-    std::chrono::steady_clock::time_point deadline) {
-  // The statement timeout runs inside the backend: a backend that hangs (or
-  // a network that drops everything) never sends it. So the caller gives up
-  // on its own a little after it would have fired; the pool thread stays
-  // stuck on that connection until the backend answers or the socket dies.
+namespace {
+
+// Runs `work` on one of the pool's threads with its connection, and
+// resumes the caller on its own executor with the result (or a
+// SearchError). The statement timeout runs inside the backend: a backend
+// that hangs (or a network that drops everything) never sends it. So the
+// caller gives up on its own a little after it would have fired; the pool
+// thread stays stuck on that connection until the backend answers or the
+// socket dies.
+template <typename T>
+net::awaitable<T> on_pool(PgPool& pool, std::chrono::steady_clock::time_point deadline,
+                          std::function<T(pqxx::connection_base&)> work, const char* part) {
   const auto executor = co_await net::this_coro::executor;
   auto give_up = std::make_shared<net::steady_timer>(executor, deadline + kGrace);
   // Where a search's time goes (LOG_LEVEL=debug): waiting for a pool
@@ -198,58 +203,94 @@ net::awaitable<SearchResult> PgSearchClient::search_on(
     times = std::make_shared<Timings>();
     times->at(0) = std::chrono::steady_clock::now();
   }
-  std::function<void(common::OneShot<SearchResult>::Complete)> start =
-      [&pool, request, deadline, give_up, times, lists = lists_,
-       neighbours](common::OneShot<SearchResult>::Complete complete) {
-        const auto waited = std::chrono::ceil<std::chrono::milliseconds>(
-                                deadline + kGrace - std::chrono::steady_clock::now())
-                                .count();
-        give_up->async_wait([complete, waited](boost::system::error_code ec) {
-          if (ec) return;
-          complete(std::make_exception_ptr(SearchError("the database did not answer within " +
-                                                       std::to_string(waited) + " ms")),
-                   {});
-        });
-        pool.submit(
-            [complete, request, neighbours, times, lists](pqxx::connection_base* conn,
-                                                          const std::string& error) {
-              Outcome outcome{error};
-              if (times) times->at(1) = std::chrono::steady_clock::now();
-              if (conn) {
-                try {
-                  const auto ids = neighbours.find ? neighbours.find() : std::vector<long long>{};
-                  outcome = run_cascade(*conn, request, ids, lists.get(), neighbours.weight);
-                  if (times) times->at(2) = std::chrono::steady_clock::now();
-                } catch (const pqxx::broken_connection& e) {
-                  return true;  // the pool calls again, with a new connection
-                } catch (const std::exception& e) {
-                  outcome = std::string(e.what());
-                }
-              }
-              if (auto* r = std::get_if<SearchResult>(&outcome)) {
-                complete(nullptr, std::move(*r));
-              } else {
-                complete(std::make_exception_ptr(SearchError(std::get<std::string>(outcome))), {});
-              }
-              return false;
-            },
-            deadline);
-      };
+  using Complete = typename common::OneShot<T>::Complete;
+  std::function<void(Complete)> start = [&pool, deadline, give_up, times,
+                                         work = std::move(work)](Complete complete) {
+    const auto waited = std::chrono::ceil<std::chrono::milliseconds>(
+                            deadline + kGrace - std::chrono::steady_clock::now())
+                            .count();
+    give_up->async_wait([complete, waited](boost::system::error_code ec) {
+      if (ec) return;
+      complete(std::make_exception_ptr(SearchError("the database did not answer within " +
+                                                   std::to_string(waited) + " ms")),
+               {});
+    });
+    pool.submit(
+        [complete, times, work](pqxx::connection_base* conn, const std::string& error) {
+          std::variant<T, std::string> outcome{std::in_place_index<1>, error};
+          if (times) times->at(1) = std::chrono::steady_clock::now();
+          if (conn) {
+            try {
+              outcome.template emplace<0>(work(*conn));
+              if (times) times->at(2) = std::chrono::steady_clock::now();
+            } catch (const pqxx::broken_connection& e) {
+              return true;  // the pool calls again, with a new connection
+            } catch (const std::exception& e) {
+              outcome.template emplace<1>(e.what());
+            }
+          }
+          if (auto* r = std::get_if<0>(&outcome)) {
+            complete(nullptr, std::move(*r));
+          } else {
+            complete(std::make_exception_ptr(SearchError(std::get<1>(outcome))), {});
+          }
+          return false;
+        },
+        deadline);
+  };
   // Cancel the timer on every way out (its handler holds the completion).
   struct CancelOnExit {
     std::shared_ptr<net::steady_timer> timer;
     ~CancelOnExit() { timer->cancel(); }
   } cancel_on_exit{give_up};
-  auto result = co_await common::OneShot<SearchResult>::run(std::move(start));
+  auto result = co_await common::OneShot<T>::run(std::move(start));
   if (times) {
     const auto us = [](auto d) {
       return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     };
     const auto& t = *times;
-    spdlog::debug("search_timing queue_us={} statements_us={} return_us={}", us(t[1] - t[0]),
-                  us(t[2] - t[1]), us(std::chrono::steady_clock::now() - t[2]));
+    spdlog::debug("search_timing part=\"{}\" queue_us={} statements_us={} return_us={}", part,
+                  us(t[1] - t[0]), us(t[2] - t[1]), us(std::chrono::steady_clock::now() - t[2]));
   }
   co_return result;
+}
+
+}  // namespace
+
+net::awaitable<SearchResult> PgSearchClient::search_on(
+    PgPool& pool, const SearchRequest& request, const Neighbours& neighbours,
+    std::chrono::steady_clock::time_point deadline) {
+  // (The work is built in named variables, not inside the co_await: see
+  // tests/scripts/coroutine_temporaries_test.sh.)
+  const auto neighbours_of = [neighbours] {
+    return neighbours.find ? neighbours.find() : std::vector<long long>{};
+  };
+  if (own_words_searched_apart(request)) {
+    // The follow-up's two statements on two connections at once: it waits
+    // for the slower, not for both in turn. (Either failing fails the
+    // search, as one after the other would.)
+    std::function<ContextualFound(pqxx::connection_base&)> in_context =
+        [request, neighbours_of, lists = lists_](pqxx::connection_base& conn) {
+          return contextual_cascade(conn, request, neighbours_of(), lists.get());
+        };
+    std::function<Ranking(pqxx::connection_base&)> alone =
+        [request, lists = lists_](pqxx::connection_base& conn) {
+          return own_words_ranking(conn, request, 0, lists.get());
+        };
+    using namespace net::experimental::awaitable_operators;
+    auto found_in_context = on_pool(pool, deadline, std::move(in_context), "in context");
+    auto found_alone = on_pool(pool, deadline, std::move(alone), "own words");
+    auto both = std::move(found_in_context) && std::move(found_alone);
+    auto [found, own] = co_await std::move(both);
+    co_return finish_cascade(std::move(found), request, &own, neighbours.weight);
+  }
+  std::function<SearchResult(pqxx::connection_base&)> cascade =
+      [request, neighbours_of, lists = lists_,
+       weight = neighbours.weight](pqxx::connection_base& conn) {
+        return run_cascade(conn, request, neighbours_of(), lists.get(), weight);
+      };
+  auto found = on_pool(pool, deadline, std::move(cascade), "cascade");
+  co_return co_await std::move(found);
 }
 
 }  // namespace chrysopedia::search

@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -20,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
@@ -323,6 +326,83 @@ TEST(PgSearchClient, CancellationResumesTheCallerAtOnce) {
   EXPECT_TRUE(aborted);
   EXPECT_LT(resumed - cancelled_at, std::chrono::milliseconds(50));
   lock.abort();
+}
+
+// A follow-up searched in context has two statements that do not wait for
+// each other (the question in its context, its own words alone): they
+// run on two of the pool's connections at once. Both are held at a lock
+// here, and the database sees both waiting together.
+TEST(PgSearchClient, AFollowUpsTwoStatementsRunOnTwoConnectionsAtOnce) {
+  TestDatabase db;
+  db.import(seed());
+  net::io_context ctx;  // outlives the client: see CancellationResumesTheCallerAtOnce
+  search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(10));
+  ASSERT_TRUE(run_search(client, {"bass", std::nullopt, 10}).result);  // connected, lexicon read
+  pqxx::connection blocker(db.url());
+  pqxx::work lock(blocker);
+  lock.exec0("LOCK TABLE search_documents IN ACCESS EXCLUSIVE MODE");
+  std::optional<search::SearchResult> found;
+  net::co_spawn(
+      ctx,
+      [&]() -> net::awaitable<void> {
+        search::SearchRequest request{"and under the kick?", std::nullopt, 10};
+        request.context = {"how do I sidechain a bass"};
+        found = co_await client.search(request);
+      },
+      net::detached);
+  std::thread loop([&] { ctx.run(); });
+  pqxx::connection watcher(db.url());
+  int waiting = 0;
+  for (int i = 0; i < 300 && waiting < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waiting = pqxx::nontransaction(watcher)
+                  .exec1(
+                      "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'chrysopedia' AND wait_event_type = 'Lock'")[0]
+                  .as<int>();
+  }
+  lock.abort();
+  loop.join();
+  EXPECT_EQ(waiting, 2) << "the two statements ran one after the other";
+  ASSERT_TRUE(found);
+  ASSERT_FALSE(found->items.empty());
+  EXPECT_EQ(found->items.front().slug, "sidechain-bass");
+}
+
+// Apart or in turn, a follow-up finds the same: every second turn of the
+// first conversation set, through the client and through run_cascade on
+// one connection.
+TEST(PgSearchClient, AFollowUpFindsWhatTheCascadeFindsOnOneConnection) {
+  TestDatabase db;
+  std::ifstream corpus(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/sample-corpus.jsonl");
+  db.import(std::string(std::istreambuf_iterator<char>(corpus), {}));
+  search::PgSearchClient client(make_pool(db.url()), std::chrono::seconds(10));
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 10000);
+  std::ifstream in(std::string(CHRYSOPEDIA_SOURCE_DIR) + "/data/retrieval-eval-followups.jsonl");
+  int compared = 0;
+  int apart = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto conversation = nlohmann::json::parse(line);
+    search::SearchRequest request{conversation["turn2"].get<std::string>(), std::nullopt, 10};
+    request.context = {conversation["turn1"].get<std::string>()};
+    if (search::own_words_searched_apart(request)) ++apart;
+    const auto expected = search::run_cascade(conn, request);
+    const auto out = run_search(client, request);
+    ASSERT_TRUE(out.result) << request.query << ": " << out.error;
+    const auto keys = [](const search::SearchResult& r) {
+      std::vector<std::string> k;
+      for (const auto& item : r.items) k.push_back(item.slug + "#" + item.section_anchor);
+      return k;
+    };
+    EXPECT_EQ(keys(*out.result), keys(expected)) << request.query;
+    EXPECT_EQ(out.result->searched_query, expected.searched_query) << request.query;
+    EXPECT_EQ(out.result->cascade_tier, expected.cascade_tier) << request.query;
+    ++compared;
+  }
+  EXPECT_GE(compared, 40);
+  EXPECT_GE(apart, 30) << "(one that says it changes the subject is searched alone)";
 }
 
 TEST(PgSearchClient, SurvivesAPostgresRestart) {
