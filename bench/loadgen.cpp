@@ -11,12 +11,13 @@
 //
 // --mode openai posts a chat-completions body (--model, "bench" by default)
 // and counts `data:` chunks with content as tokens: the upstream measured
-// directly, or the service's own /v1/chat/completions with --model chrysopedia. --queries-file takes
-// the "question" of each JSON line (e.g. data/retrieval-eval.jsonl) and
-// cycles through them. --ramp-seconds spreads the clients' starts over that
-// long (steady state) instead of all at once (a burst). Output: one Markdown
-// table row (with a header line when --header is given); --summary also
-// writes the totals and percentiles as key=value lines for scripts.
+// directly, or the service's own /v1/chat/completions with --model chrysopedia. --queries-file
+// takes the "question" of each JSON line (e.g. data/retrieval-eval.jsonl) and cycles through them;
+// a line with "turn1" and "turn2" (the follow-up files) is a follow-up, turn2 asked after turn1
+// (--mode openai only). --ramp-seconds spreads the clients' starts over that long (steady state)
+// instead of all at once (a burst). Output: one Markdown table row (with a header line when
+// --header is given); --summary also writes the totals and percentiles as key=value lines for
+// scripts.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -186,8 +187,7 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
                              ? named(ev, "event: token")
                              : ev.find("\"content\":\"") != std::string_view::npos &&
                                    ev.find("\"content\":\"\"") == std::string_view::npos;
-      if (o.mode == "chat" && named(ev, "event: sources"))
-        s.sources_ms.push_back(ms_since(start));
+      if (o.mode == "chat" && named(ev, "event: sources")) s.sources_ms.push_back(ms_since(start));
       if (o.mode == "chat" && named(ev, "event: error")) failed = true;
       if (o.mode == "openai" && ev.rfind("data: {\"error\"", 0) == 0) failed = true;
       if (token) {
@@ -227,6 +227,7 @@ net::awaitable<void> client(const Options& o, const tcp::resolver::results_type&
 int main(int argc, char** argv) {
   Options o;
   std::vector<std::string> queries;
+  std::vector<std::string> earlier;  // a follow-up's earlier question, or ""
   std::string url = "http://127.0.0.1:8000/api/v1/chat";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -258,9 +259,16 @@ int main(int argc, char** argv) {
       std::string line;
       while (std::getline(in, line)) {
         if (line.empty()) continue;
-        // "question" (the evaluation's files) or "query" (bench/flat_corpus's)
+        // "question" (the evaluation's files) or "query" (bench/flat_corpus's);
+        // a conversation's "turn2" (the follow-up files) after its "turn1".
         const auto j = nlohmann::json::parse(line);
-        queries.push_back(j.contains("question") ? j["question"] : j["query"]);
+        if (j.contains("turn2")) {
+          queries.push_back(j["turn2"]);
+          earlier.push_back(j["turn1"]);
+        } else {
+          queries.push_back(j.contains("question") ? j["question"] : j["query"]);
+          earlier.emplace_back();
+        }
       }
     } else {
       std::cerr << "chat-loadgen: unknown argument " << a << "\n";
@@ -276,14 +284,29 @@ int main(int argc, char** argv) {
   o.port =
       authority.find(':') == std::string::npos ? "80" : authority.substr(authority.find(':') + 1);
 
-  if (queries.empty()) queries.push_back(o.query);
-  for (const auto& q : queries) {
+  if (queries.empty()) {
+    queries.push_back(o.query);
+    earlier.emplace_back();
+  }
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const std::string& q = queries[i];
+    // A follow-up carries its conversation in the messages (the OpenAI
+    // face searches it in their light); the native face would need a
+    // stored conversation first.
+    if (!earlier[i].empty() && o.mode != "openai") {
+      std::cerr << "chat-loadgen: follow-ups (\"turn2\") need --mode openai\n";
+      return 2;
+    }
+    nlohmann::json messages = nlohmann::json::array();
+    if (!earlier[i].empty()) {
+      messages.push_back({{"role", "user"}, {"content", earlier[i]}});
+      messages.push_back({{"role", "assistant"}, {"content", "(the answer to that) [1]"}});
+    }
+    messages.push_back({{"role", "user"}, {"content", q}});
     const std::string body =
-        o.mode == "chat" ? nlohmann::json{{"query", q}}.dump()
-                         : nlohmann::json{{"model", o.model},
-                                          {"stream", true},
-                                          {"messages", {{{"role", "user"}, {"content", q}}}}}
-                               .dump();
+        o.mode == "chat"
+            ? nlohmann::json{{"query", q}}.dump()
+            : nlohmann::json{{"model", o.model}, {"stream", true}, {"messages", messages}}.dump();
     o.requests_text.push_back(fmt::format(
         "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: "
         "{}\r\n\r\n{}",

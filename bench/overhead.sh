@@ -4,9 +4,9 @@
 # the same run, at 1, 100 and 1,000 concurrent streams, with search over
 # the sample corpus and Redis memory on. Prints the table and appends it,
 # with the machine it ran on, to docs/PERFORMANCE.md.
-#   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 bench/overhead.sh
+#   STREAMS="1 100 1000" TOKENS=64 GAP_MS=20 [CHATS=30] bench/overhead.sh
 # CORPUS=pages.jsonl and QUESTIONS=questions.jsonl ("question" or "query"
-# per line) run it on another corpus shape. WARMUP_QUESTIONS=file: asked
+# per line; "turn1" and "turn2" for follow-ups, ENDPOINTS=openai) run it on another corpus shape. WARMUP_QUESTIONS=file: asked
 # once each through the service before anything is measured, as a service
 # that has been answering other questions for a while (the words it has
 # met have their champion lists in memory); otherwise every word of the
@@ -39,7 +39,7 @@ if [ -n "${WARMUP_QUESTIONS:-}" ]; then
 fi
 ramp=$(awk -v t="$tokens" -v g="$gap" 'BEGIN { printf "%.2f", t * g / 1000 }')
 for c in $streams; do
-  n=$(( c == 1 ? 30 : 3 * c ))
+  n=$(( c == 1 ? ${CHATS:-30} : 3 * c ))
   r=$([ "$c" -eq 1 ] && echo 0 || echo "$ramp")
   up=$(build/bench/chat-loadgen --url "$upstream/chat/completions" --mode openai \
          --concurrency "$c" --requests "$n" --ramp-seconds "$r" --label "upstream" || true)
@@ -83,7 +83,7 @@ report=$(cat <<MD
 
 Fake upstream: $tokens tokens, $gap ms apart. Service: ${CORPUS:-the sample corpus}, Redis memory on.
 Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
-(30 chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
+(${CHATS:-30} chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
 questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn. Asked before the measured chats: $warmup.
 The machine, in the same run: $machine.
 

@@ -45,8 +45,8 @@ void PgPool::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     abandoned.swap(queue_);
+    for (Idle* idle : idle_) idle->wake.notify_one();
   }
-  ready_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -63,13 +63,17 @@ void PgPool::submit(Job job, Clock::time_point deadline) {
       refused = "too many searches are waiting for a database connection";
     } else {
       queue_.push_back({std::move(job), deadline});
+      if (!idle_.empty()) {
+        // Under the lock: the thread cannot have gone (stop() joins only
+        // after waking every idle one) nor be woken twice.
+        Idle* idle = idle_.back();
+        idle_.pop_back();
+        idle->woken = true;
+        idle->wake.notify_one();
+      }
     }
   }
-  if (!refused.empty()) {
-    job(nullptr, refused);
-    return;
-  }
-  ready_.notify_one();
+  if (!refused.empty()) job(nullptr, refused);
 }
 
 struct PgPool::Connection {
@@ -80,11 +84,18 @@ struct PgPool::Connection {
 void PgPool::run(int index) {
   std::unique_ptr<Connection> conn;
   if (options_.connect_at_start) connect(conn, index);  // on failure: again on the first job
+  Idle me;
   for (;;) {
     Queued item;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && queue_.empty()) {
+        me.woken = false;
+        idle_.push_back(&me);
+        me.wake.wait(lock, [&] { return me.woken || stopping_; });
+        // Stopping wakes without taking it off the list.
+        if (!me.woken) std::erase(idle_, &me);
+      }
       if (queue_.empty()) return;  // stopping, nothing left
       item = std::move(queue_.front());
       queue_.pop_front();

@@ -69,9 +69,17 @@ class PgPool {
   void run(int index);
   std::string connect(std::unique_ptr<Connection>& conn, int index);
 
+  // A thread waiting for work. A job wakes the thread that went idle last
+  // (its stack, its connection and its backend ran most recently, so the
+  // least of them has gone cold), and wakes it alone.
+  struct Idle {
+    std::condition_variable wake;
+    bool woken = false;
+  };
+
   Options options_;
   std::mutex mutex_;
-  std::condition_variable ready_;
+  std::vector<Idle*> idle_;  // the most recently idle last
   std::deque<Queued> queue_;
   bool stopping_ = false;
   // After a failed connect only one thread at a time tries again (a probe);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -435,6 +436,36 @@ TEST(PgPool, ConnectsEachThreadAtStartWhenAsked) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(connected.load(), 3);
+}
+
+// One job at a time runs on the thread that went idle last, not on each
+// thread in turn: at one user's pace one connection (and its backend)
+// serves, and stays the least cold.
+TEST(PgPool, AJobWakesTheThreadThatWentIdleLast) {
+  TestDatabase db;
+  search::PgPool::Options o;
+  o.url = db.url();
+  o.size = 3;
+  o.connect_at_start = true;
+  search::PgPool pool(o);
+  // Every thread connected and idle (a job submitted while some still
+  // connect goes to whichever comes first).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::thread::id> ran_on;
+  for (int i = 0; i < 12; ++i) {
+    std::promise<std::thread::id> done;
+    pool.submit(
+        [&done](pqxx::connection_base*, const std::string&) {
+          done.set_value(std::this_thread::get_id());
+          return false;
+        },
+        Clock::now() + std::chrono::seconds(10));
+    ran_on.insert(done.get_future().get());
+    // Every thread idle again (the one that ran sets the promise before it
+    // goes back to wait) before the next job.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(ran_on.size(), 1u);
 }
 
 TEST(PgPool, ConnectsOnTheFirstJobByDefault) {
