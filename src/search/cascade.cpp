@@ -589,7 +589,8 @@ SearchResult finish_cascade(ContextualFound found, const SearchRequest& asked, c
                             double semantic_weight) {
   SearchResult result = std::move(found.result);
   const std::string searched = result.searched_query;
-  if (own && searched != asked.query && !result.items.empty()) {
+  // `own` is given only for a follow-up searched in its context.
+  if (own && !result.items.empty()) {
     // A follow-up searched in its conversation's context finds what the
     // conversation is about ("and for vocals?"); its own words searched
     // alone, fused in behind at kOwnWordsWeight, let one that quietly
