@@ -1,5 +1,7 @@
 #include "chat/answer_phases.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -152,7 +154,18 @@ net::awaitable<std::unique_ptr<AnswerStart>> begin_answer(const config::Settings
                                                           AnswerSink& sink,
                                                           StreamMetrics& metrics) {
   const auto search_started = Clock::now();
-  const std::unique_ptr<search::SearchResult> found = co_await search_for(settings, peers, turn);
+  // The search is on its way (its job handed to the pool, whose thread and
+  // Postgres backend take a while to wake after an idle spell) before the
+  // stream's headers are written: at one user each is a cold wake-up, and
+  // in turn they add up (issue 16's time to first token).
+  std::unique_ptr<search::SearchResult> found;
+  {
+    using namespace net::experimental::awaitable_operators;
+    auto searching = search_for(settings, peers, turn);
+    auto opening = sink.begin();
+    auto both = std::move(searching) && std::move(opening);
+    found = co_await std::move(both);
+  }
   const auto search_ended = Clock::now();
   metrics.search_done(search_started, !found);
   if (!found) {
@@ -165,19 +178,27 @@ net::awaitable<std::unique_ptr<AnswerStart>> begin_answer(const config::Settings
   start->completion = peers.llm->start(completion_request(settings, turn, found->items));
   // The sources go to the client while the model reads its prompt: the
   // request is on its way first, so the client's first token does not also
-  // wait for the sources' serialising and their write.
+  // wait for the sources' serialising and their write. (A call starts on
+  // the loop's next turn, never inside start(): this lets that turn come.)
+  const auto ex = co_await net::this_coro::executor;
+  co_await net::post(ex, net::use_awaitable);
+  const auto model_asked = Clock::now();
   {
     const Sources sources = sources_of(found->items);
     co_await sink.sources(sources);
   }
   if (spdlog::should_log(spdlog::level::debug)) {
     // Where the time before the sources went (the handler's start is after
-    // the request was read): to the open stream, the search, the rest.
+    // the request was read): to the search (the stream opening meanwhile),
+    // the model's request (on a pooled connection, written by then), the
+    // sources.
     const auto us = [&turn](Clock::time_point t) {
       return std::chrono::duration_cast<std::chrono::microseconds>(t - turn.arrived).count();
     };
-    spdlog::debug("chat_timing search_start_us={} search_end_us={} sources_sent_us={} rid={}",
-                  us(search_started), us(search_ended), us(Clock::now()), turn.request_id);
+    spdlog::debug(
+        "chat_timing search_start_us={} search_end_us={} model_asked_us={} sources_sent_us={} "
+        "rid={}",
+        us(search_started), us(search_ended), us(model_asked), us(Clock::now()), turn.request_id);
   }
   start->source_count = found->items.size();
   start->cascade_tier = std::move(found->cascade_tier);

@@ -248,7 +248,6 @@ net::awaitable<void> ChatService::answer_detachable(std::unique_ptr<Turn> turn,
 
 net::awaitable<void> ChatService::answer(Turn turn, AnswerSink& sink) {
   const ChatPeers peers = peers_();
-  co_await sink.begin();
   StreamMetrics metrics(turn.arrived);
   std::unique_ptr<AnswerStart> start = co_await begin_answer(settings_, peers, turn, sink, metrics);
   if (!start) co_return;

@@ -59,6 +59,26 @@ TEST(ChatService, TheModelIsAskedBeforeTheSourcesAreWritten) {
       << "and the client still gets the sources first";
 }
 
+TEST(ChatService, TheSearchIsAskedBeforeTheStreamOpens) {
+  // At one user each peer has slept since the last chat and is slow to
+  // wake: the search's job is on its way before the headers are written,
+  // not after.
+  Rig rig;
+  std::optional<std::size_t> searches_at_open;
+  const auto out =
+      rig.run("/api/v1/chat", {{"query", "how do I sidechain a bass?"}}, [&](http::Exchange& ex) {
+        static_cast<FakeExchange&>(ex).on_open = [&searches_at_open, &rig] {
+          searches_at_open = rig.search.asked.size();
+        };
+        return rig.service.chat(ex);
+      });
+  ASSERT_FALSE(out->error);
+  ASSERT_TRUE(searches_at_open);
+  EXPECT_EQ(*searches_at_open, 1u) << "the search was asked before the stream opened";
+  EXPECT_EQ(out->ex.names(),
+            (std::vector<std::string>{"sources", "token", "token", "token", "done"}));
+}
+
 TEST(ChatService, DoneNamesTheSourcesTheAnswerCitedAndTheNumbersThatNameNone) {
   Rig rig;
   rig.llm.deltas = {"Duck it [2", "] under the kick [1, 2]; see [12] and `v[1]` ", "[0]."};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +30,8 @@ class FakeExchange final : public http::Exchange {
   bool stream_opened = false;
   std::vector<Event> events;
   std::optional<std::size_t> gone_after;
+  std::function<void()> on_open;                  ///< as the event stream opens
+  std::function<void(std::string_view)> on_send;  ///< before each event is kept
 
   const http::Request& request() const override { return req; }
   void set_owner(std::string owner) override { req.owner = std::move(owner); }
@@ -39,6 +42,7 @@ class FakeExchange final : public http::Exchange {
   std::vector<std::pair<std::string, std::string>> stream_headers;
   boost::asio::awaitable<http::EventStream*> open_event_stream(
       std::vector<std::pair<std::string, std::string>> headers = {}) override {
+    if (on_open) on_open();
     stream_opened = true;
     stream_headers = std::move(headers);
     co_return &stream_;
@@ -65,6 +69,7 @@ class FakeExchange final : public http::Exchange {
       if (owner_.gone_after && owner_.events.size() >= *owner_.gone_after) {
         throw boost::system::system_error(boost::asio::error::operation_aborted);
       }
+      if (owner_.on_send) owner_.on_send(event);
       owner_.events.push_back({std::string(event), std::string(data), std::string(id)});
       co_return;
     }

@@ -81,7 +81,8 @@ struct Answered {
 class AnswerSink {
  public:
   virtual ~AnswerSink() = default;
-  /// The question is taken, nothing searched yet.
+  /// The question is taken; its search may be under way already (it is
+  /// asked first, and this runs while it is), its result not yet known.
   virtual boost::asio::awaitable<void> begin() = 0;
   virtual boost::asio::awaitable<void> search_failed() = 0;
   virtual boost::asio::awaitable<void> sources(const Sources& sources) = 0;
