@@ -25,6 +25,7 @@
 #include "history/no_history_store.hpp"
 #include "llm/curl_multi.hpp"
 #include "llm/openai_stream_client.hpp"
+#include "support/blocking_request_read.hpp"
 #include "support/openai_client_run.hpp"
 
 using namespace chrysopedia;
@@ -67,19 +68,8 @@ class HeldUpstream {
     fd_ = s.native_handle();
     for (int i = 0; i < 2; ++i) {
       if (i == 1) go_future_.wait();
-      std::string in;
-      char buf[4096];
-      std::size_t need = std::string::npos;
-      while (need == std::string::npos || in.size() < need) {
-        const auto n = s.read_some(net::buffer(buf), ec);
-        if (ec) return;
-        in.append(buf, n);
-        const auto end = in.find("\r\n\r\n");
-        if (end != std::string::npos && need == std::string::npos) {
-          const auto cl = in.find("Content-Length: ");
-          need = end + 4 + std::stoul(in.substr(cl + 16));
-        }
-      }
+      read_one_request(s, ec);
+      if (ec) return;
       const std::string body =
           "data: {\"choices\":[{\"delta\":{\"content\":\"Duck it [1].\"}}]}\n\n"
           "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"

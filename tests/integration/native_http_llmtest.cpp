@@ -20,6 +20,7 @@
 #include "fakes/fake_llm_server.hpp"
 #include "llm/curl_multi.hpp"
 #include "llm/openai_stream_client.hpp"
+#include "support/blocking_request_read.hpp"
 #include "support/child_process.hpp"
 #include "support/openai_client_run.hpp"
 
@@ -41,19 +42,7 @@ class ClosingServer {
         acceptor_.accept(s, ec);
         if (ec) return;
         ++accepted;
-        std::string in;
-        char buf[4096];
-        std::size_t need = std::string::npos;
-        while (need == std::string::npos || in.size() < need) {
-          const auto n = s.read_some(net::buffer(buf), ec);
-          if (ec) break;
-          in.append(buf, n);
-          const auto end = in.find("\r\n\r\n");
-          if (end != std::string::npos && need == std::string::npos) {
-            const auto cl = in.find("Content-Length: ");
-            need = end + 4 + std::stoul(in.substr(cl + 16));
-          }
-        }
+        read_one_request(s, ec);
         const std::string body =
             "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
             "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
