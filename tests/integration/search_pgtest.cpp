@@ -1,6 +1,9 @@
 // The retrieval cascade against real Postgres (SPEC §2).
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
@@ -81,6 +84,32 @@ TEST_F(Search, GlobalTierFindsPagesSharingTheQuestionsWords) {
   EXPECT_EQ(r.cascade_tier, "global");
   ASSERT_FALSE(r.items.empty());
   EXPECT_EQ(r.items[0].slug, "sidechain-bass");
+}
+
+TEST_F(Search, TheStatementsBuildEachTsqueryOnce) {
+  // Building a tsquery is much of what a long question's terms cost in
+  // Postgres: each is built once, never again by a filter testing it (as a
+  // flattened subquery did, four times per way of writing a term).
+  conn_->prepare_now("full_text");  // (libpqxx prepares at first use)
+  conn_->prepare_now("semantic_items");
+  pqxx::nontransaction tx(*conn_);
+  std::vector<std::string> filters;
+  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& node) {
+    if (node.contains("Filter")) filters.push_back(node["Filter"].get<std::string>());
+    if (node.contains("Plans")) {
+      for (const auto& child : node["Plans"]) walk(child);
+    }
+  };
+  for (const std::string execute :
+       {R"(EXECUTE full_text('kick bass -vocal', '[["kick", "bd"], ["bass"]]', '["vocal"]', 0,)"
+        R"( 'kick bass', 10, '[1, 2]'))",
+        R"(EXECUTE semantic_items('[1, 2]', 0, '["vocal"]'))"}) {
+    const auto plan =
+        nlohmann::json::parse(tx.exec1("EXPLAIN (VERBOSE, FORMAT JSON) " + execute)[0].c_str());
+    walk(plan[0]["Plan"]);
+  }
+  ASSERT_FALSE(filters.empty());
+  for (const auto& f : filters) EXPECT_EQ(f.find("to_tsquery"), std::string::npos) << f;
 }
 
 TEST_F(Search, ItemsAreShapedAsTheSpecSays) {
