@@ -1,7 +1,6 @@
 #include "chat/answer_phases.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -176,12 +175,10 @@ net::awaitable<std::unique_ptr<AnswerStart>> begin_answer(const config::Settings
   // Destroying the completion (the client left, the coroutine unwound)
   // stops the upstream transfer at once; nothing below runs, nothing is saved.
   start->completion = peers.llm->start(completion_request(settings, turn, found->items));
-  // The sources go to the client while the model reads its prompt: the
-  // request is on its way first, so the client's first token does not also
-  // wait for the sources' serialising and their write. (A call starts on
-  // the loop's next turn, never inside start(): this lets that turn come.)
-  const auto ex = co_await net::this_coro::executor;
-  co_await net::post(ex, net::use_awaitable);
+  // The sources go to the client while the model reads its prompt: start()
+  // has sent the request on a pooled connection (LlmClient::start), so the
+  // client's first token does not also wait for the sources' serialising
+  // and their write.
   const auto model_asked = Clock::now();
   {
     const Sources sources = sources_of(found->items);

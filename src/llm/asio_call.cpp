@@ -47,7 +47,12 @@ AsioCall::AsioCall(std::weak_ptr<KeepAlivePool> pool, net::io_context& ctx, Http
 }
 
 void AsioCall::begin() {
+  // Runs at once up to its first wait: on a pooled connection the request
+  // is written before start() returns (the write is tried at once), so
+  // whatever the caller does next overlaps the model reading it.
+  starting_ = true;
   net::co_spawn(socket_.get_executor(), run(shared_from_this()), net::detached);
+  starting_ = false;
 }
 
 void AsioCall::cancel() {
@@ -79,9 +84,6 @@ CallOutcome AsioCall::failure(LlmError::Kind kind, std::string what, bool retrya
 }
 
 net::awaitable<void> AsioCall::run(std::shared_ptr<AsioCall> self) {
-  // Never inside the caller's start(): on_end must not reach it there.
-  co_await net::post(self->socket_.get_executor(), net::use_awaitable);
-  if (!self->events_) co_return;
   std::weak_ptr<AsioCall> weak = self;
   self->total_timer_.expires_after(self->total_timeout_);
   self->total_timer_.async_wait([weak](error_code ec) {
@@ -100,6 +102,8 @@ net::awaitable<void> AsioCall::run(std::shared_ptr<AsioCall> self) {
   }
   if (self->aborted_) out.complete = false;
   out.status = self->status_;
+  // Never inside the caller's start(): on_end must not reach it there.
+  if (self->starting_) co_await net::post(self->socket_.get_executor(), net::use_awaitable);
   if (auto* events = self->events_) {
     self->events_ = nullptr;
     events->on_end(std::move(out));

@@ -77,6 +77,7 @@ class AsioCall final : public std::enable_shared_from_this<AsioCall>, private Re
   std::optional<ResponseParser> parser_;
   std::string pending_;
   int status_ = 0;
+  bool starting_ = false;  // inside begin(), where on_end must not be delivered
   bool sent_ = false;
   bool paused_ = false;
   bool aborted_ = false;

@@ -61,6 +61,8 @@ class UpstreamCall {
 class UpstreamTransport {
  public:
   virtual ~UpstreamTransport() = default;
+  /// Sends at once what can be sent at once; no event reaches `events`
+  /// before this returns.
   virtual std::unique_ptr<UpstreamCall> start(const CallRequest& request, CallEvents& events) = 0;
 };
 

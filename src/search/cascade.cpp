@@ -25,6 +25,16 @@ namespace {
 // ts_rank weights for D, C, B, A: body, summary/tags, heading, title.
 constexpr const char* kWeights = "'{0.05, 0.3, 0.6, 1.0}'";
 
+// What the query excludes ($3 in both statements that use it: a JSON array
+// of words and phrases) as one tsquery, NULL when nothing is excluded; each
+// phrase's tsquery built once (MATERIALIZED, OFFSET 0), not per candidate.
+// A macro so that both statements stay single string literals.
+#define CHRYSOPEDIA_EXCLUDED_CTE                                    \
+  "excluded AS MATERIALIZED ("                                      \
+  "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q" \
+  "  FROM (SELECT phraseto_tsquery('english', t) AS q"              \
+  "        FROM jsonb_array_elements_text($3::jsonb) t OFFSET 0) s WHERE numnode(q) > 0)"
+
 // The ranked subquery yields (ord, page_id, section_position); this turns
 // those keys into items, in rank order.
 // `extra`: more columns after the item's seven.
@@ -87,10 +97,8 @@ const std::string& full_text_sql() {
       "                        WHERE numnode(x.q) > 0) AS q"
       "                 FROM jsonb_array_elements($2::jsonb) g OFFSET 0) s WHERE q IS NOT NULL),"
       " any_term AS (SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q FROM terms),"
-      " excluded AS MATERIALIZED ("
-      "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
-      "  FROM (SELECT phraseto_tsquery('english', t) AS q"
-      "        FROM jsonb_array_elements_text($3::jsonb) t OFFSET 0) s WHERE numnode(q) > 0),"
+      " " CHRYSOPEDIA_EXCLUDED_CTE
+      ","
       // The page whose title is the query, if any (0: none); folded in here
       // to save a round trip per search.
       " exact AS MATERIALIZED (SELECT coalesce((SELECT id FROM technique_pages WHERE lower(title) "
@@ -166,10 +174,7 @@ std::vector<SearchItem> to_items(const pqxx::result& rows) {
 // the creator (when the creator tier served) and those holding an excluded
 // word. $1 document ids (JSON array), $2 creator id (0: any), $3 excluded.
 const char* const kSemanticItemsSql =
-    "WITH excluded AS MATERIALIZED ("
-    "  SELECT string_agg('(' || q::text || ')', ' | ')::tsquery AS q"
-    "  FROM (SELECT phraseto_tsquery('english', t) AS q"
-    "        FROM jsonb_array_elements_text($3::jsonb) t OFFSET 0) s WHERE numnode(q) > 0)"
+    "WITH " CHRYSOPEDIA_EXCLUDED_CTE
     " SELECT p.title, p.slug, c.name, p.topic_category,"
     "  coalesce(s.content, p.summary), coalesce(s.anchor, ''), coalesce(s.heading, '')"
     " FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY ids(id, ord)"

@@ -86,6 +86,8 @@ class LlmClient {
   virtual ~LlmClient() = default;
 
   /// Starts a completion; deltas and errors arrive through the stream.
+  /// Where it can (a pooled connection), the request has left when this
+  /// returns, so what the caller does next overlaps the model's reading it.
   virtual std::unique_ptr<CompletionStream> start(const CompletionRequest& request) = 0;
 };
 
