@@ -23,26 +23,13 @@
 #include "support/process_stats.hpp"
 #include "support/service_process.hpp"
 #include "support/test_database.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 std::string chat_request(const std::string& query, const char* version = "HTTP/1.1",
                          const std::string& extra_headers = "") {

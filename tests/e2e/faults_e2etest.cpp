@@ -21,6 +21,7 @@
 #include "support/service_process.hpp"
 #include "support/test_database.hpp"
 #include "support/test_redis.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -43,26 +44,12 @@ std::string seed() {
          "\n";
 }
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 std::string chunk(const json& j) {
   return "data: " + j.dump() + "\n\n";
 }
 
 std::string delta_chunk(const std::string& text) {
   return chunk({{"choices", {{{"index", 0}, {"delta", {{"content", text}}}}}}});
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 class Faults : public ::testing::Test {

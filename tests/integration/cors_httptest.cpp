@@ -17,7 +17,7 @@ namespace {
 
 const std::string kAllowed = "https://app.example.com";
 
-std::shared_ptr<http::Router> routes() {
+std::shared_ptr<http::Router> cors_routes() {
   auto r = std::make_shared<http::Router>();
   r->add("POST", "/api/v1/chat", [](http::Exchange& ex) -> awaitable<void> {
     if (ex.request().body != "ok") {
@@ -68,7 +68,7 @@ void expect_no_cors(const RawClient::Response& r) {
 }  // namespace
 
 TEST(Cors, PreflightFromAnAllowedOriginIsAnswered) {
-  TestServer server(routes(), with_origins({"https://other.example.org", kAllowed}));
+  TestServer server(cors_routes(), with_origins({"https://other.example.org", kAllowed}));
   RawClient c(server.port());
   c.send(preflight("/api/v1/chat", kAllowed, "Content-Type, X-Request-Id, X-Trace-Token"));
   const auto r = c.read_response();
@@ -89,7 +89,7 @@ TEST(Cors, PreflightFromAnAllowedOriginIsAnswered) {
 }
 
 TEST(Cors, OddRequestedHeadersAreNotGranted) {
-  TestServer server(routes(), with_origins({kAllowed}));
+  TestServer server(cors_routes(), with_origins({kAllowed}));
   RawClient c(server.port());
   c.send(preflight("/api/v1/chat", kAllowed, "x-ok, bad header, x\"y, " + std::string(100, 'a')));
   EXPECT_EQ(c.read_response().header("access-control-allow-headers"),
@@ -97,7 +97,7 @@ TEST(Cors, OddRequestedHeadersAreNotGranted) {
 }
 
 TEST(Cors, StreamAndErrorsCarryTheHeadersForAnAllowedOrigin) {
-  TestServer server(routes(), with_origins({kAllowed}));
+  TestServer server(cors_routes(), with_origins({kAllowed}));
   RawClient c(server.port());
   c.send(chat("ok", kAllowed));
   const auto stream = c.read_response();
@@ -128,7 +128,7 @@ TEST(Cors, StreamAndErrorsCarryTheHeadersForAnAllowedOrigin) {
 }
 
 TEST(Cors, ADisallowedOriginGetsNoCorsHeaders) {
-  TestServer server(routes(), with_origins({kAllowed}));
+  TestServer server(cors_routes(), with_origins({kAllowed}));
   RawClient c(server.port());
   for (const std::string origin : {"https://evil.example.net", "https://app.example.com.evil.net",
                                    "http://app.example.com", "null"}) {
@@ -144,7 +144,7 @@ TEST(Cors, ADisallowedOriginGetsNoCorsHeaders) {
 }
 
 TEST(Cors, StarAllowsAnyOriginByEchoingIt) {
-  TestServer server(routes(), with_origins({"*"}));
+  TestServer server(cors_routes(), with_origins({"*"}));
   RawClient c(server.port());
   c.send(chat("ok", "http://localhost:5173"));
   const auto r = c.read_response();
@@ -153,7 +153,7 @@ TEST(Cors, StarAllowsAnyOriginByEchoingIt) {
 }
 
 TEST(Cors, OffByDefault) {
-  TestServer server(routes());
+  TestServer server(cors_routes());
   RawClient c(server.port());
   c.send(preflight("/api/v1/chat", kAllowed));
   const auto r = c.read_response();
@@ -172,7 +172,7 @@ TEST(RequestHook, ReportsTheRoutePatternAndStatusOfEveryRequest) {
     seen.emplace_back(std::string(route), status);
   };
   {
-    TestServer server(routes(), options);
+    TestServer server(cors_routes(), options);
     RawClient c(server.port());
     c.send(make_request("GET", "/api/v1/conversations/some-id-123"));
     c.read_response();

@@ -15,17 +15,13 @@
 #include "chrysopedia/http/json_error.hpp"
 #include "support/raw_client.hpp"
 #include "support/test_server.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
 using boost::asio::awaitable;
 
 namespace {
-
-awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
-  co_await t.async_wait(boost::asio::use_awaitable);
-}
 
 std::shared_ptr<http::Router> routes() {
   auto r = std::make_shared<http::Router>();
@@ -47,7 +43,7 @@ std::shared_ptr<http::Router> routes() {
   });
   r->add("GET", "/silent", [](http::Exchange&) -> awaitable<void> { co_return; });
   r->add("GET", "/slow", [](http::Exchange& ex) -> awaitable<void> {
-    co_await sleep_for(std::chrono::milliseconds(400));
+    co_await async_sleep(std::chrono::milliseconds(400));
     http::Response res{200, "text/plain", "slow done", {}};
     co_await ex.respond(std::move(res));
   });

@@ -14,6 +14,7 @@
 #include "support/raw_client.hpp"
 #include "support/sse_parser.hpp"
 #include "support/test_server.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
@@ -22,11 +23,6 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr int kBurstTokens = 3000;
-
-awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
-  co_await t.async_wait(boost::asio::use_awaitable);
-}
 
 /// What the producers in these tests report back to the test thread.
 struct Probe {
@@ -49,15 +45,6 @@ std::string rest_of_stream(RawClient& c) {
   return out;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
-
 std::shared_ptr<http::Router> routes(Probe& probe) {
   auto r = std::make_shared<http::Router>();
   // Sends one event, waits for the test to release it, sends another.
@@ -65,7 +52,7 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
     FinishGuard guard{probe};
     auto* stream = co_await ex.open_event_stream();
     co_await stream->send("token", "first");
-    while (!probe.release) co_await sleep_for(5ms);
+    while (!probe.release) co_await async_sleep(5ms);
     co_await stream->send("token", "second\nline");
     co_await stream->send("done", "{}");
     probe.completed = true;
@@ -85,7 +72,7 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
     FinishGuard guard{probe};
     auto* stream = co_await ex.open_event_stream();
     co_await stream->send("sources", "[]");
-    co_await sleep_for(30s);
+    co_await async_sleep(30s);
     probe.completed = true;
   });
   // The sources and a first token, then tokens as fast as the loop turns
@@ -113,12 +100,12 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
     FinishGuard guard{probe};
     auto* stream = co_await ex.open_event_stream();
     co_await stream->send("token", "first");
-    co_await sleep_for(50ms);  // gone: a write already posted takes what queues before it
+    co_await async_sleep(50ms);  // gone: a write already posted takes what queues before it
     stream->hold();
     for (const char* t : {"a", "b", "c"}) co_await stream->send("token", t);
-    co_await sleep_for(300ms);
+    co_await async_sleep(300ms);
     stream->release();
-    co_await sleep_for(300ms);
+    co_await async_sleep(300ms);
     co_await stream->send("done", "{}");
     probe.completed = true;
   });
@@ -126,7 +113,7 @@ std::shared_ptr<http::Router> routes(Probe& probe) {
   r->add("GET", "/quiet", [&probe](http::Exchange& ex) -> awaitable<void> {
     FinishGuard guard{probe};
     auto* stream = co_await ex.open_event_stream();
-    co_await sleep_for(450ms);
+    co_await async_sleep(450ms);
     co_await stream->send("done", "{}");
     probe.completed = true;
   });
