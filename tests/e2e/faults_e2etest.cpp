@@ -122,17 +122,19 @@ std::vector<int> waiting_backends(const std::string& url, int except_pid) {
 // (slow under the sanitizers).
 void wait_until_backends_idle(const std::string& url, int connections) {
   pqxx::connection c(url);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pqxx::nontransaction tx(c);
-    const auto row = tx.exec1(
-        "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND application_name = 'chrysopedia'");
-    if (row[0].as<int>() == connections && row[1].as<int>() == 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool idle = eventually(
+      [&] {
+        pqxx::nontransaction tx(c);
+        const auto row = tx.exec1(
+            "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name = 'chrysopedia'");
+        return row[0].as<int>() == connections && row[1].as<int>() == 0;
+      },
+      std::chrono::seconds(10));
+  if (!idle) {
+    ADD_FAILURE() << "the service's " << connections << " connections were not all idle in 10 s";
   }
-  ADD_FAILURE() << "the service's " << connections << " connections were not all idle in 10 s";
 }
 
 void terminate_backend(const std::string& url, int pid) {

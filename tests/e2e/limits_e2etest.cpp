@@ -16,6 +16,7 @@
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
 #include "support/test_redis.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -229,16 +230,15 @@ TEST_F(Limits, StreamsOverTheCapGet503BeforeAnyUpstreamWork) {
   }
   // Their slots are free again (released as the handlers return, a moment
   // after the last chunk).
-  int status = 0;
-  const auto deadline = Clock::now() + 3s;
-  do {
-    const auto r = chat(port);
-    status = r.status;
-    if (status == 200) {
-      EXPECT_EQ(last_event(r), "done");
-    }
-  } while (status != 200 && Clock::now() < deadline);
-  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto r = chat(port);
+        if (r.status != 200) return false;
+        EXPECT_EQ(last_event(r), "done");
+        return true;
+      },
+      3s))
+      << "a chat is answered again";
 }
 
 TEST_F(Limits, AClientLeavingFreesItsStreamSlot) {
@@ -250,15 +250,15 @@ TEST_F(Limits, AClientLeavingFreesItsStreamSlot) {
   auto held = open_stream(service.port());
   EXPECT_EQ(chat(service.port()).status, 503);
   held->close();
-  int status = 0;
-  const auto deadline = Clock::now() + 3s;
-  while (status != 200 && Clock::now() < deadline) {
-    auto c = std::make_unique<RawClient>(service.port());
-    c->send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
-                         "Content-Type: application/json\r\n"));
-    status = c->read_head(10s).status;
-  }
-  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(eventually(
+      [&] {
+        RawClient c(service.port());
+        c.send(make_request("POST", "/api/v1/chat", chat_body("sidechain"),
+                            "Content-Type: application/json\r\n"));
+        return c.read_head(10s).status == 200;
+      },
+      3s))
+      << "the slot is free again";
 }
 
 // Several replicas sharing one Redis (SPEC §11): one bucket per client for

@@ -13,6 +13,7 @@
 #include "support/service_process.hpp"
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -95,14 +96,15 @@ TEST_F(OpenAiFace, StreamsChunksOverHttpAndCountsThemByRoute) {
   const std::string counted =
       "chrysopedia_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 1";
   std::string metrics;
-  const auto deadline = std::chrono::steady_clock::now() + 2s;
-  do {
-    RawClient m(service.port());
-    m.send(make_request("GET", "/metrics"));
-    metrics = m.read_response().body;
-  } while (metrics.find(counted) == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline);
-  EXPECT_NE(metrics.find(counted), std::string::npos) << metrics;
+  EXPECT_TRUE(eventually(
+      [&] {
+        RawClient m(service.port());
+        m.send(make_request("GET", "/metrics"));
+        metrics = m.read_response().body;
+        return metrics.find(counted) != std::string::npos;
+      },
+      2s))
+      << metrics;
 }
 
 TEST_F(OpenAiFace, EveryRefusalIsOpenAiShaped) {

@@ -18,6 +18,7 @@
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
 #include "support/test_redis.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -122,12 +123,14 @@ TEST_F(Operations, MetricsMoveWithAChat) {
   const std::string unmatched_404 =
       "chrysopedia_http_requests_total{route=\"unmatched\",status=\"404\"}";
   std::string after;
-  const auto deadline = Clock::now() + 2s;
-  do {
-    after = get(service.port(), "/metrics").body;
-  } while ((metric_sample(after, chat_200) < 2 || metric_sample(after, conversations_503) < 2 ||
-            metric_sample(after, unmatched_404) < 1) &&
-           Clock::now() < deadline);
+  eventually(
+      [&] {
+        after = get(service.port(), "/metrics").body;
+        return metric_sample(after, chat_200) >= 2 &&
+               metric_sample(after, conversations_503) >= 2 &&
+               metric_sample(after, unmatched_404) >= 1;
+      },
+      2s);
   EXPECT_EQ(metric_sample(after, "chrysopedia_tokens_relayed_total"), 3) << after;
   EXPECT_EQ(metric_sample(after, "chrysopedia_sse_streams_open"), 0);
   EXPECT_EQ(metric_sample(after, "chrysopedia_upstream_errors_total{upstream=\"llm\"}"), 1);
@@ -169,11 +172,13 @@ TEST_F(Operations, AStreamOpenNowIsCounted) {
   while (seen.find("event: token") == std::string::npos) seen += *c.read_chunk();
   EXPECT_EQ(metric_sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open"), 1);
   c.close();
-  const auto deadline = Clock::now() + 2s;
   double open = 1;
-  while (open != 0 && Clock::now() < deadline) {
-    open = metric_sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open");
-  }
+  eventually(
+      [&] {
+        open = metric_sample(get(service.port(), "/metrics").body, "chrysopedia_sse_streams_open");
+        return open == 0;
+      },
+      2s);
   EXPECT_EQ(open, 0);
 }
 
@@ -194,11 +199,8 @@ TEST_F(Operations, SigtermLetsAnOpenStreamFinishRefusesNewConnectionsAndExitsZer
   while (wire.find("event: token") == std::string::npos) wire += *c.read_chunk();
 
   service.process().signal(SIGTERM);
-  const auto deadline = Clock::now() + 1s;
-  while (!refuses_connections(service.port()) && Clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_TRUE(refuses_connections(service.port())) << "stopped accepting";
+  EXPECT_TRUE(eventually([&] { return refuses_connections(service.port()); }, 1s, 10ms))
+      << "stopped accepting";
 
   while (auto chunk = c.read_chunk(5s)) wire += *chunk;
   const auto events = parse_sse(wire);
@@ -238,9 +240,6 @@ TEST_F(Operations, AStreamLongerThanTheGracePeriodIsCutAndTheProcessExitsZero) {
   EXPECT_EQ(wire.find("event: done"), std::string::npos);
   EXPECT_NE(service.process().output().find("http_shutdown_forced"), std::string::npos);
   // The upstream transfer was abandoned with the stream.
-  const auto deadline = Clock::now() + 2s;
-  while (fake.connections_closed_by_client() < 1 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
+  eventually([&] { return fake.connections_closed_by_client() >= 1; }, 2s, 10ms);
   EXPECT_EQ(fake.connections_closed_by_client(), 1);
 }

@@ -16,6 +16,7 @@
 #include "support/sse_parser.hpp"
 #include "support/test_database.hpp"
 #include "support/test_redis.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia::test;
 using nlohmann::json;
@@ -144,13 +145,10 @@ TEST_F(ResumableStreams, AnEndedStreamExpiresAfterItsRetention) {
   const auto r = chat(service.port(), "sidechain");
   const std::string id = r.header("chrysopedia-stream-id");
   ASSERT_FALSE(id.empty());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  int status = 0;
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    status = get(service.port(), "/api/v1/chat/streams/" + id).status;
-  } while (status != 404 && std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(status, 404);
+  EXPECT_TRUE(
+      eventually([&] { return get(service.port(), "/api/v1/chat/streams/" + id).status == 404; },
+                 std::chrono::seconds(5), std::chrono::milliseconds(200)))
+      << "gone after its retention";
 }
 
 TEST_F(ResumableStreams, WithoutRedisOrWithRedisGoneThereAreNoIdsAndTheChatGoesOn) {
@@ -300,12 +298,8 @@ TEST_F(ResumableStreams, AnAnswerGoingOnDetachedKeepsItsPlaceUnderTheStreamCap) 
   RawClient stopper(service.port());
   stopper.send(make_request("POST", "/api/v1/chat/streams/" + id + "/stop"));
   EXPECT_EQ(stopper.read_response().status, 204);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 3s;
-  do {
-    status = chat(service.port(), "sidechain").status;
-  } while (status != 200 && std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(status, 200) << "its place is free once it ends";
+  EXPECT_TRUE(eventually([&] { return chat(service.port(), "sidechain").status == 200; }, 3s))
+      << "its place is free once it ends";
 }
 
 TEST_F(ResumableStreams, AReplicaKilledMidStreamIsStreamInterruptedForItsReaders) {

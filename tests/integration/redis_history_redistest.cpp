@@ -20,6 +20,7 @@
 #include "history/redis_rate_limit.hpp"
 #include "history/redis_stream_journal.hpp"
 #include "support/test_redis.hpp"
+#include "support/waiting.hpp"
 
 using namespace chrysopedia;
 using namespace chrysopedia::test;
@@ -71,11 +72,8 @@ struct Memory {
   }
   /// Waits (driving the loop) until the connection is up again.
   bool wait_connected(std::chrono::milliseconds within) {
-    const auto deadline = Clock::now() + within;
-    while (!connection.connected() && Clock::now() < deadline) {
-      ctx.run_one_for(std::chrono::milliseconds(20));
-    }
-    return connection.connected();
+    return run_until(
+        ctx, [&] { return connection.connected(); }, within);
   }
 
   net::io_context ctx;
@@ -349,24 +347,14 @@ TEST(RedisConnection, CommandsIssuedInOneTurnAllGetTheirOwnReplies) {
         },
         net::detached);
   }
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (done < kCommands && Clock::now() < deadline) {
-    m.ctx.run_one_for(std::chrono::milliseconds(50));
-  }
+  run_until(
+      m.ctx, [&] { return done == kCommands; }, std::chrono::seconds(10));
   ASSERT_EQ(done, kCommands);
   // In order of issue: each reply is the running sum up to its command.
   for (int i = 0; i < kCommands; ++i) EXPECT_EQ(replies[i], (i + 1) * (i + 2) / 2) << i;
 }
 
 namespace {
-
-// Runs the loop until `done` or the time is up; whether `done` came.
-template <typename Done>
-bool run_until(net::io_context& ctx, Done done, std::chrono::milliseconds within) {
-  const auto until = Clock::now() + within;
-  while (!done() && Clock::now() < until) ctx.run_one_for(std::chrono::milliseconds(20));
-  return done();
-}
 
 // How many times Redis has run `command` (lower case), scripts' calls included.
 int command_calls(TestRedis& redis, const std::string& command) {

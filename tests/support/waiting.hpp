@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,6 +25,16 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout,
     std::this_thread::sleep_for(poll);
   }
   return true;
+}
+
+/// Runs `ctx` until `done()` or `within` has passed; whether `done()` came.
+template <typename Done>
+bool run_until(boost::asio::io_context& ctx, Done done, std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (!done() && std::chrono::steady_clock::now() < until) {
+    ctx.run_one_for(std::chrono::milliseconds(20));
+  }
+  return done();
 }
 
 /// A handler's pause that lets the loop run meanwhile.
