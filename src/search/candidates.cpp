@@ -96,10 +96,12 @@ TermDocs docs_of(const TermLists& term, std::size_t cap) {
 
 std::vector<long long> choose_term_candidates(const std::vector<TermLists>& terms, int wanted,
                                               bool keep_all) {
-  // Three per result wanted, plus ten: on the sample questions the same top
-  // five as ordering every champion, for a fraction of the exact ordering's
-  // work (it tests each candidate's whole document several times).
-  const std::size_t cap = 3 * static_cast<std::size_t>(std::max(wanted, 0)) + 10;
+  // Two per result wanted, plus five: each candidate costs the exact
+  // ordering a document's lookup and several tests of its whole vector
+  // (~7 us of a search's ~0.4 ms at 1,000 pages), and every evaluation set
+  // ranks the same as with three per result plus ten (docs/PERFORMANCE.md,
+  // "Fewer candidates"); with fewer (20) recall@5 fell on two sets.
+  const std::size_t cap = 2 * static_cast<std::size_t>(std::max(wanted, 0)) + 5;
 
   std::vector<TermDocs> docs;
   docs.reserve(terms.size());

@@ -44,34 +44,34 @@ TEST(Candidates, AFewShortListsAreKeptWhole) {
   EXPECT_EQ(c, (Ids{1, 2, 3, 4, 5, 6, 7})) << "ascending, each once";
 }
 
-TEST(Candidates, LongListsAreCutToThreePerResultPlusTen) {
+TEST(Candidates, LongListsAreCutToTwoPerResultPlusFive) {
   // Two everyday words, 100 documents each, overlapping on 50..99.
   const auto c = choose_candidates({list("mix", 0, 100), list("sound", 50, 100)}, 10, false);
-  EXPECT_EQ(c.size(), 40u);
-  for (long long id = 50; id < 90; ++id) EXPECT_TRUE(contains(c, id)) << "on both lists: " << id;
-  EXPECT_EQ(choose_candidates({list("mix", 0, 100)}, 5, false).size(), 25u);
+  EXPECT_EQ(c.size(), 25u);
+  for (long long id = 50; id < 75; ++id) EXPECT_TRUE(contains(c, id)) << "on both lists: " << id;
+  EXPECT_EQ(choose_candidates({list("mix", 0, 100)}, 5, false).size(), 15u);
 }
 
 TEST(Candidates, OnMoreListsBeatsAHigherWeight) {
   auto heavy = list("mix", 1000, 60, 50.0F);  // far heavier, on one list each
   const auto c = choose_candidates({heavy, list("sound", 1, 60), list("bus", 1, 60)}, 10, false);
   EXPECT_TRUE(contains(c, 1));
-  EXPECT_FALSE(contains(c, 1000)) << "40 documents are on two lists";
+  EXPECT_FALSE(contains(c, 1000)) << "25 documents are on two lists";
 }
 
 TEST(Candidates, TheRarestWholeListIsKeptWhatever) {
-  // "sidechain" is in 30 documents, none among the everyday words' best:
-  // each could hold every word of the question, so all 30 stay.
+  // "sidechain" is in 20 documents, none among the everyday words' best:
+  // each could hold every word of the question, so all 20 stay.
   const auto c = choose_candidates(
-      {list("mix", 0, 100), list("sidechain", 5000, 30), list("sound", 0, 100)}, 10, false);
-  for (long long id = 5000; id < 5030; ++id) EXPECT_TRUE(contains(c, id)) << id;
-  EXPECT_EQ(c.size(), 70u) << "and the 40 best of the rest";
+      {list("mix", 0, 100), list("sidechain", 5000, 20), list("sound", 0, 100)}, 10, false);
+  for (long long id = 5000; id < 5020; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  EXPECT_EQ(c.size(), 45u) << "and the 25 best of the rest";
 }
 
 TEST(Candidates, ACappedListIsNotTheRarestAndTiesGoToTheFirstLexeme) {
-  // 41 documents is past the cap for 10 results (40): promises nothing.
-  const auto capped = choose_candidates({list("a", 0, 41), list("b", 100, 100)}, 10, false);
-  EXPECT_EQ(capped.size(), 40u);
+  // 26 documents is past the cap for 10 results (25): promises nothing.
+  const auto capped = choose_candidates({list("a", 0, 26), list("b", 100, 100)}, 10, false);
+  EXPECT_EQ(capped.size(), 25u);
   // Two whole lists of 20: the first in the database's order is kept whole.
   const auto tie = choose_candidates(
       {list("alpha", 0, 20), list("beta", 100, 20), list("gamma", 200, 100, 9.0F)}, 10, false);
@@ -91,7 +91,7 @@ TEST(Candidates, NothingToChooseFromIsNoCandidates) {
 
 // At 100,000 pages every list is full (100 documents). "lowpass" came with
 // the thesaurus's "low pass" and "high cut", whose everyday lexemes weigh
-// more: counted per lexeme, all 40 candidates were low's and high's, none
+// more: counted per lexeme, all the candidates were low's and high's, none
 // held the word or a phrase, and the search fell to the trigram tier.
 TEST(Candidates, APhraseTheThesaurusAddsCannotCrowdOutTheWordAsTyped) {
   const auto lowpass = list("lowpass", 1000, 100, 0.5F);
@@ -101,8 +101,8 @@ TEST(Candidates, APhraseTheThesaurusAddsCannotCrowdOutTheWordAsTyped) {
   const ChampionList cut{"cut", {}, {}};
   const auto c =
       choose_term_candidates({TermLists{{{&lowpass}, {&low, &pass}, {&high, &cut}}}}, 10, false);
-  EXPECT_EQ(c.size(), 40u);
-  for (long long id = 1000; id < 1040; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  EXPECT_EQ(c.size(), 25u);
+  for (long long id = 1000; id < 1025; ++id) EXPECT_TRUE(contains(c, id)) << id;
   EXPECT_FALSE(contains(c, 0)) << "low alone cannot match \"low pass\"";
 }
 
@@ -123,7 +123,7 @@ TEST(Candidates, TwoWaysOfOneTermCountOnce) {
   const auto w = list("w", 100, 60);
   const auto c = choose_term_candidates(
       {TermLists{{{&x}, {&y}}}, TermLists{{{&z}}}, TermLists{{{&w}}}}, 10, false);
-  for (long long id = 100; id < 140; ++id) EXPECT_TRUE(contains(c, id)) << id;
+  for (long long id = 100; id < 125; ++id) EXPECT_TRUE(contains(c, id)) << id;
   EXPECT_FALSE(contains(c, 0));
 }
 
