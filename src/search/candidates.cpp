@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace chrysopedia::search {
 
@@ -44,6 +45,50 @@ std::vector<float> parse_real_array(std::string_view text) {
 
 namespace {
 
+// Documents by id, for the few thousand a question's lists name: open
+// addressing in one block, sized up front for `most` ids (a hash node per
+// document made malloc and free a third of the choice's time).
+template <typename V>
+class IdMap {
+ public:
+  explicit IdMap(std::size_t most) {
+    std::size_t slots = 16;
+    while (slots < 2 * most) slots *= 2;
+    slots_.resize(slots);
+    mask_ = slots - 1;
+  }
+  /// The id's value, made when new; at most `most` ids in all.
+  V& operator[](long long id) {
+    auto i =
+        static_cast<std::size_t>((static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL) >> 32) &
+        mask_;
+    while (slots_[i].id != kNone && slots_[i].id != id) i = (i + 1) & mask_;
+    if (slots_[i].id == kNone) {
+      slots_[i].id = id;
+      ++size_;
+    }
+    return slots_[i].value;
+  }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& slot : slots_) {
+      if (slot.id != kNone) f(slot.id, slot.value);
+    }
+  }
+
+ private:
+  static constexpr long long kNone = std::numeric_limits<long long>::min();
+  struct Slot {
+    long long id = kNone;
+    V value{};
+  };
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
 // The documents a term can match, with the weight of its best way there;
 // `whole` when no list it came from was cut (at the cap or above).
 struct TermDocs {
@@ -51,12 +96,23 @@ struct TermDocs {
     float score = 0;  // the best way's
     int lists = 0;    // the lists it is on, over all the term's ways
   };
-  std::unordered_map<long long, Hit> hits;
+  explicit TermDocs(std::size_t most) : hits(most) {}
+  IdMap<Hit> hits;
   bool whole = true;
 };
 
+// A list's weight at position `k` (0 where the list has fewer weights).
+float score_at(const ChampionList& l, std::size_t k) {
+  return k < l.scores.size() ? l.scores[k] : 0.0F;
+}
+
 TermDocs docs_of(const TermLists& term, std::size_t cap) {
-  TermDocs out;
+  // A way's documents are at most its shortest list's.
+  std::size_t most = 0;
+  for (const auto& way : term.ways) {
+    for (const auto* l : way) most += l->doc_ids.size();
+  }
+  TermDocs out(most);
   for (const auto& way : term.ways) {
     if (way.empty()) continue;  // nothing but stop words
     if (std::any_of(way.begin(), way.end(),
@@ -65,23 +121,33 @@ TermDocs docs_of(const TermLists& term, std::size_t cap) {
     }
     for (const auto* l : way) out.whole = out.whole && l->doc_ids.size() <= cap;
     // A phrase's documents: those on every one of its lexemes' lists, with
-    // their weights summed. Its shortest list is walked, the others looked up.
-    const ChampionList* shortest =
-        *std::min_element(way.begin(), way.end(), [](const ChampionList* a, const ChampionList* b) {
-          return a->doc_ids.size() < b->doc_ids.size();
-        });
-    for (std::size_t i = 0; i < shortest->doc_ids.size(); ++i) {
-      const long long id = shortest->doc_ids[i];
+    // their weights summed (in the phrase's order). Its shortest list is
+    // walked, the others searched; the walked one is where the walk is (it
+    // was searched from its start too: for a one-word way, half the list
+    // per document, most of a long question's candidate choice).
+    const auto shortest =
+        static_cast<std::size_t>(std::min_element(way.begin(), way.end(),
+                                                  [](const ChampionList* a, const ChampionList* b) {
+                                                    return a->doc_ids.size() < b->doc_ids.size();
+                                                  }) -
+                                 way.begin());
+    const ChampionList& walked = *way[shortest];
+    for (std::size_t i = 0; i < walked.doc_ids.size(); ++i) {
+      const long long id = walked.doc_ids[i];
       float sum = 0;
       bool on_all = true;
-      for (const auto* l : way) {
-        const auto at = std::find(l->doc_ids.begin(), l->doc_ids.end(), id);
-        if (at == l->doc_ids.end()) {
+      for (std::size_t j = 0; j < way.size(); ++j) {
+        if (j == shortest) {
+          sum += score_at(walked, i);
+          continue;
+        }
+        const ChampionList& l = *way[j];
+        const auto at = std::find(l.doc_ids.begin(), l.doc_ids.end(), id);
+        if (at == l.doc_ids.end()) {
           on_all = false;
           break;
         }
-        const auto k = static_cast<std::size_t>(at - l->doc_ids.begin());
-        sum += k < l->scores.size() ? l->scores[k] : 0.0F;
+        sum += score_at(l, static_cast<std::size_t>(at - l.doc_ids.begin()));
       }
       if (!on_all) continue;
       auto& hit = out.hits[id];
@@ -125,19 +191,20 @@ std::vector<long long> choose_term_candidates(const std::vector<TermLists>& term
     int lists = 0;
     float score = 0;
   };
-  std::unordered_map<long long, Tally> tally;
   std::size_t entries = 0;
   for (const auto& d : docs) entries += d.hits.size();
-  tally.reserve(entries);
+  IdMap<Tally> tally(entries);
   for (const auto& d : docs) {
-    for (const auto& [id, hit] : d.hits) {
+    d.hits.for_each([&](long long id, const TermDocs::Hit& hit) {
       auto& t = tally[id];
       ++t.terms;
       t.lists += hit.lists;
       t.score += hit.score;
-    }
+    });
   }
-  std::vector<std::pair<long long, Tally>> ranked(tally.begin(), tally.end());
+  std::vector<std::pair<long long, Tally>> ranked;
+  ranked.reserve(tally.size());
+  tally.for_each([&](long long id, const Tally& t) { ranked.emplace_back(id, t); });
   const auto better = [](const auto& a, const auto& b) {
     if (a.second.terms != b.second.terms) return a.second.terms > b.second.terms;
     if (a.second.lists != b.second.lists) return a.second.lists > b.second.lists;
@@ -154,7 +221,7 @@ std::vector<long long> choose_term_candidates(const std::vector<TermLists>& term
   out.reserve(ranked.size() + (rarest ? rarest->hits.size() : 0));
   for (const auto& [id, t] : ranked) out.push_back(id);
   if (rarest) {
-    for (const auto& [id, hit] : rarest->hits) out.push_back(id);
+    rarest->hits.for_each([&](long long id, const TermDocs::Hit&) { out.push_back(id); });
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -127,8 +127,8 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
     }
     phrases_.insert(joined(when_words, 0, when_words.size()));
     phrases_.insert(value);
-    auto& list = (english ? by_stem_ : by_word_)[key];
-    if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+    add_phrase(english ? by_stem_ : by_word_, english ? match_forms(when_words) : when_words,
+               value);
     longest_ = std::max(longest_, when_words.size());
   };
   for (std::string line; std::getline(in, line);) {
@@ -158,6 +158,23 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
   }
 }
 
+void Thesaurus::add_phrase(Phrases& phrases, const std::vector<std::string>& words,
+                           const std::string& value) {
+  // Each shorter start of the phrase is marked, so that a question's words
+  // are looked up only as far as some phrase goes on (most words start
+  // none: one lookup, not one per length up to the longest phrase).
+  std::string key;
+  for (std::size_t n = 0; n < words.size(); ++n) {
+    key += (n == 0 ? "" : " ") + words[n];
+    auto& entry = phrases[key];
+    if (n + 1 < words.size()) {
+      entry.longer = true;
+    } else if (std::find(entry.adds.begin(), entry.adds.end(), value) == entry.adds.end()) {
+      entry.adds.push_back(value);
+    }
+  }
+}
+
 const Thesaurus& Thesaurus::builtin() {
   static const Thesaurus thesaurus(web::data_search_thesaurus_jsonl);
   return thesaurus;
@@ -172,26 +189,30 @@ std::vector<std::vector<std::string>> Thesaurus::expand(const std::vector<std::s
   std::vector<std::vector<std::string>> out;
   out.reserve(terms.size());
   // The phrases starting at each word, built a word at a time (no string
-  // made per phrase length): what each map holds for them, longest first.
+  // made per phrase length) for as long as some phrase goes on: what each
+  // map holds for them, longest first.
   std::string stem_key;
   std::string word_key;
   std::vector<std::pair<const std::vector<std::string>*, const std::vector<std::string>*>> found;
+  const auto extend = [](const Phrases& phrases, std::string& key, const std::string& word,
+                         bool& going) -> const std::vector<std::string>* {
+    if (!going) return nullptr;
+    if (!key.empty()) key += ' ';
+    key += word;
+    const auto it = phrases.find(key);
+    going = it != phrases.end() && it->second.longer;
+    return it == phrases.end() ? nullptr : &it->second.adds;
+  };
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const std::size_t longest = std::min(longest_, terms.size() - i);
     found.assign(longest, {nullptr, nullptr});
     stem_key.clear();
     word_key.clear();
-    for (std::size_t n = 0; n < longest; ++n) {
-      if (n > 0) {
-        stem_key += ' ';
-        word_key += ' ';
-      }
-      stem_key += forms[i + n];
-      word_key += words[i + n];
-      if (const auto it = by_stem_.find(stem_key); it != by_stem_.end())
-        found[n].first = &it->second;
-      if (const auto it = by_word_.find(word_key); it != by_word_.end())
-        found[n].second = &it->second;
+    bool stems_go_on = true;
+    bool words_go_on = true;
+    for (std::size_t n = 0; n < longest && (stems_go_on || words_go_on); ++n) {
+      found[n].first = extend(by_stem_, stem_key, forms[i + n], stems_go_on);
+      found[n].second = extend(by_word_, word_key, words[i + n], words_go_on);
     }
     std::vector<std::string> group{terms[i]};
     const auto take = [&](const std::vector<std::string>* alts) {

@@ -41,10 +41,20 @@ class Thesaurus {
   std::vector<std::string> phrases() const;
 
  private:
+  // What a phrase adds (nothing when it is only the start of longer ones),
+  // and whether longer phrases start with it.
+  struct Entry {
+    std::vector<std::string> adds;
+    bool longer = false;
+  };
+  using Phrases = std::unordered_map<std::string, Entry>;
+  static void add_phrase(Phrases& phrases, const std::vector<std::string>& words,
+                         const std::string& value);
+
   // What an English entry adds, by the stems of what a question says; what
   // another language's adds, by its words as written.
-  std::unordered_map<std::string, std::vector<std::string>> by_stem_;
-  std::unordered_map<std::string, std::vector<std::string>> by_word_;
+  Phrases by_stem_;
+  Phrases by_word_;
   std::unordered_set<std::string> phrases_;  // as written
   std::size_t longest_ = 1;                  // words in the longest phrase
   std::size_t entries_ = 0;

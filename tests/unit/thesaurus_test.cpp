@@ -33,6 +33,23 @@ TEST(Thesaurus, SynonymsStandForEachOtherBothWays) {
   EXPECT_TRUE(has(t.expand({"keyed", "compression", "on", "bass"})[0], "sidechain"));
 }
 
+// A question's words are looked up only as far as some phrase goes on:
+// the starts of longer phrases are marked, with or without an entry of
+// their own, and the longest match still comes first.
+TEST(Thesaurus, PhrasesAreFoundThroughStartsThatAreNoEntryAndStartsThatAre) {
+  const Thesaurus t(R"({"class": "lay", "when": ["muddy low end"], "add": ["high pass"]})"
+                    "\n"
+                    R"({"class": "lay", "when": ["muddy"], "add": ["eq"]})"
+                    "\n"
+                    R"({"class": "lay", "when": ["too much low end rumble"], "add": ["sub"]})");
+  const auto muddy = t.expand({"my", "muddy", "low", "end"});
+  EXPECT_EQ(muddy[1], (std::vector<std::string>{"muddy", "high pass", "eq"}));
+  EXPECT_EQ(t.expand({"muddy", "low"})[0], (std::vector<std::string>{"muddy", "eq"}));
+  EXPECT_TRUE(has(t.expand({"too", "much", "low", "end", "rumble"})[0], "sub"));
+  EXPECT_EQ(t.expand({"too", "much", "low", "end"})[0], std::vector<std::string>{"too"});
+  EXPECT_EQ(t.expand({"much", "low", "end", "rumble"})[0], std::vector<std::string>{"much"});
+}
+
 TEST(Thesaurus, ALayDescriptionAddsThePagesTermsOneWay) {
   const Thesaurus t(R"({"class": "lay", "when": ["pumping", "pumps"], "add": ["sidechain"]})");
   EXPECT_TRUE(has(t.expand({"pumps"})[0], "sidechain"));
