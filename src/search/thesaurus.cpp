@@ -119,7 +119,8 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
   const auto add = [this](const std::string& when, const std::string& what, bool english) {
     const auto when_words = words_of(when);
     const auto what_words = words_of(what);
-    const auto key = joined(english ? match_forms(when_words) : when_words, 0, when_words.size());
+    const auto when_forms = english ? match_forms(when_words) : when_words;
+    const auto key = joined(when_forms, 0, when_forms.size());
     const auto value = joined(what_words, 0, what_words.size());
     if (key.empty() || value.empty() ||
         key == joined(english ? match_forms(what_words) : what_words, 0, what_words.size())) {
@@ -127,8 +128,7 @@ Thesaurus::Thesaurus(std::string_view jsonl) {
     }
     phrases_.insert(joined(when_words, 0, when_words.size()));
     phrases_.insert(value);
-    add_phrase(english ? by_stem_ : by_word_, english ? match_forms(when_words) : when_words,
-               value);
+    add_phrase(english ? by_stem_ : by_word_, when_forms, value);
     longest_ = std::max(longest_, when_words.size());
   };
   for (std::string line; std::getline(in, line);) {
