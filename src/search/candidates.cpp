@@ -107,7 +107,9 @@ float score_at(const ChampionList& l, std::size_t k) {
 }
 
 TermDocs docs_of(const TermLists& term, std::size_t cap) {
-  // A way's documents are at most its shortest list's.
+  // Sized by the sum of every list of every way: a bound on all the ways'
+  // documents together (a way's are at most its shortest list's), which the
+  // table, made once and never grown, must not exceed.
   std::size_t most = 0;
   for (const auto& way : term.ways) {
     for (const auto* l : way) most += l->doc_ids.size();

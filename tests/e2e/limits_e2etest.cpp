@@ -20,7 +20,6 @@
 
 using namespace chrysopedia::test;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
