@@ -32,18 +32,7 @@ stack_start --tokens 64 --gap-ms 20
 
 # The kernel's own price of the same relay (bench/relay_floor.cpp: wake-up,
 # read, write a token in C), once for each pace and stream count.
-declare -A floor
-floor_us() {
-  local key="$1/$2"
-  if [ -z "${floor[$key]:-}" ]; then
-    # The median of three: on a shared VM one run can be off by half.
-    floor[$key]=$(for _ in 1 2 3; do
-      build/bench/relay_floor "$2" "${FLOOR_TOKENS:-64}" "$1" |
-        sed -n 's/.*us_per_token=\([0-9.]*\).*/\1/p'
-    done | sort -g | sed -n 2p)
-  fi
-  echo "${floor[$key]:-0}"
-}
+. bench/lib/floor.sh
 
 table="| tokens | gap ms | streams | chats done / errors | tokens relayed | service CPU s | CPU per chat ms | CPU per token µs | floor µs a token | ours / floor | chats per CPU-second | token gap p50 / p99 ms |
 |---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -4,9 +4,14 @@
 // sides, in C with no framing, parsing or bookkeeping. bench/paced.sh runs
 // it beside the service so the service's CPU a token can be read against
 // what the kernel alone charges for the same three calls.
-//   relay_floor STREAMS TOKENS GAP_MS
+//   relay_floor STREAMS TOKENS GAP_MS [epoll|io_uring]
+// io_uring: the same relay with no system call a token of its own: each
+// wake-up is one io_uring_enter that submits the sends and the next
+// receives and waits for what arrives (DEFER_TASKRUN, so the receives run
+// in that call rather than interrupting the relay) — the other floor the
+// kernel offers, for the question whether a relay on it could go lower.
 // Prints: client_gap_p50_ms=A client_gap_p99_ms=B (the clients' side), then
-// relayed=N cpu_seconds=S us_per_token=U (the relay's)
+// relayed=N cpu_seconds=S us_per_token=U wakeups=W (the relay's)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,12 +21,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef CHRYSOPEDIA_HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 #include <vector>
 
 #include "common/read_queued.hpp"
@@ -173,13 +182,120 @@ double cpu_seconds() {
          double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+struct Relayed {
+  long tokens = 0;
+  long wakeups = 0;
+};
+
+Relayed relay_epoll(const std::vector<int>& upstream, const std::vector<int>& clients, int go) {
+  const int n = static_cast<int>(upstream.size());
+  const int ep = ::epoll_create1(0);
+  for (int i = 0; i < n; ++i) {
+    const int s = upstream[i];
+    ::fcntl(s, F_SETFL, O_NONBLOCK);
+    chrysopedia::common::ask_for_queued_count(s);
+    epoll_event e{};
+    e.events = EPOLLIN | EPOLLET;
+    e.data.u32 = static_cast<uint32_t>(i);
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+  }
+  if (::write(go, "g", 1) != 1) std::exit(1);
+  Relayed out;
+  int open = n;
+  char buf[1024];
+  epoll_event events[256];
+  while (open > 0) {
+    const int k = ::epoll_wait(ep, events, 256, -1);
+    ++out.wakeups;
+    for (int j = 0; j < k; ++j) {
+      const int i = static_cast<int>(events[j].data.u32);
+      for (bool drained = false; !drained;) {
+        const ssize_t got = read_token(upstream[i], buf, sizeof buf, drained);
+        if (got > 0) {
+          ::send(clients[i], buf, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+          ++out.tokens;
+        } else if (got == 0) {
+          ::close(clients[i]);
+          --open;
+          drained = true;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+#ifdef CHRYSOPEDIA_HAVE_LIBURING
+Relayed relay_io_uring(const std::vector<int>& upstream, const std::vector<int>& clients, int go) {
+  const int n = static_cast<int>(upstream.size());
+  io_uring ring;
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  unsigned entries = 8;
+  while (entries < 4U * static_cast<unsigned>(n)) entries *= 2;
+  if (const int r = io_uring_queue_init_params(entries, &ring, &params); r < 0) {
+    std::fprintf(stderr, "io_uring: %s\n", std::strerror(-r));
+    std::exit(1);
+  }
+  constexpr std::size_t kBuf = 1024;
+  constexpr std::uint64_t kSend = 1ULL << 40;  // a send's completion (only a failed one comes)
+  std::vector<char> bufs(static_cast<std::size_t>(n) * kBuf);
+  const auto receive = [&](int i) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_recv(sqe, upstream[i], &bufs[static_cast<std::size_t>(i) * kBuf], kBuf, 0);
+    io_uring_sqe_set_data64(sqe, static_cast<std::uint64_t>(i));
+  };
+  for (int i = 0; i < n; ++i) receive(i);
+  if (::write(go, "g", 1) != 1) std::exit(1);
+  Relayed out;
+  int open = n;
+  while (open > 0) {
+    io_uring_submit_and_wait(&ring, 1);
+    ++out.wakeups;
+    io_uring_cqe* cqe = nullptr;
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      const auto data = io_uring_cqe_get_data64(cqe);
+      if (data & kSend) continue;
+      const int i = static_cast<int>(data);
+      if (cqe->res > 0) {
+        // The send, then (linked: after it, so the buffer is free) the
+        // next receive into the same buffer.
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_send(sqe, clients[i], &bufs[static_cast<std::size_t>(i) * kBuf],
+                           static_cast<std::size_t>(cqe->res), MSG_NOSIGNAL);
+        io_uring_sqe_set_data64(sqe, kSend | static_cast<std::uint64_t>(i));
+        sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+        receive(i);
+        ++out.tokens;
+      } else {
+        ::close(clients[i]);
+        --open;
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  io_uring_queue_exit(&ring);
+  return out;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: relay_floor STREAMS TOKENS GAP_MS\n");
+  const std::string_view how = argc == 5 ? argv[4] : "epoll";
+  if ((argc != 4 && argc != 5) || (how != "epoll" && how != "io_uring")) {
+    std::fprintf(stderr, "usage: relay_floor STREAMS TOKENS GAP_MS [epoll|io_uring]\n");
     return 2;
   }
+#ifndef CHRYSOPEDIA_HAVE_LIBURING
+  if (how == "io_uring") {
+    std::fprintf(stderr, "relay_floor: built without liburing (liburing-dev)\n");
+    return 2;
+  }
+#endif
   const int n = std::atoi(argv[1]);
   const int tokens = std::atoi(argv[2]);
   const int gap_ms = std::atoi(argv[3]);
@@ -204,43 +320,17 @@ int main(int argc, char** argv) {
   const auto upstream = accept_all(up_listener, n);
   const auto clients = accept_all(down_listener, n);
 
-  const int ep = ::epoll_create1(0);
-  for (int i = 0; i < n; ++i) {
-    const int s = upstream[i];
-    ::fcntl(s, F_SETFL, O_NONBLOCK);
-    chrysopedia::common::ask_for_queued_count(s);
-    epoll_event e{};
-    e.events = EPOLLIN | EPOLLET;
-    e.data.u32 = static_cast<uint32_t>(i);
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
-  }
-  if (::write(go[1], "g", 1) != 1) return 1;
   const double cpu0 = cpu_seconds();
-  long relayed = 0;
-  int open = n;
-  char buf[1024];
-  epoll_event events[256];
-  while (open > 0) {
-    const int k = ::epoll_wait(ep, events, 256, -1);
-    for (int j = 0; j < k; ++j) {
-      const int i = static_cast<int>(events[j].data.u32);
-      for (bool drained = false; !drained;) {
-        const ssize_t got = read_token(upstream[i], buf, sizeof buf, drained);
-        if (got > 0) {
-          ::send(clients[i], buf, static_cast<std::size_t>(got), MSG_NOSIGNAL);
-          ++relayed;
-        } else if (got == 0) {
-          ::close(clients[i]);
-          --open;
-          drained = true;
-        }
-      }
-    }
-  }
+#ifdef CHRYSOPEDIA_HAVE_LIBURING
+  const Relayed relayed = how == "io_uring" ? relay_io_uring(upstream, clients, go[1])
+                                            : relay_epoll(upstream, clients, go[1]);
+#else
+  const Relayed relayed = relay_epoll(upstream, clients, go[1]);
+#endif
   const double cpu = cpu_seconds() - cpu0;
   ::waitpid(writer, nullptr, 0);
   ::waitpid(reader, nullptr, 0);
-  std::printf("relayed=%ld cpu_seconds=%.3f us_per_token=%.1f\n", relayed, cpu,
-              1e6 * cpu / (double(n) * tokens));
+  std::printf("relayed=%ld cpu_seconds=%.3f us_per_token=%.1f wakeups=%ld\n", relayed.tokens, cpu,
+              1e6 * cpu / (double(n) * tokens), relayed.wakeups);
   return 0;
 }
