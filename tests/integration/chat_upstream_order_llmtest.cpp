@@ -15,6 +15,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +60,12 @@ class HeldUpstream {
   void release() {
     if (!released_.exchange(true)) go_.set_value();
   }
+  // Whether a second connection waits to be accepted: the pool did not
+  // keep the first, so the test's premise failed, not the order it tests.
+  bool connection_waiting() const {
+    pollfd p{listener_fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  }
 
  private:
   void serve() {
@@ -87,6 +95,7 @@ class HeldUpstream {
 
   net::io_context ctx_;
   net::ip::tcp::acceptor acceptor_;
+  int listener_fd_ = acceptor_.native_handle();
   std::atomic<int> fd_{-1};
   std::promise<void> go_;
   std::shared_future<void> go_future_{go_.get_future().share()};
@@ -119,10 +128,12 @@ TEST(ChatUpstreamOrder, TheModelsRequestIsSentBeforeTheSourcesAreWritten) {
   // goes out on it at once, with nothing to wait for but our loop's turn.
   FakeExchange first, second;
   std::optional<bool> sent_before_sources;
+  bool new_connection = false;
   second.on_send = [&](std::string_view event) {
     if (event != "sources") return;
     // The loop is held here: a request not yet written cannot arrive now.
     sent_before_sources = upstream.request_waiting(std::chrono::milliseconds(300));
+    new_connection = upstream.connection_waiting();
     upstream.release();
   };
   std::exception_ptr error;
@@ -137,6 +148,9 @@ TEST(ChatUpstreamOrder, TheModelsRequestIsSentBeforeTheSourcesAreWritten) {
       ctx,
       [&]() -> net::awaitable<void> {
         co_await service.chat(first);
+        // A few turns of the loop, so that whatever the first chat's end
+        // left to do (the connection back in the pool) is done.
+        for (int i = 0; i < 4; ++i) co_await net::post(ctx, net::use_awaitable);
         co_await service.chat(second);
       },
       [&error](std::exception_ptr e) { error = std::move(e); });
@@ -146,5 +160,6 @@ TEST(ChatUpstreamOrder, TheModelsRequestIsSentBeforeTheSourcesAreWritten) {
   EXPECT_EQ(first.names(), (std::vector<std::string>{"sources", "token", "done"}));
   EXPECT_EQ(second.names(), (std::vector<std::string>{"sources", "token", "done"}));
   ASSERT_TRUE(sent_before_sources);
+  ASSERT_FALSE(new_connection) << "the second chat did not reuse the first's connection";
   EXPECT_TRUE(*sent_before_sources) << "the model's request had left when the sources were written";
 }
