@@ -75,6 +75,17 @@ void write_batch(pqxx::work& tx, const Batch& b) {
           " WHERE p.id IN (" +
           batch_pages + ")",
       slugs);
+  // The fuzzy tier's words (migration 8): the batch's pages' anew.
+  tx.exec_params0("DELETE FROM fuzzy_postings WHERE page_id IN (" + batch_pages + ")", slugs);
+  tx.exec_params0(
+      "INSERT INTO fuzzy_postings SELECT DISTINCT unnest(fuzzy_words_of(fuzzy_text)), page_id,"
+      " coalesce(section_position, -1) FROM search_documents WHERE page_id IN (" +
+          batch_pages + ")",
+      slugs);
+  tx.exec_params0(
+      "INSERT INTO fuzzy_words SELECT DISTINCT word FROM fuzzy_postings WHERE page_id IN (" +
+          batch_pages + ") ON CONFLICT DO NOTHING",
+      slugs);
   if (!b.full_rebuild) add_champions(tx, slugs);
 }
 
@@ -173,7 +184,7 @@ ImportReport import_pages(pqxx::connection_base& conn, std::istream& in) {
     pqxx::nontransaction vacuum(conn);
     vacuum.exec0(
         "VACUUM (ANALYZE) lexeme_champions, lexeme_lists, search_documents, technique_pages,"
-        " sections");
+        " sections, fuzzy_postings, fuzzy_words");
   }
   report.pages = records.size();
   report.creators = creators.size();

@@ -156,6 +156,34 @@ CREATE TRIGGER lexeme_lists_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lexeme_lists
   FOR EACH STATEMENT EXECUTE FUNCTION bump_lexeme_lists_generation();
 )sql"},
+    {8, "the fuzzy tier by words: their vocabulary, and the documents holding each", R"sql(
+-- The trigram tier matched a misspelt word against every document's titles,
+-- headings and tags (word_similarity over the whole text): for a short word
+-- the trigram index offered tens of thousands of documents at 100,000 pages,
+-- each rechecked, a second a search. Now the word is matched against the
+-- corpus's distinct words, and each near word leads to its documents in page
+-- order. Words as pg_trgm has them: alphanumeric runs, lower-cased.
+CREATE FUNCTION fuzzy_words_of(text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT coalesce(array_agg(DISTINCT w ORDER BY w), '{}')
+      FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') w WHERE w <> '' $$;
+-- pos: the section's position, -1 for the page itself (first, as in the
+-- search's order).
+CREATE TABLE fuzzy_postings (
+  word    text   NOT NULL,
+  page_id bigint NOT NULL,
+  pos     int    NOT NULL,
+  PRIMARY KEY (word, page_id, pos)
+);
+CREATE INDEX fuzzy_postings_page ON fuzzy_postings (page_id);
+INSERT INTO fuzzy_postings
+  SELECT DISTINCT unnest(fuzzy_words_of(fuzzy_text)), page_id, coalesce(section_position, -1)
+  FROM search_documents;
+-- Grows with imports (a word no document holds any more leads nowhere).
+CREATE TABLE fuzzy_words (word text PRIMARY KEY);
+INSERT INTO fuzzy_words SELECT DISTINCT word FROM fuzzy_postings;
+CREATE INDEX fuzzy_words_trigrams ON fuzzy_words USING gin (word gin_trgm_ops);
+DROP INDEX IF EXISTS search_documents_fuzzy;
+)sql"},
 };
 
 }  // namespace
