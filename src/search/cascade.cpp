@@ -165,6 +165,9 @@ const std::string& fuzzy_sql() {
       " near AS MATERIALIZED ("
       "  SELECT x.w, v.word, v.s FROM words x CROSS JOIN LATERAL ("
       "   SELECT f.word, similarity(x.w, f.word) AS s FROM fuzzy_words f WHERE x.w % f.word"
+      // (a word no page holds since its page was imported again is kept
+      // in fuzzy_words, and takes no near word's place)
+      "    AND EXISTS (SELECT 1 FROM fuzzy_postings p WHERE p.word = f.word)"
       "   ORDER BY s DESC, f.word LIMIT " +
       std::to_string(kFuzzyNearWords) +
       ") v),"
