@@ -245,19 +245,7 @@ TEST(FuzzyWords, APageImportedLaterAndADatabaseMigratedAreMatched) {
   db.import(page_line("granular", "Clouds", "kara", "Kara", "sound-design",
                       "Grains of a sample, scattered.", "[]", R"(["clouds"])"));
   EXPECT_EQ(fuzzy_first("graanullar"), "");
-  {
-    // As a database from before migration 8.
-    pqxx::connection conn(db.url());
-    pqxx::work tx(conn);
-    tx.exec0("DROP TABLE fuzzy_words");
-    tx.exec0("DROP TABLE fuzzy_postings");
-    tx.exec0("DROP FUNCTION fuzzy_words_of(text)");
-    tx.exec0(
-        "CREATE INDEX search_documents_fuzzy ON search_documents USING gin (fuzzy_text "
-        "gin_trgm_ops)");
-    tx.exec0("DELETE FROM schema_migrations WHERE version = 8");
-    tx.commit();
-  }
+  db.undo_fuzzy_words_migration();
   pqxx::connection conn(db.url());
   EXPECT_EQ(search::apply_migrations(conn), 1);
   EXPECT_EQ(fuzzy_first(), "fuzzy wavefolding");

@@ -66,6 +66,19 @@ std::string TestDatabase::scalar(const std::string& sql) const {
   return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
 }
 
+void TestDatabase::undo_fuzzy_words_migration() const {
+  pqxx::connection conn(url_);
+  pqxx::work tx(conn);
+  tx.exec0("DROP TABLE fuzzy_words");
+  tx.exec0("DROP TABLE fuzzy_postings");
+  tx.exec0("DROP FUNCTION fuzzy_words_of(text)");
+  tx.exec0(
+      "CREATE INDEX search_documents_fuzzy ON search_documents USING gin (fuzzy_text "
+      "gin_trgm_ops)");
+  tx.exec0("DELETE FROM schema_migrations WHERE version = 8");
+  tx.commit();
+}
+
 std::string page_line(const std::string& slug, const std::string& title,
                       const std::string& creator_slug, const std::string& creator_name,
                       const std::string& category, const std::string& summary,

@@ -21,6 +21,11 @@ class TestDatabase {
   /// Runs SQL and returns the first column of the first row as text.
   std::string scalar(const std::string& sql) const;
 
+  /// Makes this a database from before migration 8 (the fuzzy tier's
+  /// words): its tables and function gone, the trigram index back, the
+  /// migration unrecorded.
+  void undo_fuzzy_words_migration() const;
+
  private:
   std::string admin_url_;
   std::string name_;
