@@ -73,7 +73,7 @@ report=$(cat <<MD
 
 $streams clients, each chatting back to back for ${duration} s (started over ${ramp} s), every
 answer $answer_tokens tokens ${gap} ms apart from the fake upstream; sample corpus, Redis memory on.
-Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it.
+Machine: $(machine_line); the load generator, fake upstream, Postgres and Redis share it.
 
 | | measured | target |
 |---|---|---|

@@ -16,6 +16,7 @@ target=${TARGET_US:-12}
 [ -x build/bench/relay_floor ] || scripts/build >/dev/null
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 . bench/lib/floor.sh
+. bench/lib/machine.sh
 
 table="| gap ms | streams | epoll µs a token | io_uring µs a token | io_uring / epoll | io_uring / ${target} µs |
 |---|---|---|---|---|---|"
@@ -29,7 +30,6 @@ for g in $gaps; do
   done
 done
 
-machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
 report=$(cat <<MD
 
 ### The kernel's floor on epoll and on io_uring, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
@@ -39,7 +39,7 @@ GAP ms after the last, TCP loopback both sides, a C writer and reader in their o
 the relay's own CPU (user + system) a token, the median of three runs. epoll: per token a
 wake-up, a \`recvmsg\` (\`TCP_INQ\`) and a \`send\`; io_uring (\`DEFER_TASKRUN\`): one
 \`io_uring_enter\` a wake-up, which submits the sends and next receives and waits.
-Machine: $machine.
+Machine: $(machine_line).
 
 $table
 MD

@@ -82,7 +82,7 @@ report=$(cat <<MD
 ### Overhead, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 Fake upstream: $tokens tokens, $gap ms apart. Service: ${CORPUS:-the sample corpus}, Redis memory on.
-Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
+Machine: $(machine_line); the load generator, fake upstream, Postgres and Redis share it. Each client runs its chats back to back
 (${CHATS:-30} chats at 1 stream, 3 per stream otherwise), starting spread over ${ramp} s, asking the
 questions of ${QUESTIONS:-data/retrieval-eval.jsonl} in turn. Asked before the measured chats: $warmup.
 The machine, in the same run: $machine.

@@ -122,7 +122,7 @@ clients, ${per_client} chats each (10 at one stream), starting spread over one a
 The floor: \`bench/relay_floor\` relaying the same streams at the same pace in C with
 nothing but an epoll wake-up, a read and a write a token (${FLOOR_TOKENS:-64} tokens,
 its process's CPU, the median of three runs) — what this machine's kernel charges for those three calls alone.
-Machine: $(stack_machine); the load generator, the fake, Postgres and Redis share it.
+Machine: $(machine_line); the load generator, the fake, Postgres and Redis share it.
 
 $table
 

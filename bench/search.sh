@@ -12,6 +12,7 @@ concurrency=${CONCURRENCY:-2}
 scripts/build >/dev/null
 
 . bench/lib/search_db.sh
+. bench/lib/machine.sh
 search_db_start bench
 
 corpus="build/bench-corpus-$pages.jsonl"
@@ -29,7 +30,7 @@ report=$(cat <<MD
 ### Search, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 $pages pages ($docs search documents, database $size), imported in ${import_s} s.
-Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+Machine: $(machine_line),
 Postgres $(psql "$DATABASE_URL" -tAc "SHOW server_version") with shared_buffers=1GB.
 $queries queries of 1-4 words (common words more often, a tenth with a creator), $concurrency at a time.
 

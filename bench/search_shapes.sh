@@ -25,6 +25,7 @@ concurrency=${CONCURRENCY:-2}
 scripts/build >/dev/null
 
 . bench/lib/search_db.sh
+. bench/lib/machine.sh
 search_db_start shapes "-c fsync=off"
 
 build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
@@ -75,7 +76,7 @@ report=$(cat <<MD
 ### Search by corpus shape and question length, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 bench/search_shapes.sh: $queries searches per row through the service's search client, $concurrency pooled
-connections, after a warm-up pass; champion lists kept in memory: ${LIST_CACHE_MIB:-16} MiB$([ "${LIST_CACHE_MIB:-16}" = 0 ] && echo " (every search reads them)" || echo " (every word met in the warm-up), and the whole lexicon when it takes no more than twice that"). Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+connections, after a warm-up pass; champion lists kept in memory: ${LIST_CACHE_MIB:-16} MiB$([ "${LIST_CACHE_MIB:-16}" = 0 ] && echo " (every search reads them)" || echo " (every word met in the warm-up), and the whole lexicon when it takes no more than twice that"). Machine: $(machine_line),
 Postgres $(psql "$base/postgres" -tAc "SHOW server_version") with shared_buffers=1GB.
 
 | shape | pages | questions | p50 ms | p95 ms | p99 ms | queries/s | errors |

@@ -15,6 +15,7 @@ queries=${QUERIES:-1000}
 scripts/build >/dev/null
 
 . bench/lib/search_db.sh
+. bench/lib/machine.sh
 search_db_start semantic "-c fsync=off"
 build/bench/flat_corpus questions 2000 11 >"$work/flat-long.jsonl"
 
@@ -39,7 +40,7 @@ bench/semantic.sh: the flat corpus (4 documents a page), $dim-dimension vectors 
 bag-of-words model stored in Postgres, the HNSW index (M 16, ef 64; 8-bit vectors, 4-bit beyond
 512 MiB) built and stored by the embedding pass and loaded from there as a replica loads it, $queries long flat questions, each searched twice (the first pass warms).
 Time columns p50 / p95 ms; "fused" is the nearest-neighbour lookup plus the search statement with
-the 20 neighbours fused in. Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //').
+the 20 neighbours fused in. Machine: $(machine_line).
 
 | documents | dimension | questions | storing vectors | index build + store (embed pass) | replica load (stored index) | index memory (RSS growth) | nearest 20 | full text only | fused |
 |---|---|---|---|---|---|---|---|---|---|

@@ -110,7 +110,7 @@ bench/semantic_quality.sh: the sample corpus embedded by the Universal Sentence 
 with the import and its embedding: ${import_s} s), every evaluation question asked through /api/v1/chat of the service with
 full text only and with the 10 nearest documents fused in (a semantic rank weighed 0.5 of a full-text one) (second turns in their conversation);
 rank of the first relevant page among the pages of \`sources\`, as the eval test scores it.
-Time to the \`sources\` event over every chat, one at a time. Machine: $(stack_machine).
+Time to the \`sources\` event over every chat, one at a time. Machine: $(machine_line).
 
 $tables
 MD

@@ -151,7 +151,7 @@ ${soak_seconds} s of $streams clients chatting back to back (answers of $answer_
 apart from the fake upstream; sample corpus, Redis memory on), plus one client walking
 conversations (two turns, GET, DELETE, GET) and sending bad requests. VmRSS sampled every
 ${interval} s ($samples samples); the first third is warm-up.
-Machine: $(stack_machine); the load generator, fake upstream, Postgres and Redis share it.
+Machine: $(machine_line); the load generator, fake upstream, Postgres and Redis share it.
 
 | | measured | target |
 |---|---|---|

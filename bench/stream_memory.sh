@@ -42,7 +42,7 @@ report=$(cat <<MD
 
 bench/stream_memory.sh: $streams streams open at once through /api/v1/chat, the fake upstream writing
 $tokens tokens ${gap} ms apart; Redis's used_memory before, when every stream is about half-way, and
-after all ended (ended streams are kept for CHAT_STREAM_RETENTION_SECONDS). Machine: $(stack_machine).
+after all ended (ended streams are kept for CHAT_STREAM_RETENTION_SECONDS). Machine: $(machine_line).
 
 | resume | streams | stream keys half-way | used before | half-way | after | bytes per open stream |
 |---|---|---|---|---|---|---|

@@ -85,7 +85,7 @@ report=$(cat <<MD
 ### Throughput, $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD)
 
 $concurrency clients; the fake upstream sends its tokens with no gap; sample corpus, Redis memory
-on. CPU is the service process's own (user + system). Machine: $(stack_machine); the load
+on. CPU is the service process's own (user + system). Machine: $(machine_line); the load
 generator, fake upstream, Postgres and Redis share it.
 
 | figure (median of $repeats runs) | measured | target |

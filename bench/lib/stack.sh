@@ -9,12 +9,13 @@
 #   stack_cpu_seconds PID      user+system CPU time the process has used
 #   stack_cpu_ns PID           the same in ns, from the scheduler (live threads)
 #   stack_status_kib PID FIELD VmRSS or VmHWM of the process, in KiB
-#   stack_machine              one line naming the machine
+#   machine_line               one line naming the machine (bench/lib/machine.sh)
 # SERVICE_LOG_LEVEL sets the service's LOG_LEVEL; KEEP_SERVICE_LOG=file keeps
 # its log. SERVICE_PREFIX (e.g. "valgrind --tool=callgrind ...") wraps the service.
 # CHAT_BIN and FAKE_LLM name other builds of the service and the fake
 # upstream (default: build/'s).
 . scripts/lib/services.sh
+. bench/lib/machine.sh
 
 _stack_pids=()
 stack_cleanup() {
@@ -97,6 +98,3 @@ stack_status_kib() {
   awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
-stack_machine() {
-  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
-}
