@@ -54,10 +54,16 @@ void write_batch(pqxx::work& tx, const Batch& b) {
       "  heading text, content text)"
       " JOIN technique_pages p ON p.slug = s.slug",
       b.sections.dump());
+  // The fuzzy tier's postings (migration 8) go first: the batch's pages'
+  // are written anew below, from the same rows as their documents.
+  tx.exec_params0("DELETE FROM fuzzy_postings WHERE page_id IN (" + batch_pages + ")", slugs);
   // Weights: title A, section heading B, summary and tags C, body D (the
-  // page title rides along with each section, at D, for context).
+  // page title rides along with each section, at D, for context). The
+  // documents' fuzzy text gives their words' postings, and those the
+  // vocabulary, in the same statement.
   tx.exec_params0(
-      "INSERT INTO search_documents (page_id, section_position, creator_id, tsv, fuzzy_text)"
+      "WITH docs AS ("
+      " INSERT INTO search_documents (page_id, section_position, creator_id, tsv, fuzzy_text)"
       " SELECT p.id, NULL, p.creator_id,"
       "  setweight(to_tsvector('english', p.title), 'A') ||"
       "  setweight(to_tsvector('english', p.summary || ' ' || array_to_string(p.topic_tags, ' ')),"
@@ -73,18 +79,13 @@ void write_batch(pqxx::work& tx, const Batch& b) {
           "  s.heading"
           " FROM technique_pages p JOIN sections s ON s.page_id = p.id"
           " WHERE p.id IN (" +
-          batch_pages + ")",
-      slugs);
-  // The fuzzy tier's words (migration 8): the batch's pages' anew.
-  tx.exec_params0("DELETE FROM fuzzy_postings WHERE page_id IN (" + batch_pages + ")", slugs);
-  tx.exec_params0(
-      "INSERT INTO fuzzy_postings SELECT DISTINCT unnest(fuzzy_words_of(fuzzy_text)), page_id,"
-      " coalesce(section_position, -1) FROM search_documents WHERE page_id IN (" +
-          batch_pages + ")",
-      slugs);
-  tx.exec_params0(
-      "INSERT INTO fuzzy_words SELECT DISTINCT word FROM fuzzy_postings WHERE page_id IN (" +
-          batch_pages + ") ON CONFLICT DO NOTHING",
+          batch_pages +
+          ")"
+          " RETURNING page_id, section_position, fuzzy_text),"
+          " posted AS ("
+          " INSERT INTO fuzzy_postings SELECT DISTINCT unnest(fuzzy_words_of(fuzzy_text)), page_id,"
+          "  coalesce(section_position, -1) FROM docs RETURNING word)"
+          " INSERT INTO fuzzy_words SELECT DISTINCT word FROM posted ON CONFLICT DO NOTHING",
       slugs);
   if (!b.full_rebuild) add_champions(tx, slugs);
 }
