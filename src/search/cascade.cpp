@@ -13,6 +13,7 @@
 #include "search/followup.hpp"
 #include "search/fusion.hpp"
 #include "search/list_cache.hpp"
+#include "search/memory_ranking.hpp"
 #include "search/query_syntax.hpp"
 #include "search/spelling.hpp"
 #include "search/stop_words.hpp"
@@ -402,6 +403,45 @@ void add_spellings(pqxx::transaction_base& tx, std::vector<std::vector<std::stri
   }
 }
 
+// The full-text statement's ranking made in the process, from the
+// documents and lexicon held in memory (memory_ranking.hpp), when both are
+// of the lists' generation and the question is one it reads as Postgres
+// does. Lists taken from memory are checked against the database's
+// generation with a statement of one row (the ranking statement's own check
+// otherwise), so a search after an import still sees it. nullopt: the
+// statement ranks.
+std::optional<Ranking> rank_from_memory(pqxx::transaction_base& tx, const SearchRequest& req,
+                                        const ParsedQuery& parsed,
+                                        const std::vector<std::vector<std::string>>& groups,
+                                        const std::string& web, const std::string& title,
+                                        long long creator_id, const WordListsRead& read,
+                                        ListCache* cache) {
+  if (!cache) return std::nullopt;
+  const auto documents = cache->documents();
+  const auto lexicon = cache->lexicon();
+  // The lexicon's reading is what checked that the process stems as the
+  // database does.
+  if (!documents || !lexicon || documents->generation != read.generation ||
+      lexicon->generation != read.generation) {
+    return std::nullopt;
+  }
+  FullTextAsk ask{
+      web,
+      groups,
+      parsed.excluded,
+      creator_id,
+      title,
+      req.limit,
+      choose_term_candidates(terms_of(groups, read.by_word), req.limit, !parsed.excluded.empty())};
+  auto ranked = rank_in_memory(*documents, ask);
+  if (!ranked) return std::nullopt;
+  if (read.from_cache && tx.exec_prepared1("generation")[0].as<long long>() != read.generation) {
+    return std::nullopt;  // an import since: the statement reads afresh
+  }
+  cache->count_memory_ranking();
+  return Ranking{std::move(ranked->items), std::move(ranked->matched)};
+}
+
 Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const ParsedQuery& parsed,
                   long long creator_id, ListCache* cache) {
   if (parsed.terms.empty()) return {};
@@ -454,6 +494,9 @@ Ranking full_text(pqxx::transaction_base& tx, const SearchRequest& req, const Pa
     return tx.exec_prepared("full_text", web, terms_json, excluded.dump(), creator_id, title,
                             req.limit, candidates.dump());
   };
+  if (auto mine = rank_from_memory(tx, req, parsed, groups, web, title, creator_id, read, cache)) {
+    return std::move(*mine);
+  }
   pqxx::result rows = rank(read);
   if (read.from_cache) {
     // Lists from memory stand if the ranking saw the same generation; with
@@ -543,6 +586,7 @@ void configure_search_session(pqxx::connection_base& conn, int statement_timeout
   conn.prepare("full_text", full_text_sql());
   conn.prepare("fuzzy", fuzzy_sql());
   conn.prepare("semantic_items", kSemanticItemsSql);
+  conn.prepare("generation", "SELECT generation FROM lexeme_lists_generation");
 }
 
 void warm_search_session(pqxx::connection_base& conn) {

@@ -71,8 +71,27 @@ void ListCache::set_lexicon(std::shared_ptr<const Lexicon> lexicon) {
     lru_.clear();
     bytes_ = 0;
     generation_ = lexicon->generation;
+    documents_.reset();
   }
   lexicon_ = std::move(lexicon);
+}
+
+void ListCache::set_documents(std::shared_ptr<const DocumentStore> documents) {
+  std::lock_guard lock(mutex_);
+  if (!documents || documents->generation < generation_) return;
+  if (documents->generation > generation_) {
+    entries_.clear();
+    lru_.clear();
+    bytes_ = 0;
+    generation_ = documents->generation;
+    lexicon_.reset();
+  }
+  documents_ = std::move(documents);
+}
+
+std::shared_ptr<const DocumentStore> ListCache::documents() const {
+  std::lock_guard lock(mutex_);
+  return documents_;
 }
 
 bool ListCache::lexicon_missing() const {
@@ -95,6 +114,7 @@ void ListCache::store(long long generation,
     bytes_ = 0;
     generation_ = generation;
     lexicon_.reset();  // of an older generation now
+    documents_.reset();
   }
   for (const auto& [word, lists] : words) {
     const std::size_t bytes = size_of(word, lists);
@@ -129,7 +149,10 @@ ListCache::Stats ListCache::stats() const {
           generation_,
           lexicon_hits_,
           lexicon_ ? lexicon_->lists.size() : 0,
-          lexicon_ ? lexicon_->bytes : 0};
+          lexicon_ ? lexicon_->bytes : 0,
+          documents_ ? documents_->documents.size() : 0,
+          documents_ ? documents_->bytes : 0,
+          memory_rankings_};
 }
 
 }  // namespace chrysopedia::search

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "search/candidates.hpp"
+#include "search/document_store.hpp"
 #include "search/lexicon.hpp"
 
 namespace chrysopedia::search {
@@ -54,6 +55,15 @@ class ListCache {
   /// The lexicon held (null when none is): every word the corpus holds.
   std::shared_ptr<const Lexicon> lexicon() const;
 
+  /// Keeps every search document (read_document_store), for ranking in
+  /// the process (memory_ranking.hpp): not if older than the lists'
+  /// generation; lists of a newer generation drop it.
+  void set_documents(std::shared_ptr<const DocumentStore> documents);
+  /// The documents held (null when none are), of the lists' generation.
+  std::shared_ptr<const DocumentStore> documents() const;
+  /// A full-text ranking was made in the process.
+  void count_memory_ranking() { ++memory_rankings_; }
+
   struct Stats {
     std::size_t hits = 0;
     std::size_t misses = 0;
@@ -63,6 +73,9 @@ class ListCache {
     std::size_t lexicon_hits = 0;   // words found through the lexicon
     std::size_t lexicon_lists = 0;  // lexemes it holds (0: none held)
     std::size_t lexicon_bytes = 0;
+    std::size_t documents = 0;  // search documents held (0: none)
+    std::size_t documents_bytes = 0;
+    std::size_t memory_rankings = 0;  // full-text rankings made in the process
   };
   Stats stats() const;
 
@@ -80,7 +93,9 @@ class ListCache {
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // most recently used first
   std::size_t bytes_ = 0;
-  std::shared_ptr<const Lexicon> lexicon_;  // of generation_, or null
+  std::shared_ptr<const Lexicon> lexicon_;          // of generation_, or null
+  std::shared_ptr<const DocumentStore> documents_;  // of generation_, or null
+  std::atomic<std::size_t> memory_rankings_ = 0;
   std::atomic<std::size_t> hits_ = 0;
   std::atomic<std::size_t> misses_ = 0;
   std::atomic<std::size_t> lexicon_hits_ = 0;

@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
+#include "search/document_store.hpp"
 #include "search/lexicon.hpp"
 #include "search/list_cache.hpp"
 #include "support/test_database.hpp"
@@ -280,13 +281,15 @@ TEST_F(RetrievalEval, EighthSetFollowUpsFindWhatTheConversationIsAbout) {
 // The lists a search keeps in memory change no ranking: every question of
 // every set, asked twice through one cache (the second time from memory
 // alone), gets exactly what a search without the cache gets.
-TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
+// Every evaluation set's questions (with their creators), and the second
+// turns of every conversation set in their context.
+std::vector<search::SearchRequest> every_request(const std::string& root) {
   std::vector<search::SearchRequest> requests;
   for (const auto* file : {"/data/retrieval-eval.jsonl", "/data/retrieval-eval-holdout.jsonl",
                            "/data/retrieval-eval-fresh.jsonl", "/data/retrieval-eval-fourth.jsonl",
                            "/data/retrieval-eval-fifth.jsonl", "/data/retrieval-eval-sixth.jsonl",
                            "/data/retrieval-eval-seventh.jsonl"}) {
-    for (const auto& q : read_lines(root() + file)) {
+    for (const auto& q : read_lines(root + file)) {
       search::SearchRequest r{q["question"].get<std::string>(), std::nullopt, 10};
       if (q.contains("creator") && q["creator"].is_string()) r.creator = q["creator"];
       requests.push_back(std::move(r));
@@ -298,12 +301,17 @@ TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
         "/data/retrieval-eval-fifth-followups.jsonl",
         "/data/retrieval-eval-seventh-followups.jsonl",
         "/data/retrieval-eval-eighth-followups.jsonl"}) {
-    for (const auto& c : read_lines(root() + file)) {
+    for (const auto& c : read_lines(root + file)) {
       search::SearchRequest r{c["turn2"].get<std::string>(), std::nullopt, 10};
       r.context = {c["turn1"].get<std::string>()};
       requests.push_back(std::move(r));
     }
   }
+  return requests;
+}
+
+TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
+  const auto requests = every_request(root());
   search::ListCache cache(16 << 20);
   // And with the whole lexicon in memory: words stemmed in the process.
   search::ListCache with_lexicon(16 << 20);
@@ -330,4 +338,33 @@ TEST_F(RetrievalEval, ListsKeptInMemoryRankAsFreshOnesDo) {
   const auto lexicon = with_lexicon.stats();
   EXPECT_GT(lexicon.lexicon_hits, 10 * lexicon.misses)
       << "words of the first pass found through the lexicon, not read";
+}
+
+TEST_F(RetrievalEval, DocumentsKeptInMemoryRankAsThePostgresStatementDoes) {
+  const auto requests = every_request(root());
+  search::ListCache memory(16 << 20);
+  memory.set_lexicon(search::read_lexicon(*conn_, 32 << 20).lexicon);
+  memory.set_documents(search::read_document_store(*conn_, 64 << 20).store);
+  ASSERT_NE(memory.documents(), nullptr);
+  // The same lists, ranked by the statement.
+  search::ListCache statement(16 << 20);
+  statement.set_lexicon(search::read_lexicon(*conn_, 32 << 20).lexicon);
+  std::size_t searches_in_process = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& r : requests) {
+      const auto by_postgres = search::run_cascade(*conn_, r, {}, &statement);
+      const auto before = memory.stats().memory_rankings;
+      const auto in_process = search::run_cascade(*conn_, r, {}, &memory);
+      searches_in_process += memory.stats().memory_rankings > before ? 1 : 0;
+      ASSERT_EQ(in_process.items, by_postgres.items) << r.query << " (pass " << pass << ")";
+      ASSERT_EQ(in_process.cascade_tier, by_postgres.cascade_tier) << r.query;
+      ASSERT_EQ(in_process.searched_query, by_postgres.searched_query) << r.query;
+    }
+  }
+  // Most rankings were made in the process: the comparison is of them.
+  const auto stats = memory.stats();
+  std::cout << "searches ranked in the process: " << searches_in_process << " of "
+            << 2 * requests.size() << " (rankings: " << stats.memory_rankings << ")\n";
+  EXPECT_GT(searches_in_process, requests.size());
+  EXPECT_EQ(statement.stats().memory_rankings, 0u);
 }

@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "search/document_store.hpp"
+#include "search/memory_ranking.hpp"
+#include "search/thesaurus.hpp"
 #include "search/ts_match.hpp"
 #include "search/ts_query.hpp"
 #include "search/ts_rank.hpp"
@@ -69,12 +72,25 @@ const std::vector<std::string> kWritten = {
     "'eq' <-> !'low' <-> 'cut'",
 };
 
-struct PgAnswer {
-  std::string query;
-  std::vector<bool> matches;
-  std::vector<double> rank_ours;     // our weights, normalised by log length
-  std::vector<double> rank_default;  // Postgres's weights, no normalisation
-};
+std::vector<bool> bools_of(const pqxx::field& f) {
+  std::vector<bool> out;
+  auto parser = f.as_array();
+  for (auto [j, v] = parser.get_next(); j != pqxx::array_parser::done;
+       std::tie(j, v) = parser.get_next()) {
+    if (j == pqxx::array_parser::string_value) out.push_back(v == "t");
+  }
+  return out;
+}
+
+std::vector<double> doubles_of(const pqxx::field& f) {
+  std::vector<double> out;
+  auto parser = f.as_array();
+  for (auto [j, v] = parser.get_next(); j != pqxx::array_parser::done;
+       std::tie(j, v) = parser.get_next()) {
+    if (j == pqxx::array_parser::string_value) out.push_back(std::stod(v));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -137,27 +153,9 @@ TEST(TsRank, EveryDocumentAgainstEveryQueryAgreesWithPostgres) {
     const std::string text = row[0].c_str();
     const auto query = search::parse_tsquery(text);
     ASSERT_TRUE(query) << text;
-    const auto to_bools = [](const pqxx::field& f) {
-      std::vector<bool> out;
-      auto parser = f.as_array();
-      for (auto [j, v] = parser.get_next(); j != pqxx::array_parser::done;
-           std::tie(j, v) = parser.get_next()) {
-        if (j == pqxx::array_parser::string_value) out.push_back(v == "t");
-      }
-      return out;
-    };
-    const auto to_doubles = [](const pqxx::field& f) {
-      std::vector<double> out;
-      auto parser = f.as_array();
-      for (auto [j, v] = parser.get_next(); j != pqxx::array_parser::done;
-           std::tie(j, v) = parser.get_next()) {
-        if (j == pqxx::array_parser::string_value) out.push_back(std::stod(v));
-      }
-      return out;
-    };
-    const auto matches = to_bools(row[1]);
-    const auto ranks = to_doubles(row[2]);
-    const auto default_ranks = to_doubles(row[3]);
+    const auto matches = bools_of(row[1]);
+    const auto ranks = doubles_of(row[2]);
+    const auto default_ranks = doubles_of(row[3]);
     ASSERT_EQ(matches.size(), documents.size());
     ASSERT_EQ(ranks.size(), documents.size());
     ASSERT_EQ(default_ranks.size(), documents.size());
@@ -183,4 +181,81 @@ TEST(TsRank, EveryDocumentAgainstEveryQueryAgreesWithPostgres) {
   EXPECT_GT(compared, 200000u);
   EXPECT_GT(matched, 10000u);
   EXPECT_GT(phrase_matched, 100u);
+}
+
+// The queries the in-process ranking builds (memory_ranking.hpp) match and
+// rank as Postgres's own parsers' do: websearch_to_tsquery of every
+// evaluation question, phraseto_tsquery of each question and of every
+// phrase of the thesaurus (through the phrases Postgres read for the
+// process where it cannot read them itself).
+TEST(TsRank, QueriesBuiltInTheProcessMatchAndRankAsPostgresOwn) {
+  TestDatabase db;
+  db.import(sample_corpus());
+  pqxx::connection conn(db.url());
+  const auto store = search::read_document_store(conn, 64 << 20).store;
+  ASSERT_NE(store, nullptr);
+  ASSERT_GT(store->phrases.size(), 500u);
+  std::vector<std::string> questions;
+  for (const char* file :
+       {"retrieval-eval.jsonl", "retrieval-eval-holdout.jsonl", "retrieval-eval-fresh.jsonl",
+        "retrieval-eval-fourth.jsonl", "retrieval-eval-fifth.jsonl", "retrieval-eval-sixth.jsonl",
+        "retrieval-eval-seventh.jsonl"}) {
+    for (auto& q : questions_of(file)) questions.push_back(std::move(q));
+  }
+  const auto phrases = search::Thesaurus::builtin().phrases();
+  struct Asked {
+    std::string text;
+    const char* how;  // websearch_to_tsquery or phraseto_tsquery
+    search::TsQuery ours;
+  };
+  std::vector<Asked> asked;
+  std::size_t unread = 0;
+  for (const auto& q : questions) {
+    if (auto w = search::websearch_query(q)) {
+      asked.push_back({q, "websearch_to_tsquery", std::move(*w)});
+    } else {
+      ++unread;
+    }
+    if (auto p = search::phrase_query(q)) asked.push_back({q, "phraseto_tsquery", std::move(*p)});
+  }
+  for (const auto& p : phrases) {
+    auto q = search::phrase_query(p, &store->phrases);
+    ASSERT_TRUE(q) << p;
+    asked.push_back({p, "phraseto_tsquery", std::move(*q)});
+  }
+  // Most questions are read in the process; the rest go to Postgres.
+  EXPECT_GT(asked.size(), phrases.size() + questions.size());
+  EXPECT_LT(unread, questions.size() / 3);
+
+  nlohmann::json texts = nlohmann::json::array();
+  for (const auto& a : asked) texts.push_back({a.text, a.how});
+  pqxx::nontransaction tx(conn);
+  const auto rows = tx.exec_params(
+      "SELECT ord, array_agg(d.tsv @@ q ORDER BY d.id),"
+      " array_agg(ts_rank('{0.05, 0.3, 0.6, 1.0}', d.tsv, q, 1)::float8 ORDER BY d.id)"
+      " FROM (SELECT ord, CASE WHEN t->>1 = 'websearch_to_tsquery'"
+      "  THEN websearch_to_tsquery('english', t->>0) ELSE phraseto_tsquery('english', t->>0) END"
+      "  AS q FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY a(t, ord)) x,"
+      " search_documents d GROUP BY ord ORDER BY ord",
+      texts.dump());
+  ASSERT_EQ(rows.size(), asked.size());
+  const std::array<float, 4> weights{0.05f, 0.3f, 0.6f, 1.0f};
+  std::size_t matched = 0;
+  for (std::size_t k = 0; k < asked.size(); ++k) {
+    const auto& a = asked[k];
+    const auto matches = bools_of(rows[k][1]);
+    const auto ranks = doubles_of(rows[k][2]);
+    ASSERT_EQ(matches.size(), store->documents.size());
+    for (std::size_t i = 0; i < store->documents.size(); ++i) {
+      const auto& tsv = store->documents[i].tsv;
+      const bool m = search::ts_matches(tsv, a.ours);
+      ASSERT_EQ(m, matches[i]) << a.how << "('" << a.text << "') on document " << i;
+      ASSERT_EQ(static_cast<double>(search::ts_rank(weights, tsv, a.ours, 1)), ranks[i])
+          << a.how << "('" << a.text << "') on document " << i;
+      matched += m ? 1 : 0;
+    }
+  }
+  std::printf("queries built=%zu questions left to postgres=%zu matches=%zu\n", asked.size(),
+              unread, matched);
+  EXPECT_GT(matched, 10000u);
 }
