@@ -106,6 +106,10 @@ DocumentStoreRead read_document_store(pqxx::connection_base& conn, std::size_t m
     store->phrases.emplace(row[0].as<std::string>(), std::move(*q));
   }
   out.bytes = store->bytes;
+  if (out.bytes > max_bytes) {
+    out.why_not = "too_big";  // in memory, its text parsed
+    return out;
+  }
   out.store = std::move(store);
   return out;
 }

@@ -67,7 +67,8 @@ struct DocumentStoreRead {
 
 /// Reads every search document with its page, section and creator in one
 /// snapshot with its generation, if the tables take no more than
-/// `max_bytes` on disk (their text parsed takes about as much again).
+/// `max_bytes` on disk and what is read no more than that in memory (its
+/// text parsed: three to four times the tables' size).
 DocumentStoreRead read_document_store(pqxx::connection_base& conn, std::size_t max_bytes);
 
 }  // namespace chrysopedia::search

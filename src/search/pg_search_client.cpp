@@ -13,6 +13,7 @@
 #include "chrysopedia/observability/metrics.hpp"
 #include "common/one_shot.hpp"
 #include "search/cascade.hpp"
+#include "search/document_store.hpp"
 #include "search/lexicon.hpp"
 #include "search/pg_ping.hpp"
 #include "search/standby_lag.hpp"
@@ -52,6 +53,7 @@ PgSearchClient::PgSearchClient(std::shared_ptr<PgPool> pool, std::chrono::millis
       timeout_(timeout),
       lists_(std::make_shared<ListCache>(list_cache_bytes)),
       lexicon_bytes_(list_cache_bytes * kLexiconFactor),
+      documents_bytes_(list_cache_bytes * kDocumentsFactor),
       standbys_(std::move(standbys)),
       replicas_(std::make_shared<ReplicaSet>(standbys_.size(), max_lag)) {
   standbys_usable_gauge();  // listed in /metrics from the start
@@ -73,6 +75,33 @@ net::awaitable<std::string> PgSearchClient::readiness(std::chrono::milliseconds 
   co_return primary;
 }
 
+namespace {
+
+// Every search document, for ranking in the process (memory_ranking.hpp),
+// once the lexicon of its generation is held; a failure leaves searches to
+// the statement.
+void read_documents(pqxx::connection_base& conn, ListCache& lists, std::size_t max_bytes) {
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    auto read = read_document_store(conn, max_bytes);
+    if (!read.store) {
+      spdlog::info("search_documents_not_kept reason={} bytes={} max_bytes={} generation={}",
+                   read.why_not, read.bytes, max_bytes, read.generation);
+      return;
+    }
+    spdlog::info("search_documents_read documents={} bytes={} generation={} ms={}",
+                 read.store->documents.size(), read.bytes, read.generation,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+    lists.set_documents(std::move(read.store));
+  } catch (const std::exception& e) {
+    spdlog::warn("search_documents_error error=\"{}\"", e.what());
+  }
+}
+
+}  // namespace
+
 void PgSearchClient::read_lexicon_if_due() {
   if (lexicon_bytes_ == 0 || !lists_->lexicon_missing()) return;
   const auto now = std::chrono::steady_clock::now();
@@ -87,8 +116,8 @@ void PgSearchClient::read_lexicon_if_due() {
   }
   // From the primary: a standby's lists may be behind the searches' own.
   pool_->submit(
-      [lists = lists_, reading = lexicon_reading_, max_bytes = lexicon_bytes_](
-          pqxx::connection_base* conn, const std::string& error) {
+      [lists = lists_, reading = lexicon_reading_, max_bytes = lexicon_bytes_,
+       documents_bytes = documents_bytes_](pqxx::connection_base* conn, const std::string& error) {
         const auto started = std::chrono::steady_clock::now();
         std::optional<LexiconRead> read;
         std::string failure = error;
@@ -109,6 +138,7 @@ void PgSearchClient::read_lexicon_if_due() {
                            std::chrono::steady_clock::now() - started)
                            .count());
           lists->set_lexicon(std::move(read->lexicon));
+          if (documents_bytes > 0) read_documents(*conn, *lists, documents_bytes);
         }
         std::lock_guard lock(reading->mutex);
         reading->under_way = false;

@@ -34,6 +34,12 @@ class PgSearchClient final : public SearchClient {
   /// than twice this (kLexiconFactor): at start and after each import.
   static constexpr std::size_t kListCacheBytes = 16 << 20;
   static constexpr std::size_t kLexiconFactor = 2;
+  /// With the lexicon, every search document is read into memory when it
+  /// takes no more than this times the lists' bytes there (128 MiB by
+  /// default: the flat corpus's 1,000 pages take 37 MB, so some 3,000 pages
+  /// of either shape), and questions of plain words are ranked in the
+  /// process (memory_ranking.hpp).
+  static constexpr std::size_t kDocumentsFactor = 8;
   boost::asio::awaitable<SearchResult> search(const SearchRequest& request) override;
   /// Empty when a search can be served: the primary answers, or else a
   /// standby does.
@@ -76,6 +82,7 @@ class PgSearchClient final : public SearchClient {
   // Shared by the pool's threads; a search holds it through its job.
   std::shared_ptr<ListCache> lists_;
   std::size_t lexicon_bytes_;
+  std::size_t documents_bytes_;
   std::shared_ptr<LexiconReading> lexicon_reading_ = std::make_shared<LexiconReading>();
   std::vector<std::shared_ptr<PgPool>> standbys_;
   // Held by the checks under way too, which may end after this client.

@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include "search/cascade.hpp"
+#include "search/document_store.hpp"
 #include "search/lexicon.hpp"
 #include "search/list_cache.hpp"
 #include "search/stemmer.hpp"
@@ -141,4 +142,53 @@ TEST(Lexicon, SearchesThroughItFollowAnImport) {
   EXPECT_EQ(alone.cascade_tier, "global");
   ASSERT_FALSE(alone.items.empty());
   EXPECT_EQ(alone.items[0].slug, "zz-late");
+}
+
+TEST(DocumentStore, IsReadWholeWithItsGenerationOrNotAtAll) {
+  TestDatabase db;
+  db.import(common_corpus(20));
+  pqxx::connection conn(db.url());
+  const auto read = search::read_document_store(conn, 64 << 20);
+  ASSERT_NE(read.store, nullptr);
+  EXPECT_EQ(read.store->documents.size(), 20u);
+  EXPECT_EQ(read.store->generation,
+            std::stoll(db.scalar("SELECT generation FROM lexeme_lists_generation")));
+  EXPECT_GT(read.bytes, 0u);
+  const auto small = search::read_document_store(conn, 1024);
+  EXPECT_EQ(small.store, nullptr);
+  EXPECT_EQ(small.why_not, "too_big");
+}
+
+TEST(DocumentStore, SearchesThroughItFollowAnImport) {
+  TestDatabase db;
+  db.import(common_corpus(150));
+  pqxx::connection conn(db.url());
+  search::configure_search_session(conn, 5000);
+  search::ListCache cache(1 << 20);
+  cache.set_lexicon(search::read_lexicon(conn, 1 << 20).lexicon);
+  cache.set_documents(search::read_document_store(conn, 64 << 20).store);
+  ASSERT_NE(cache.documents(), nullptr);
+  const auto first = search::run_cascade(conn, {"common words", std::nullopt, 10}, {}, &cache);
+  EXPECT_EQ(first.items.size(), 10u);
+  EXPECT_EQ(cache.stats().memory_rankings, 1u) << "ranked in the process";
+  // What only Postgres's parser reads for sure goes to the statement.
+  const auto hyphen =
+      search::run_cascade(conn, {"common words in 3d", std::nullopt, 10}, {}, &cache);
+  EXPECT_FALSE(hyphen.items.empty());
+  EXPECT_EQ(cache.stats().memory_rankings, 1u);
+
+  // A late page (highest id: outside common's capped list) that alone
+  // holds the new word, and one titled as the question.
+  db.import(page_line("zz-late", "Late page", "c", "C", "mixing", "common zebrafoo words", "[]") +
+            page_line("zz-title", "Common words", "c", "C", "mixing", "filler", "[]"));
+  // Every word's lists are in memory, of the generation before: the
+  // database's own says the ranking must be the statement's.
+  const auto titled = search::run_cascade(conn, {"common words", std::nullopt, 10}, {}, &cache);
+  ASSERT_FALSE(titled.items.empty());
+  EXPECT_EQ(titled.items[0].slug, "zz-title") << "the page imported since, by its title";
+  const auto both = search::run_cascade(conn, {"common zebrafoo", std::nullopt, 10}, {}, &cache);
+  ASSERT_FALSE(both.items.empty());
+  EXPECT_EQ(both.items[0].slug, "zz-late") << "ranked with the documents as they are now";
+  EXPECT_EQ(cache.documents(), nullptr) << "the documents read before the import are dropped";
+  EXPECT_EQ(cache.stats().memory_rankings, 1u);
 }
