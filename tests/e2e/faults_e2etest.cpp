@@ -69,8 +69,10 @@ class Faults : public ::testing::Test {
 
 // ---------------------------------------------------------------- Postgres
 
-// Holds an ACCESS EXCLUSIVE lock on the table every search reads, from its
-// own connection, until released: the service's queries wait on it.
+// Holds ACCESS EXCLUSIVE locks on the tables every search reads (the
+// documents, and the lists' generation, which a search ranked in the
+// process still checks), from its own connection, until released: the
+// service's queries wait on them.
 // Waits until no other backend on the database is busy: the service's
 // pool connects and warms each connection with a search at start, and a
 // warm-up still running when the lock is taken would wait on it too.
@@ -91,7 +93,7 @@ class TableLock {
  public:
   explicit TableLock(const std::string& url) : conn_(url), tx_(conn_) {
     wait_until_idle(url);
-    tx_.exec0("LOCK TABLE search_documents IN ACCESS EXCLUSIVE MODE");
+    tx_.exec0("LOCK TABLE search_documents, lexeme_lists_generation IN ACCESS EXCLUSIVE MODE");
   }
   int backend_pid() const { return conn_.backendpid(); }
   void release() { tx_.abort(); }
