@@ -66,26 +66,14 @@ ListCache::Lookup ListCache::lookup(const std::vector<std::string>& words) {
 void ListCache::set_lexicon(std::shared_ptr<const Lexicon> lexicon) {
   std::lock_guard lock(mutex_);
   if (!lexicon || lexicon->generation < generation_) return;
-  if (lexicon->generation > generation_) {
-    entries_.clear();
-    lru_.clear();
-    bytes_ = 0;
-    generation_ = lexicon->generation;
-    documents_.reset();
-  }
+  if (lexicon->generation > generation_) advance_to(lexicon->generation);
   lexicon_ = std::move(lexicon);
 }
 
 void ListCache::set_documents(std::shared_ptr<const DocumentStore> documents) {
   std::lock_guard lock(mutex_);
   if (!documents || documents->generation < generation_) return;
-  if (documents->generation > generation_) {
-    entries_.clear();
-    lru_.clear();
-    bytes_ = 0;
-    generation_ = documents->generation;
-    lexicon_.reset();
-  }
+  if (documents->generation > generation_) advance_to(documents->generation);
   documents_ = std::move(documents);
 }
 
@@ -108,14 +96,7 @@ void ListCache::store(long long generation,
                       const std::unordered_map<std::string, WordLists>& words) {
   std::lock_guard lock(mutex_);
   if (generation < generation_) return;
-  if (generation > generation_) {
-    entries_.clear();
-    lru_.clear();
-    bytes_ = 0;
-    generation_ = generation;
-    lexicon_.reset();  // of an older generation now
-    documents_.reset();
-  }
+  if (generation > generation_) advance_to(generation);
   for (const auto& [word, lists] : words) {
     const std::size_t bytes = size_of(word, lists);
     if (bytes > max_bytes_) continue;
@@ -129,6 +110,16 @@ void ListCache::store(long long generation,
     bytes_ += bytes;
   }
   evict_to(max_bytes_);
+}
+
+void ListCache::advance_to(long long generation) {
+  // Everything held is of an older generation now.
+  entries_.clear();
+  lru_.clear();
+  bytes_ = 0;
+  lexicon_.reset();
+  documents_.reset();
+  generation_ = generation;
 }
 
 void ListCache::evict_to(std::size_t max_bytes) {

@@ -86,6 +86,9 @@ class ListCache {
     std::list<std::string>::iterator lru;
   };
   void evict_to(std::size_t max_bytes);
+  /// Drops what is held for `generation` (newer than the one held);
+  /// called with the mutex held.
+  void advance_to(long long generation);
 
   const std::size_t max_bytes_;
   mutable std::mutex mutex_;

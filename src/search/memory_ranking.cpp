@@ -72,23 +72,10 @@ class QueryBuilder {
   QueryBuilder(TsQuery& q, const std::unordered_map<std::string, TsQuery>* known = nullptr)
       : q_(q), known_(known) {}
 
-  int lexeme(std::string text) {
-    TsQuery::Node n;
-    n.lexeme = std::move(text);
-    return add(std::move(n));
-  }
-  int op(TsQuery::Kind kind, int left, int right, int distance = 0) {
-    TsQuery::Node n;
-    n.kind = kind;
-    n.left = left;
-    n.right = right;
-    n.distance = distance;
-    return add(std::move(n));
-  }
   // Folds `node` into `acc` with `kind` (acc -1: none yet).
   int fold(TsQuery::Kind kind, int acc, int node) {
     if (node < 0) return acc;
-    return acc < 0 ? node : op(kind, acc, node);
+    return acc < 0 ? node : q_.add_operator(kind, acc, node);
   }
 
   // phraseto_tsquery('english', text): its words' lexemes in order, a stop
@@ -117,8 +104,8 @@ class QueryBuilder {
           if (acc >= 0) ++gap;  // a stop word: before the first lexeme, not counted
           continue;
         }
-        const int node = lexeme(**found);
-        acc = acc < 0 ? node : op(TsQuery::Kind::op_phrase, acc, node, gap + 1);
+        const int node = q_.add_lexeme(**found);
+        acc = acc < 0 ? node : q_.add_operator(TsQuery::Kind::op_phrase, acc, node, gap + 1);
         gap = 0;
       }
     }
@@ -126,10 +113,6 @@ class QueryBuilder {
   }
 
  private:
-  int add(TsQuery::Node n) {
-    q_.nodes.push_back(std::move(n));
-    return static_cast<int>(q_.nodes.size()) - 1;
-  }
   // Another query's tree, copied in: its root's node here (-1: empty).
   int graft(const TsQuery& other) {
     if (other.root < 0) return -1;

@@ -25,18 +25,6 @@ class Parser {
   void skip() {
     while (!at_end() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\n')) ++i_;
   }
-  int add(TsQuery::Node n) {
-    q_.nodes.push_back(std::move(n));
-    return static_cast<int>(q_.nodes.size()) - 1;
-  }
-  int binary(TsQuery::Kind kind, int left, int right, int distance = 0) {
-    TsQuery::Node n;
-    n.kind = kind;
-    n.left = left;
-    n.right = right;
-    n.distance = distance;
-    return add(std::move(n));
-  }
 
   int parse_or() {
     int left = parse_and();
@@ -46,7 +34,7 @@ class Parser {
       ++i_;
       const int right = parse_and();
       if (right < 0) return -1;
-      left = binary(TsQuery::Kind::op_or, left, right);
+      left = q_.add_operator(TsQuery::Kind::op_or, left, right);
     }
   }
 
@@ -58,7 +46,7 @@ class Parser {
       ++i_;
       const int right = parse_phrase();
       if (right < 0) return -1;
-      left = binary(TsQuery::Kind::op_and, left, right);
+      left = q_.add_operator(TsQuery::Kind::op_and, left, right);
     }
   }
 
@@ -91,7 +79,7 @@ class Parser {
       if (d < 0) return left;
       const int right = parse_unary();
       if (right < 0) return -1;
-      left = binary(TsQuery::Kind::op_phrase, left, right, d);
+      left = q_.add_operator(TsQuery::Kind::op_phrase, left, right, d);
     }
   }
 
@@ -102,10 +90,7 @@ class Parser {
       ++i_;
       const int operand = parse_unary();
       if (operand < 0) return -1;
-      TsQuery::Node n;
-      n.kind = TsQuery::Kind::op_not;
-      n.left = operand;
-      return add(std::move(n));
+      return q_.add_operator(TsQuery::Kind::op_not, operand);
     }
     if (text_[i_] == '(') {
       ++i_;
@@ -163,7 +148,7 @@ class Parser {
         }
       }
     }
-    return add(std::move(n));
+    return q_.add(std::move(n));
   }
 
   std::string_view text_;

@@ -23,6 +23,25 @@ struct TsQuery {
   };
   std::vector<Node> nodes;
   int root = -1;  // -1: an empty query
+
+  /// Adds a node; returns its index.
+  int add_lexeme(std::string lexeme) {
+    Node n;
+    n.lexeme = std::move(lexeme);
+    return add(std::move(n));
+  }
+  int add_operator(Kind kind, int left, int right = -1, int distance = 0) {
+    Node n;
+    n.kind = kind;
+    n.left = left;
+    n.right = right;
+    n.distance = distance;
+    return add(std::move(n));
+  }
+  int add(Node n) {
+    nodes.push_back(std::move(n));
+    return static_cast<int>(nodes.size()) - 1;
+  }
 };
 
 /// A tsquery from Postgres's text form ('kick' <-> 'drum' | !'bass':*A),
