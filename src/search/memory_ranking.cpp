@@ -132,11 +132,9 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-// websearch_to_tsquery('english', text) for a question of plain words
-// (plain_words): its pieces' lexemes (or phrases), ANDed. nullopt for
-// anything its parser could read otherwise.
 }  // namespace
 
+// Each piece's lexemes (a phrase of them for several: "i've"), ANDed.
 std::optional<TsQuery> websearch_query(const std::string& text) {
   TsQuery q;
   QueryBuilder b(q);
@@ -159,8 +157,6 @@ std::optional<TsQuery> websearch_query(const std::string& text) {
     if (bare.size() == 2 && (bare[0] | 0x20) == 'o' && (bare[1] | 0x20) == 'r') {
       return std::nullopt;  // websearch's OR
     }
-    // A piece of several words ("i've") is a phrase of them, as
-    // websearch_to_tsquery makes it.
     const auto node = b.phrase(token);
     if (!node) return std::nullopt;
     acc = b.fold(TsQuery::Kind::op_and, acc, *node);
